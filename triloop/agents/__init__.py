@@ -1,0 +1,1 @@
+"""Agents: prompts and parsing for the Solver, Reviewer and Refiner."""

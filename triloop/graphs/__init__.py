@@ -1,0 +1,1 @@
+"""LangGraph state machines that wire the agents together."""

@@ -1,0 +1,1 @@
+"""Vector memory (ChromaDB): tool docs, experiences and reusable toolset functions."""

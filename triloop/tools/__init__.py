@@ -1,0 +1,1 @@
+"""Tools agents call: sandboxed code execution and memory retrieval."""

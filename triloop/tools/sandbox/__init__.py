@@ -1,0 +1,1 @@
+"""Sandboxed code execution backends (docker, bwrap, local) behind one interface."""
