@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from triloop.errors import TriloopError
+from triloop.graphs.cli import register as register_graph_commands
 from triloop.memory.cli import app as memory_app
 from triloop.tools.sandbox.cli import app as sandbox_app
 
@@ -23,6 +24,7 @@ app = typer.Typer(
 )
 app.add_typer(sandbox_app, name="sandbox", help="Run code in a hardened sandbox.")
 app.add_typer(memory_app, name="memory", help="Inspect and maintain the vector memory.")
+register_graph_commands(app)
 
 console = Console()
 err_console = Console(stderr=True)

@@ -1,0 +1,1 @@
+"""The model layer: one OpenAI-compatible client with retries, structured output and accounting."""
