@@ -1,1 +1,1 @@
-"""Agents: prompts and parsing for the Solver, Reviewer and Refiner."""
+"""The agents (Solver, Reviewer, Refiner): prompts and parsing, independent of the graph."""

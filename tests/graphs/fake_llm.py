@@ -1,0 +1,96 @@
+"""A scripted FAKE LLM for deterministic graph-logic tests (never used for end-to-end tests).
+
+It implements the ``LLM`` protocol. Replies come from rules: the first rule whose role matches and
+whose ``when`` text occurs in the conversation gives the reply (a string, or a list consumed in order).
+Token counts are word counts, so budget accounting is exercised with real numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from triloop.agents.parsing import parse_model
+from triloop.llm.base import Completion, Message
+
+
+@dataclass
+class Rule:
+    role: str | None  # None: any role
+    when: str  # substring of the conversation ('' matches everything)
+    reply: str | list[str]
+    used: int = 0
+
+    def next_reply(self) -> str:
+        if isinstance(self.reply, str):
+            return self.reply
+        reply = self.reply[min(self.used, len(self.reply) - 1)]
+        self.used += 1
+        return reply
+
+
+@dataclass
+class ScriptedFakeLLM:
+    """Fake LLM driven by :class:`Rule` s; logs every call (optionally to a JSONL file)."""
+
+    rules: list[Rule]
+    delay_s: float = 0.0
+    log_path: Path | None = None
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+    def complete(
+        self,
+        messages: list[Message],
+        *,
+        role: str = "default",
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        stop: list[str] | None = None,
+    ) -> Completion:
+        conversation = "\n".join(m["content"] for m in messages)
+        for rule in self.rules:
+            if (rule.role is None or rule.role == role) and rule.when in conversation:
+                text = rule.next_reply()
+                break
+        else:
+            raise AssertionError(f"FakeLLM has no rule for role={role}: {conversation[-300:]!r}")
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        record = {"role": role, "last": messages[-1]["content"][:200], "reply": text[:200]}
+        self.calls.append(record)
+        if self.log_path is not None:
+            with self.log_path.open("a") as fh:
+                fh.write(json.dumps(record) + "\n")
+        return Completion(
+            text=text,
+            role=role,  # type: ignore[arg-type]
+            model="fake",
+            prompt_tokens=len(conversation.split()),
+            completion_tokens=len(text.split()),
+        )
+
+    async def acomplete(self, messages: list[Message], **kwargs: Any) -> Completion:
+        return self.complete(messages, **kwargs)
+
+    def structured(self, messages: list[Message], schema: type[BaseModel], **kwargs: Any) -> BaseModel:
+        return parse_model(self.complete(messages, **kwargs).text, schema)
+
+    async def astructured(self, messages: list[Message], schema: type[BaseModel], **kwargs: Any) -> BaseModel:
+        return self.structured(messages, schema, **kwargs)
+
+    def count(self, role: str, contains: str = "") -> int:
+        return sum(1 for c in self.calls if c["role"] == role and contains in c["last"])
+
+
+def intake_rule(kind: str = "math") -> Rule:
+    return Rule("solver", "You triage problems", json.dumps({"kind": kind, "plan": "compute it"}))
+
+
+def scores_rule(when: str, scores: list[float]) -> Rule:
+    """Step scores for a solution whose text contains ``when``."""
+    return Rule("reviewer", when, json.dumps({"scores": scores}))

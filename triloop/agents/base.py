@@ -1,0 +1,71 @@
+"""What every agent shares: a model call that records its cost, and JSON replies with one repair round.
+
+Agents call ``LLM.complete`` (not ``structured``) for JSON replies too, because budgets are counted from
+:class:`~triloop.llm.base.Completion` token counts and ``structured`` does not return them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from triloop.agents.errors import AgentParseError
+from triloop.agents.models import LLMCall
+from triloop.agents.parsing import parse_model
+from triloop.agents.prompts import REPAIR
+from triloop.llm.base import LLM, Completion, Message, Role
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+EventSink = Callable[[dict[str, Any]], None]
+
+
+def _no_events(event: dict[str, Any]) -> None:
+    """Default sink: drop events (used outside a streaming run)."""
+
+
+class AgentContext(BaseModel):
+    """The injected dependencies of one agent invocation, and the ledger of its model calls."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    llm: Any  # an LLM (Protocol; pydantic cannot validate it)
+    emit: Any = _no_events
+    max_tokens: int | None = None
+    calls: list[LLMCall] = []
+
+    def complete(
+        self, messages: list[Message], *, role: Role, purpose: str, temperature: float | None = None
+    ) -> Completion:
+        """One model call; its cost goes to :attr:`calls` and to the event sink."""
+        llm: LLM = self.llm
+        completion = llm.complete(messages, role=role, temperature=temperature, max_tokens=self.max_tokens)
+        call = LLMCall.of(completion, purpose)
+        if not call.role or call.role == "default":
+            call.role = role
+        self.calls.append(call)
+        self.emit({"type": "llm_call", **call.model_dump(), "text": completion.text[:2000]})
+        return completion
+
+    def complete_json(
+        self,
+        messages: list[Message],
+        schema: type[ModelT],
+        *,
+        role: Role,
+        purpose: str,
+        temperature: float | None = None,
+    ) -> ModelT:
+        """A reply validated as ``schema``; one repair round, then :class:`AgentParseError`."""
+        completion = self.complete(messages, role=role, purpose=purpose, temperature=temperature)
+        try:
+            return parse_model(completion.text, schema)
+        except AgentParseError as exc:
+            retry = [
+                *messages,
+                {"role": "assistant", "content": completion.text},
+                {"role": "user", "content": REPAIR.format(error=exc)},
+            ]
+            second = self.complete(retry, role=role, purpose=purpose + ":repair", temperature=0.0)
+            return parse_model(second.text, schema)

@@ -1,0 +1,113 @@
+"""Typed records the agents produce and the graph stores.
+
+The graph keeps these as plain JSON dicts in its state (``model_dump(mode="json")``) so sqlite
+checkpoints stay portable and need no pickle/msgpack allow-lists; the models validate at the edges.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from triloop.llm.base import Completion
+
+TaskKind = Literal["coding", "math", "open", "ml"]
+
+
+class LLMCall(BaseModel):
+    """The cost of one model call, taken from its :class:`Completion` (budgets are counted from these)."""
+
+    role: str
+    model: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = 0.0
+    purpose: str = ""
+
+    @classmethod
+    def of(cls, completion: Completion, purpose: str) -> LLMCall:
+        return cls(
+            role=completion.role,
+            model=completion.model,
+            prompt_tokens=completion.prompt_tokens,
+            completion_tokens=completion.completion_tokens,
+            latency_s=completion.latency_s,
+            purpose=purpose,
+        )
+
+
+class ToolCall(BaseModel):
+    """One tool call a candidate made, with a summary of its result (the execution evidence)."""
+
+    tool: str
+    args: dict = Field(default_factory=dict)
+    ok: bool
+    output: str = ""
+    data: dict = Field(default_factory=dict)
+    latency_s: float = 0.0
+
+
+class Evidence(BaseModel):
+    """One piece of verification evidence about a candidate."""
+
+    kind: Literal["execution", "tests", "recompute", "step_score", "agreement"]
+    passed: bool | None = None  # None: informative only (e.g. a score)
+    detail: str = ""
+    step: int | None = None  # 1-based step it concerns, if any
+
+
+class Candidate(BaseModel):
+    """A solution: numbered steps ending in a final answer, plus its evidence and scores."""
+
+    id: str
+    parent_id: str | None = None
+    round: int = 0
+    temperature: float = 0.0
+    steps: list[str] = Field(default_factory=list)
+    answer: str = ""
+    code: str | None = None  # the last code block, for coding tasks
+    raw: str = ""
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    step_scores: list[float] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=list)
+    verified_by_code: bool = False  # all execution/test/recompute evidence passed (and there was some)
+    failing_evidence: bool = False
+    score: float | None = None
+    components: dict[str, float] = Field(default_factory=dict)
+    status: Literal["active", "replaced", "rejected"] = "active"
+
+
+class IntakePlan(BaseModel):
+    """What intake decides: the task kind and a short plan of approach."""
+
+    kind: TaskKind = "open"
+    plan: str = ""
+
+
+class StepScores(BaseModel):
+    """The Reviewer's PRM-style judgement: one 0..1 correctness value per step."""
+
+    scores: list[float] = Field(default_factory=list)
+
+
+class Feedback(BaseModel):
+    """Targeted review of one candidate: the wrong step, why (citing evidence), and what to change."""
+
+    candidate_id: str = ""
+    wrong_step: int | None = None
+    why: str = ""
+    change: str = ""
+
+
+class Usage(BaseModel):
+    """Running cost of a run; summed across parallel nodes by the state reducer."""
+
+    llm_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    tool_calls: int = 0
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens

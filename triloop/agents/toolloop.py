@@ -1,0 +1,77 @@
+"""The JSON action loop: a model asks for tools in text, we run them and feed results back.
+
+Works on models without native tool calling. Guards against tool overuse (SMART): a per-candidate
+tool-call budget; once spent, the model is told to answer without tools.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+from triloop.agents.base import AgentContext
+from triloop.agents.models import ToolCall
+from triloop.agents.parsing import parse_action
+from triloop.agents.prompts import NO_TOOLS_LEFT, TOOL_RESULT
+from triloop.llm.base import Message, Role
+from triloop.tools.base import Tool, ToolResult
+
+MAX_TOOL_OUTPUT = 2000
+
+
+def run_tool(tools: Mapping[str, Tool], name: str, args: dict) -> tuple[ToolResult, float]:
+    """Call one tool; an unknown tool or a raising tool becomes a failed result, never a crash."""
+    start = time.perf_counter()
+    tool = tools.get(name)
+    if tool is None:
+        result = ToolResult(ok=False, output=f"unknown tool {name!r}; available: {', '.join(sorted(tools))}")
+    else:
+        try:
+            result = tool(**args)
+        except TypeError as exc:
+            result = ToolResult(ok=False, output=f"bad arguments for {name}: {exc}")
+        except Exception as exc:  # a tool failure is evidence for the scorer, not a crash of the run
+            result = ToolResult(ok=False, output=f"{type(exc).__name__}: {exc}")
+    return result, time.perf_counter() - start
+
+
+def tool_loop(
+    ctx: AgentContext,
+    messages: list[Message],
+    *,
+    role: Role,
+    tools: Mapping[str, Tool],
+    max_tool_calls: int,
+    temperature: float | None,
+    purpose: str,
+) -> tuple[str, list[ToolCall]]:
+    """Run the model until it answers; returns the final text and the tool calls made."""
+    messages = list(messages)
+    calls: list[ToolCall] = []
+    names = set(tools)
+    while True:
+        completion = ctx.complete(messages, role=role, purpose=purpose, temperature=temperature)
+        action = parse_action(completion.text, names) if names else None
+        if action is None:
+            return completion.text, calls
+        messages.append({"role": "assistant", "content": completion.text})
+        if len(calls) >= max_tool_calls:
+            messages.append({"role": "user", "content": NO_TOOLS_LEFT})
+            final = ctx.complete(messages, role=role, purpose=purpose + ":final", temperature=temperature)
+            return final.text, calls
+        result, latency = run_tool(tools, action.tool, action.args)
+        output = result.output[:MAX_TOOL_OUTPUT]
+        record = ToolCall(
+            tool=action.tool,
+            args=action.args,
+            ok=result.ok,
+            output=output,
+            data=result.data,
+            latency_s=latency,
+        )
+        calls.append(record)
+        ctx.emit({"type": "tool_call", "role": role, **record.model_dump(exclude={"data"})})
+        status = "ok" if result.ok else "failed"
+        messages.append(
+            {"role": "user", "content": TOOL_RESULT.format(tool=action.tool, status=status, output=output)}
+        )

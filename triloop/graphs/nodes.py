@@ -1,0 +1,351 @@
+"""The nodes of the solve graph: intake, solve, score, triage, review, refine, budget, finalize, reflect.
+
+Each node is small and reads like one step of the loop. Dependencies (LLM, tools, memory) are injected
+through :class:`SolveNodes`; nothing here is global. Nodes report what they do as custom stream events
+(``llm_call``, ``tool_call``, ``score``, ``decision``), which feed the live view and the JSONL trace.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from langgraph.config import get_stream_writer
+from langgraph.types import Command, Send, interrupt
+
+from triloop.agents.base import AgentContext
+from triloop.agents.errors import AgentParseError
+from triloop.agents.models import Candidate, Feedback, IntakePlan
+from triloop.agents.prompts import INTAKE
+from triloop.agents.refiner import refine
+from triloop.agents.reviewer import review
+from triloop.agents.solver import solve
+from triloop.graphs import scoring
+from triloop.graphs.budget import exceeded, extended_budgets
+from triloop.graphs.memory import GraphMemory
+from triloop.graphs.reflect import reflect_to_memory
+from triloop.graphs.state import SolveConfig, SolveResult, SolveState, plan_for
+from triloop.graphs.verify import verify_candidate
+from triloop.llm.base import LLM
+from triloop.tools.base import Tool
+
+
+def _usage(ctx: AgentContext, tool_calls: int = 0) -> dict[str, int]:
+    return {
+        "llm_calls": len(ctx.calls),
+        "prompt_tokens": sum(c.prompt_tokens for c in ctx.calls),
+        "completion_tokens": sum(c.completion_tokens for c in ctx.calls),
+        "tool_calls": tool_calls,
+    }
+
+
+def _active(state: SolveState) -> list[Candidate]:
+    cands = [Candidate.model_validate(c) for c in state.get("candidates", {}).values()]
+    return [c for c in cands if c.status == "active"]
+
+
+def _dump(candidate: Candidate) -> dict[str, Any]:
+    return candidate.model_dump(mode="json")
+
+
+class SolveNodes:
+    """The node functions, bound to their injected dependencies."""
+
+    def __init__(
+        self, llm: LLM, tools: Mapping[str, Tool], memory: GraphMemory | None, defaults: SolveConfig
+    ) -> None:
+        self.llm = llm
+        self.tools = dict(tools)
+        self.memory = memory
+        self.defaults = defaults
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def config(self, state: Mapping[str, Any]) -> SolveConfig:
+        raw = state.get("config")
+        return SolveConfig.model_validate(raw) if raw else self.defaults
+
+    def ctx(self, config: SolveConfig, node: str) -> AgentContext:
+        writer = get_stream_writer()
+
+        def emit(event: dict[str, Any]) -> None:
+            writer({"node": node, "t": time.time(), **event})
+
+        return AgentContext(llm=self.llm, emit=emit, max_tokens=config.max_tokens_per_call)
+
+    def emit(self, node: str, event: dict[str, Any]) -> None:
+        get_stream_writer()({"node": node, "t": time.time(), **event})
+
+    # --- 1. intake -----------------------------------------------------------------------------
+
+    def intake(self, state: SolveState) -> dict[str, Any]:
+        """Classify the task, retrieve memory context, write a short plan."""
+        config = self.config(state)
+        ctx = self.ctx(config, "intake")
+        messages = [{"role": "system", "content": INTAKE}, {"role": "user", "content": state["task"]}]
+        try:
+            intake = ctx.complete_json(messages, IntakePlan, role="solver", purpose="intake", temperature=0.0)
+        except AgentParseError:
+            intake = IntakePlan(kind="coding" if state.get("tests") else "open", plan="")
+        if state.get("tests"):
+            intake.kind = "coding"
+        context = self.memory.context_for(state["task"], intake.kind) if self.memory is not None else ""
+        self.emit("intake", {"type": "intake", "kind": intake.kind, "plan": intake.plan})
+        return {
+            "config": config.model_dump(mode="json"),
+            "kind": intake.kind,
+            "plan": intake.plan,
+            "context": context,
+            "started_at": state.get("started_at") or time.time(),
+            "round": 0,
+            "best_history": [],
+            "budget_extensions": 0,
+            "usage": _usage(ctx),
+        }
+
+    def fan_out_solve(self, state: SolveState) -> list[Send]:
+        """2. Solve: k candidates in parallel, at diverse temperatures and prompt styles."""
+        config = self.config(state)
+        plan = plan_for(config)
+        return [Send("solve", {**state, "index": i}) for i in range(plan.k)]
+
+    # --- 2. solve ------------------------------------------------------------------------------
+
+    def solve(self, payload: dict[str, Any]) -> dict[str, Any]:
+        config = self.config(payload)
+        plan = plan_for(config)
+        index = payload["index"]
+        cid = f"c{index}"
+        ctx = self.ctx(config, "solve")
+        candidate = solve(
+            ctx,
+            task=payload["task"],
+            kind=payload["kind"],
+            plan=payload.get("plan", ""),
+            context=payload.get("context", ""),
+            cid=cid,
+            index=index,
+            temperature=config.temperature(index),
+            tools=self.tools,
+            max_tool_calls=config.max_tool_calls,
+        )
+        candidate = self._verify(ctx, candidate, payload, plan)
+        return {"candidates": {cid: _dump(candidate)}, "usage": _usage(ctx, len(candidate.tool_calls))}
+
+    def _verify(self, ctx: AgentContext, candidate: Candidate, payload: Mapping[str, Any], plan) -> Candidate:
+        candidate = verify_candidate(
+            ctx,
+            candidate,
+            task=payload["task"],
+            kind=payload["kind"],
+            tests=payload.get("tests"),
+            tools=self.tools,
+            plan=plan,
+        )
+        return candidate
+
+    # --- 3. score ------------------------------------------------------------------------------
+
+    def score(self, state: SolveState) -> dict[str, Any]:
+        """Pool-level scoring: agreement, combined scores; a worse refinement never replaces its parent."""
+        pool = _active(state)
+        agree = scoring.agreement(pool)
+        by_id = {c.id: c for c in pool}
+        for cand in pool:
+            if cand.id in agree:
+                cand.components["agreement"] = agree[cand.id]
+            cand.score = scoring.combine(cand)
+        for cand in pool:
+            parent = by_id.get(cand.parent_id or "")
+            if parent is None or parent.status != "active":
+                continue
+            if (cand.score or 0.0) < (parent.score or 0.0):
+                cand.status = "rejected"
+            else:
+                parent.status = "replaced"
+        active = [c for c in pool if c.status == "active"]
+        best = max((c.score or 0.0) for c in active) if active else 0.0
+        for cand in pool:
+            self.emit(
+                "score",
+                {
+                    "type": "score",
+                    "candidate": cand.id,
+                    "parent": cand.parent_id,
+                    "answer": cand.answer[:200],
+                    "score": cand.score,
+                    "components": cand.components,
+                    "step_scores": cand.step_scores,
+                    "status": cand.status,
+                },
+            )
+        return {
+            "candidates": {c.id: _dump(c) for c in pool},
+            "best_history": [*state.get("best_history", []), best],
+        }
+
+    # --- 4. triage -----------------------------------------------------------------------------
+
+    def triage(self, state: SolveState) -> dict[str, Any]:
+        """Coarse vs fine: settle easy/verified problems, refine hard ones, stop on budgets or no gain."""
+        config = self.config(state)
+        plan = plan_for(config)
+        active = _active(state)
+        best = max(active, key=lambda c: c.score or 0.0)
+        history = state.get("best_history", [])
+        rounds = state.get("round", 0)
+        shares = scoring.vote_shares(active, weighted=True)
+        top_share = max(shares.values()) if shares else 0.0
+        limits = extended_budgets(config.budgets, state.get("budget_extensions", 0))
+        elapsed = time.time() - state.get("started_at", time.time())
+        over = exceeded(state.get("usage", {}), limits, elapsed, rounds)
+
+        decision, stopped_by, reason = "review", None, ""
+        if not plan.refine:
+            decision, stopped_by, reason = "settle", "done", f"strategy {config.strategy} does not refine"
+        elif (
+            rounds == 0
+            and len(active) > 1
+            and top_share >= config.easy_agreement
+            and ((best.score or 0) >= config.easy_score and not best.failing_evidence)
+        ):
+            decision, stopped_by, reason = (
+                "settle",
+                "easy",
+                f"agreement {top_share:.2f}, best {best.score:.2f}",
+            )
+        elif best.verified_by_code and (best.score or 0) >= config.verify_score:
+            decision, stopped_by, reason = "settle", "verified", f"evidence passes, score {best.score:.2f}"
+        elif rounds >= 1 and len(history) >= 2 and history[-1] - history[-2] < config.min_improvement:
+            decision, stopped_by = "settle", "no_improvement"
+            reason = f"best score {history[-2]:.2f} -> {history[-1]:.2f}"
+        elif over:
+            decision, stopped_by, reason = "budget", "budget", over
+        self.emit(
+            "triage", {"type": "decision", "decision": decision, "stopped_by": stopped_by, "reason": reason}
+        )
+        return {"decision": decision, "stopped_by": stopped_by, "reason": reason}
+
+    def route_triage(self, state: SolveState) -> str | list[Send]:
+        decision = state.get("decision")
+        if decision == "review":
+            return self.review_sends(state)
+        return "budget" if decision == "budget" else "finalize"
+
+    def review_sends(self, state: Mapping[str, Any], round_bump: int = 1) -> list[Send]:
+        config = self.config(state)
+        active = sorted(_active(state), key=lambda c: c.score or 0.0, reverse=True)  # type: ignore[arg-type]
+        others = {c.id: [o.answer for o in active if o.id != c.id] for c in active}
+        round_ = state.get("round", 0) + round_bump
+        return [
+            Send("review", {**state, "target": _dump(c), "others": others[c.id], "round": round_})
+            for c in active[: config.review_top]
+        ]
+
+    # --- 5. budget (interrupt in interactive runs) ----------------------------------------------
+
+    def budget(self, state: SolveState) -> Command:
+        """Budget hit: ask to continue (interactive) or stop with the best candidate (batch)."""
+        config = self.config(state)
+        if config.interactive:
+            answer = interrupt(
+                {
+                    "question": "budget reached; continue?",
+                    "reason": state.get("reason"),
+                    "usage": state.get("usage"),
+                }
+            )
+            if answer is True or (
+                isinstance(answer, str) and answer.strip().lower() in ("y", "yes", "continue")
+            ):
+                extension = state.get("budget_extensions", 0) + 1
+                update = {"budget_extensions": extension, "decision": "review", "stopped_by": None}
+                return Command(update=update, goto=self.review_sends({**state, **update}))
+        return Command(update={"stopped_by": "budget"}, goto="finalize")
+
+    # --- 6. review + refine ------------------------------------------------------------------------
+
+    def review(self, payload: dict[str, Any]) -> Command:
+        config = self.config(payload)
+        plan = plan_for(config)
+        target = Candidate.model_validate(payload["target"])
+        ctx = self.ctx(config, "review")
+        feedback = review(
+            ctx,
+            task=payload["task"],
+            candidate=target,
+            others=payload.get("others", []),
+            role=plan.critic_role,
+            self_critique=plan.critic_role == "solver",
+        )
+        self.emit("review", {"type": "feedback", **feedback.model_dump()})
+        fb = feedback.model_dump(mode="json")
+        return Command(
+            update={"feedback": {target.id: fb}, "usage": _usage(ctx), "round": payload["round"]},
+            goto=Send("refine", {**payload, "fb": fb}),
+        )
+
+    def refine(self, payload: dict[str, Any]) -> dict[str, Any]:
+        config = self.config(payload)
+        plan = plan_for(config)
+        target = Candidate.model_validate(payload["target"])
+        round_ = payload["round"]
+        cid = f"{target.id.split('.')[0]}.r{round_}"
+        ctx = self.ctx(config, "refine")
+        refined = refine(
+            ctx,
+            task=payload["task"],
+            candidate=target,
+            feedback=Feedback.model_validate(payload["fb"]),
+            cid=cid,
+            round_=round_,
+            tools=self.tools,
+            max_tool_calls=config.max_tool_calls,
+            temperature=config.temperature(0),
+            role=plan.refiner_role,
+        )
+        refined = self._verify(ctx, refined, payload, plan)
+        return {"candidates": {cid: _dump(refined)}, "usage": _usage(ctx, len(refined.tool_calls))}
+
+    # --- 7. finalize + reflect -----------------------------------------------------------------------
+
+    def finalize(self, state: SolveState) -> dict[str, Any]:
+        """Pick the answer: score-weighted majority (easy), plain majority (sc) or the best candidate."""
+        config = self.config(state)
+        plan = plan_for(config)
+        active = _active(state)
+        stopped_by = state.get("stopped_by") or "done"
+        rule = plan.settle if stopped_by == "easy" or plan.settle != "weighted" else "best"
+        if rule == "best":
+            chosen = max(active, key=lambda c: c.score or 0.0)
+        else:
+            shares = scoring.vote_shares(active, weighted=rule == "weighted")
+            top = max(shares, key=shares.__getitem__)
+            group = [c for c in active if scoring.normalize_answer(c.answer) == top]
+            chosen = max(group, key=lambda c: c.score or 0.0)
+        result = SolveResult(
+            run_id=state.get("run_id", ""),
+            strategy=config.strategy,
+            answer=chosen.answer,
+            code=chosen.code,
+            candidate_id=chosen.id,
+            score=chosen.score,
+            verified=chosen.verified_by_code and (chosen.score or 0) >= config.verify_score,
+            evidence=[e.model_dump(mode="json") for e in chosen.evidence if e.kind != "step_score"],
+            stopped_by=stopped_by,
+            reason=state.get("reason", ""),
+            rounds=state.get("round", 0),
+            usage=dict(state.get("usage", {})),
+            wall_s=round(time.time() - state.get("started_at", time.time()), 3),
+        )
+        self.emit("finalize", {"type": "result", **result.model_dump(mode="json")})
+        return {"result": result.model_dump(mode="json"), "stopped_by": stopped_by}
+
+    def reflect(self, state: SolveState) -> dict[str, Any]:
+        """Write the experience, tool feedback and verified reusable code to memory (if any)."""
+        if self.memory is not None:
+            cands = [Candidate.model_validate(c) for c in state.get("candidates", {}).values()]
+            written = reflect_to_memory(self.memory, state, cands)
+            self.emit("reflect", {"type": "reflect", **written})
+        return {}

@@ -1,0 +1,147 @@
+"""Scoring candidates from evidence (in place of MAgICoRe's GPU reward models).
+
+A candidate's score combines, over the components that are available:
+execution evidence (tool calls ran, tests passed, arithmetic recomputed by code agrees), the Reviewer's
+PRM-style step scores, and agreement of its final answer with the other candidates. Any failing
+evidence caps the score below 0.5, so a candidate with a failing test never outranks a clean one.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+import re
+from collections import defaultdict
+
+from triloop.agents.models import Candidate, Evidence
+from triloop.agents.parsing import normalize_answer
+
+WEIGHTS = {"execution": 0.35, "steps": 0.4, "agreement": 0.25}
+FAILING_CAP = 0.49
+_CHECKED = ("execution", "tests", "recompute")
+
+_OPS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_EQUATION = re.compile(r"([\d(][\d\s.,()+\-*/×x^%]*[\d)])\s*=\s*(-?\d[\d,]*(?:\.\d+)?)")
+_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+
+
+def safe_eval(expr: str) -> float | int | None:
+    """Evaluate a plain arithmetic expression with Python's AST (no names, no calls); None if not one."""
+    text = re.sub(r"(?<=\d),(?=\d{3})", "", expr).replace("×", "*").replace("^", "**")
+    text = re.sub(r"(?<=\d)\s*x\s*(?=\d)", "*", text)
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        return None
+
+    def walk(node: ast.AST) -> float | int:
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+            return node.value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -walk(node.operand)
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+            left, right = walk(node.left), walk(node.right)
+            if isinstance(node.op, ast.Pow) and abs(right) > 64:
+                raise ValueError("exponent too large")
+            return _OPS[type(node.op)](left, right)
+        raise ValueError("not arithmetic")
+
+    try:
+        if not any(isinstance(n, ast.BinOp) for n in ast.walk(tree)):
+            return None
+        return walk(tree.body)
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+        return None
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b))
+
+
+def recompute(candidate: Candidate) -> list[Evidence]:
+    """Recompute by code every ``<arithmetic> = <number>`` claim in the steps and the answer."""
+    found: list[Evidence] = []
+    texts = [*candidate.steps, candidate.answer]
+    for index, text in enumerate(texts, 1):
+        for expr, claimed in _EQUATION.findall(text):
+            value = safe_eval(expr)
+            if value is None:
+                continue
+            claim = float(claimed.replace(",", ""))
+            step = index if index <= len(candidate.steps) else None
+            ok = _close(float(value), claim)
+            detail = f"{expr.strip()} = {claimed}" + ("" if ok else f", but it is {value}")
+            found.append(Evidence(kind="recompute", passed=ok, detail=detail, step=step))
+    return found
+
+
+def answer_vs_tool_output(candidate: Candidate) -> Evidence | None:
+    """For a numeric answer: does it match the number the last successful ``run_python`` printed?"""
+    runs = [c for c in candidate.tool_calls if c.tool == "run_python" and c.ok]
+    answer = normalize_answer(candidate.answer)
+    if not runs or not re.fullmatch(r"-?\d+(?:\.\d+)?", answer):
+        return None
+    numbers = _NUMBER.findall(runs[-1].output.strip())
+    if len(numbers) != 1:
+        return None
+    printed = normalize_answer(numbers[0])
+    ok = printed == answer
+    detail = f"code printed {printed}; answer is {answer}"
+    return Evidence(kind="recompute", passed=ok, detail=detail)
+
+
+def execution_component(evidence: list[Evidence]) -> float | None:
+    """Fraction of checked evidence that passed; failed tests alone make it 0. None if nothing checked."""
+    checked = [e for e in evidence if e.kind in _CHECKED and e.passed is not None]
+    if not checked:
+        return None
+    if any(e.kind == "tests" and not e.passed for e in checked):
+        return 0.0
+    return sum(1.0 for e in checked if e.passed) / len(checked)
+
+
+def steps_component(step_scores: list[float]) -> float | None:
+    """PRM aggregate: half mean, half minimum (one wrong step spoils a chain)."""
+    if not step_scores:
+        return None
+    return 0.5 * sum(step_scores) / len(step_scores) + 0.5 * min(step_scores)
+
+
+def agreement(candidates: list[Candidate]) -> dict[str, float]:
+    """Per candidate: share of the other candidates with the same normalized final answer."""
+    if len(candidates) < 2:
+        return {}
+    groups: dict[str, int] = defaultdict(int)
+    for cand in candidates:
+        groups[normalize_answer(cand.answer)] += 1
+    return {c.id: (groups[normalize_answer(c.answer)] - 1) / (len(candidates) - 1) for c in candidates}
+
+
+def combine(candidate: Candidate) -> float:
+    """The candidate's score from its available components (weights renormalized)."""
+    available = {k: v for k, v in candidate.components.items() if k in WEIGHTS}
+    if not available:
+        score = 0.5
+    else:
+        total = sum(WEIGHTS[k] for k in available)
+        score = sum(WEIGHTS[k] * v for k, v in available.items()) / total
+    if candidate.failing_evidence:
+        score = min(score, FAILING_CAP)
+    return round(score, 4)
+
+
+def vote_shares(candidates: list[Candidate], weighted: bool) -> dict[str, float]:
+    """Share of the (score-weighted) vote per normalized answer."""
+    totals: dict[str, float] = defaultdict(float)
+    for cand in candidates:
+        totals[normalize_answer(cand.answer)] += max(cand.score or 0.0, 1e-6) if weighted else 1.0
+    whole = sum(totals.values()) or 1.0
+    return {answer: value / whole for answer, value in totals.items()}

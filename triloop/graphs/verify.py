@@ -1,0 +1,73 @@
+"""Per-candidate verification: execution evidence, tests, recomputation by code, step scores.
+
+Runs inside each candidate's own graph task (after drafting or refining), so candidates are verified in
+parallel; the pool-level parts of the score (agreement, replacement) happen in the ``score`` node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from triloop.agents.base import AgentContext
+from triloop.agents.models import Candidate, Evidence
+from triloop.agents.reviewer import step_scores
+from triloop.agents.toolloop import run_tool
+from triloop.graphs.scoring import answer_vs_tool_output, execution_component, recompute, steps_component
+from triloop.graphs.state import StrategyPlan
+from triloop.tools.base import Tool
+
+
+def execution_evidence(
+    candidate: Candidate, *, kind: str, tests: str | None, tools: Mapping[str, Tool]
+) -> list[Evidence]:
+    """Evidence from the candidate's own tool calls and, for code, from running it (and its tests)."""
+    found = [
+        Evidence(kind="execution", passed=c.ok, detail=f"{c.tool}: {c.output[:200]}")
+        for c in candidate.tool_calls
+    ]
+    if candidate.code and tests and "run_tests" in tools:
+        result, _ = run_tool(tools, "run_tests", {"code": candidate.code, "tests": tests})
+        found.append(Evidence(kind="tests", passed=result.ok, detail=result.output[:500]))
+    elif candidate.code and kind == "coding" and "run_python" in tools:
+        result, _ = run_tool(tools, "run_python", {"code": candidate.code})
+        found.append(
+            Evidence(kind="execution", passed=result.ok, detail="running the code: " + result.output[:300])
+        )
+    return found
+
+
+def verify_candidate(
+    ctx: AgentContext,
+    candidate: Candidate,
+    *,
+    task: str,
+    kind: str,
+    tests: str | None,
+    tools: Mapping[str, Tool],
+    plan: StrategyPlan,
+) -> Candidate:
+    """Attach evidence, step scores and the candidate-local score components."""
+    evidence = execution_evidence(candidate, kind=kind, tests=tests, tools=tools)
+    evidence += recompute(candidate)
+    check = answer_vs_tool_output(candidate)
+    if check is not None:
+        evidence.append(check)
+    candidate.evidence = evidence
+    candidate.failing_evidence = any(e.passed is False for e in evidence)
+    candidate.verified_by_code = bool(evidence) and not candidate.failing_evidence
+    components: dict[str, float] = {}
+    exec_value = execution_component(evidence)
+    if exec_value is not None:
+        components["execution"] = exec_value
+    if plan.step_scoring and candidate.steps:
+        candidate.step_scores = step_scores(ctx, task=task, candidate=candidate, role=plan.scorer_role)
+        for i, value in enumerate(candidate.step_scores, 1):
+            candidate.evidence.append(Evidence(kind="step_score", detail=f"{value:.2f}", step=i))
+        steps_value = steps_component(candidate.step_scores)
+        if steps_value is not None:
+            components["steps"] = steps_value
+    candidate.components = components
+    if tests and candidate.code is None:
+        candidate.failing_evidence = True
+        candidate.evidence.append(Evidence(kind="tests", passed=False, detail="no code block to test"))
+    return candidate
