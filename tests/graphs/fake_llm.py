@@ -22,7 +22,7 @@ from triloop.llm.base import Completion, Message
 @dataclass
 class Rule:
     role: str | None  # None: any role
-    when: str  # substring of the conversation ('' matches everything)
+    when: str | tuple[str, ...]  # substring(s) that must all occur in the conversation ('' matches all)
     reply: str | list[str]
     used: int = 0
 
@@ -54,7 +54,8 @@ class ScriptedFakeLLM:
     ) -> Completion:
         conversation = "\n".join(m["content"] for m in messages)
         for rule in self.rules:
-            if (rule.role is None or rule.role == role) and rule.when in conversation:
+            needles = (rule.when,) if isinstance(rule.when, str) else rule.when
+            if (rule.role is None or rule.role == role) and all(n in conversation for n in needles):
                 text = rule.next_reply()
                 break
         else:

@@ -201,6 +201,11 @@ class SolveNodes:
         elapsed = time.time() - state.get("started_at", time.time())
         over = exceeded(state.get("usage", {}), limits, elapsed, rounds)
 
+        verified = sorted(
+            ((scoring.combine(c, with_agreement=False), c.id) for c in active if c.verified_by_code),
+            reverse=True,
+        )
+        verified = [v for v in verified if v[0] >= config.verify_score]
         decision, stopped_by, reason = "review", None, ""
         if not plan.refine:
             decision, stopped_by, reason = "settle", "done", f"strategy {config.strategy} does not refine"
@@ -215,8 +220,12 @@ class SolveNodes:
                 "easy",
                 f"agreement {top_share:.2f}, best {best.score:.2f}",
             )
-        elif best.verified_by_code and (best.score or 0) >= config.verify_score:
-            decision, stopped_by, reason = "settle", "verified", f"evidence passes, score {best.score:.2f}"
+        elif verified:
+            decision, stopped_by, reason = (
+                "settle",
+                "verified",
+                f"evidence passes, score {verified[0][0]:.2f}",
+            )
         elif rounds >= 1 and len(history) >= 2 and history[-1] - history[-2] < config.min_improvement:
             decision, stopped_by = "settle", "no_improvement"
             reason = f"best score {history[-2]:.2f} -> {history[-1]:.2f}"
@@ -317,8 +326,14 @@ class SolveNodes:
         active = _active(state)
         stopped_by = state.get("stopped_by") or "done"
         rule = plan.settle if stopped_by == "easy" or plan.settle != "weighted" else "best"
+
+        def is_verified(cand: Candidate) -> bool:
+            return (
+                cand.verified_by_code and scoring.combine(cand, with_agreement=False) >= config.verify_score
+            )
+
         if rule == "best":
-            chosen = max(active, key=lambda c: c.score or 0.0)
+            chosen = max(active, key=lambda c: (is_verified(c), c.score or 0.0))
         else:
             shares = scoring.vote_shares(active, weighted=rule == "weighted")
             top = max(shares, key=shares.__getitem__)
@@ -331,7 +346,7 @@ class SolveNodes:
             code=chosen.code,
             candidate_id=chosen.id,
             score=chosen.score,
-            verified=chosen.verified_by_code and (chosen.score or 0) >= config.verify_score,
+            verified=is_verified(chosen),
             evidence=[e.model_dump(mode="json") for e in chosen.evidence if e.kind != "step_score"],
             stopped_by=stopped_by,
             reason=state.get("reason", ""),

@@ -115,19 +115,40 @@ def steps_component(step_scores: list[float]) -> float | None:
     return 0.5 * sum(step_scores) / len(step_scores) + 0.5 * min(step_scores)
 
 
+def lineage(candidate_id: str) -> str:
+    """The root draft a candidate descends from ("c1.r2" -> "c1")."""
+    return candidate_id.split(".")[0]
+
+
 def agreement(candidates: list[Candidate]) -> dict[str, float]:
-    """Per candidate: share of the other candidates with the same normalized final answer."""
-    if len(candidates) < 2:
-        return {}
-    groups: dict[str, int] = defaultdict(int)
+    """Per candidate: share of the *other lineages* whose latest answer matches its answer.
+
+    One vote per lineage, so a refinement does not inflate agreement by agreeing with its own parent.
+    """
+    latest: dict[str, Candidate] = {}
     for cand in candidates:
-        groups[normalize_answer(cand.answer)] += 1
-    return {c.id: (groups[normalize_answer(c.answer)] - 1) / (len(candidates) - 1) for c in candidates}
+        root = lineage(cand.id)
+        if root not in latest or cand.round > latest[root].round:
+            latest[root] = cand
+    if len(latest) < 2:
+        return {}
+    out = {}
+    for cand in candidates:
+        others = [c for root, c in latest.items() if root != lineage(cand.id)]
+        same = sum(1 for c in others if normalize_answer(c.answer) == normalize_answer(cand.answer))
+        out[cand.id] = same / len(others)
+    return out
 
 
-def combine(candidate: Candidate) -> float:
-    """The candidate's score from its available components (weights renormalized)."""
-    available = {k: v for k, v in candidate.components.items() if k in WEIGHTS}
+def combine(candidate: Candidate, *, with_agreement: bool = True) -> float:
+    """The candidate's score from its available components (weights renormalized).
+
+    Without agreement it is the candidate's own evidence score, which decides "verified": a candidate
+    whose code and steps check out is verified even when the others disagree with it.
+    """
+    available = {
+        k: v for k, v in candidate.components.items() if k in WEIGHTS and (with_agreement or k != "agreement")
+    }
     if not available:
         score = 0.5
     else:

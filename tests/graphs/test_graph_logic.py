@@ -1,0 +1,150 @@
+"""Graph logic with a scripted FAKE LLM: triage, review/refine/re-verify, no over-correction, stops."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fake_llm import Rule, ScriptedFakeLLM, intake_rule, scores_rule
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
+
+from triloop.graphs.builder import build_solve_graph
+from triloop.graphs.state import Budgets, SolveConfig
+
+FEEDBACK = json.dumps({"wrong_step": 1, "why": "recompute failed: 3*4 is not 11", "change": "multiply again"})
+WRONG = ["1. 3*4 = 11\nFinal answer: 11", "1. I guess\nFinal answer: 13", "1. roughly\nFinal answer: 14"]
+RIGHT = "1. 3 * 4 = 12\nFinal answer: 12"
+
+
+def run(llm, config: SolveConfig, task: str = "What is 3*4?", checkpointer=None, thread: str = "t"):
+    graph = build_solve_graph(llm, config=config, checkpointer=checkpointer)
+    state = {"run_id": thread, "task": task, "config": config.model_dump(mode="json")}
+    return graph.invoke(state, {"configurable": {"thread_id": thread}})
+
+
+def hard_llm(refined: str = RIGHT, refined_scores: list[float] | None = None) -> ScriptedFakeLLM:
+    return ScriptedFakeLLM(
+        [
+            intake_rule(),
+            scores_rule(("Judge each numbered step", "Final answer: 12"), refined_scores or [0.95]),
+            scores_rule("Judge each numbered step", [0.3]),
+            Rule("reviewer", "targeted feedback", FEEDBACK),
+            Rule("refiner", "You are the Refiner", refined),
+            Rule("solver", "Task:", WRONG),
+        ]
+    )
+
+
+def test_easy_path_settles_without_review():
+    llm = ScriptedFakeLLM(
+        [
+            intake_rule(),
+            scores_rule("Judge each numbered step", [0.9, 0.95]),
+            Rule("solver", "Task:", "1. 3 * 4 = 12\n2. check: 12 / 4 = 3\nFinal answer: 12"),
+        ]
+    )
+    out = run(llm, SolveConfig(k=3))
+    assert out["result"]["stopped_by"] == "easy"
+    assert out["result"]["answer"] == "12"
+    assert llm.count("refiner") == 0
+    assert not any("targeted feedback" in c["last"] or c["role"] == "refiner" for c in llm.calls)
+    assert len(out["candidates"]) == 3
+    # every candidate keeps its per-step scores
+    assert all(c["step_scores"] == [0.9, 0.95] for c in out["candidates"].values())
+    assert out["usage"]["llm_calls"] == 1 + 3 + 3  # intake + 3 drafts + 3 step scorings
+
+
+def test_hard_path_reviews_refines_and_reverifies():
+    llm = hard_llm()
+    out = run(llm, SolveConfig(k=3, review_top=2))
+    result = out["result"]
+    assert result["stopped_by"] == "verified", result
+    assert result["answer"] == "12"
+    assert result["verified"] is True
+    assert result["rounds"] == 1
+    children = [c for c in out["candidates"].values() if c["parent_id"]]
+    assert len(children) == 2 and all(c["status"] == "active" for c in children)
+    parents = {c["parent_id"] for c in children}
+    assert all(out["candidates"][p]["status"] == "replaced" for p in parents)
+    assert set(out["feedback"]) == parents
+    assert llm.count("refiner") == 2
+    # the refined candidates were re-verified: recomputation by code and new step scores
+    assert all(any(e["kind"] == "recompute" and e["passed"] for e in c["evidence"]) for c in children)
+    assert all(c["step_scores"] == [0.95] for c in children)
+
+
+def test_worse_refinement_never_replaces_its_parent():
+    worse = "1. 3 * 4 = 13\nFinal answer: 13"  # recomputation fails -> capped below the parent
+    llm = ScriptedFakeLLM(
+        [
+            intake_rule(),
+            scores_rule(("Judge each numbered step", "= 13"), [0.2]),
+            scores_rule("Judge each numbered step", [0.6]),
+            Rule("reviewer", "targeted feedback", FEEDBACK),
+            Rule("refiner", "You are the Refiner", worse),
+            Rule("solver", "Task:", ["1. 3 * 4 = 12\nFinal answer: 12", "1. think\nFinal answer: 10"]),
+        ]
+    )
+    out = run(llm, SolveConfig(k=2, review_top=2, verify_score=0.95, budgets=Budgets(max_rounds=1)))
+    children = [c for c in out["candidates"].values() if c["parent_id"]]
+    assert children and all(c["status"] == "rejected" for c in children)
+    for child in children:
+        parent = out["candidates"][child["parent_id"]]
+        assert parent["status"] == "active"
+        assert child["score"] < parent["score"]
+    assert out["result"]["answer"] == "12"
+
+
+def test_adaptive_stop_when_score_stops_improving():
+    same = WRONG[0]  # the refiner returns an equally weak answer: no gain
+    llm = hard_llm(refined=same)
+    out = run(llm, SolveConfig(k=1, budgets=Budgets(max_rounds=5)))
+    assert out["result"]["stopped_by"] == "no_improvement"
+    assert out["round"] == 1
+    assert out["best_history"][-1] - out["best_history"][-2] < 0.01
+
+
+@pytest.mark.parametrize(
+    ("budgets", "reason"),
+    [
+        (Budgets(max_llm_calls=4), "LLM calls"),
+        (Budgets(max_tokens=50), "tokens"),
+        (Budgets(max_rounds=0), "refinement rounds"),
+    ],
+)
+def test_batch_budget_stops_with_best_candidate(budgets, reason):
+    llm = hard_llm()
+    out = run(llm, SolveConfig(k=3, budgets=budgets))
+    result = out["result"]
+    assert result["stopped_by"] == "budget"
+    assert reason in result["reason"]
+    assert result["answer"] in {"11", "13", "14"}
+    assert llm.count("refiner") == 0
+
+
+def test_interactive_budget_interrupts_and_resumes():
+    saver = InMemorySaver()
+    config = SolveConfig(k=3, interactive=True, budgets=Budgets(max_rounds=0))
+    llm = hard_llm()
+    graph = build_solve_graph(llm, config=config, checkpointer=saver)
+    thread = {"configurable": {"thread_id": "i1"}}
+    first = graph.invoke({"run_id": "i1", "task": "What is 3*4?", "config": config.model_dump()}, thread)
+    assert "__interrupt__" in first and "result" not in first
+    question = first["__interrupt__"][0].value
+    assert "refinement rounds" in question["reason"]
+    drafts = llm.count("solver", "Task:")
+    resumed = graph.invoke(Command(resume="yes"), thread)
+    assert resumed["result"]["stopped_by"] == "verified"
+    assert resumed["budget_extensions"] == 1
+    assert llm.count("solver", "Task:") == drafts  # finished drafting was not redone
+
+
+def test_interactive_budget_declined_stops():
+    saver = InMemorySaver()
+    config = SolveConfig(k=2, interactive=True, budgets=Budgets(max_rounds=0))
+    graph = build_solve_graph(hard_llm(), config=config, checkpointer=saver)
+    thread = {"configurable": {"thread_id": "i2"}}
+    graph.invoke({"run_id": "i2", "task": "What is 3*4?", "config": config.model_dump()}, thread)
+    out = graph.invoke(Command(resume="no"), thread)
+    assert out["result"]["stopped_by"] == "budget"
