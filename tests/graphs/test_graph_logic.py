@@ -2,38 +2,20 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from fake_llm import Rule, ScriptedFakeLLM, intake_rule, scores_rule
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
+from scenarios import FEEDBACK, WRONG, hard_llm
 
 from triloop.graphs.builder import build_solve_graph
 from triloop.graphs.state import Budgets, SolveConfig
-
-FEEDBACK = json.dumps({"wrong_step": 1, "why": "recompute failed: 3*4 is not 11", "change": "multiply again"})
-WRONG = ["1. 3*4 = 11\nFinal answer: 11", "1. I guess\nFinal answer: 13", "1. roughly\nFinal answer: 14"]
-RIGHT = "1. 3 * 4 = 12\nFinal answer: 12"
 
 
 def run(llm, config: SolveConfig, task: str = "What is 3*4?", checkpointer=None, thread: str = "t"):
     graph = build_solve_graph(llm, config=config, checkpointer=checkpointer)
     state = {"run_id": thread, "task": task, "config": config.model_dump(mode="json")}
     return graph.invoke(state, {"configurable": {"thread_id": thread}})
-
-
-def hard_llm(refined: str = RIGHT, refined_scores: list[float] | None = None) -> ScriptedFakeLLM:
-    return ScriptedFakeLLM(
-        [
-            intake_rule(),
-            scores_rule(("Judge each numbered step", "Final answer: 12"), refined_scores or [0.95]),
-            scores_rule("Judge each numbered step", [0.3]),
-            Rule("reviewer", "targeted feedback", FEEDBACK),
-            Rule("refiner", "You are the Refiner", refined),
-            Rule("solver", "Task:", WRONG),
-        ]
-    )
 
 
 def test_easy_path_settles_without_review():
