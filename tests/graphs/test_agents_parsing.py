@@ -1,0 +1,75 @@
+"""Parsing model text and evidence scoring (pure functions, no LLM)."""
+
+from __future__ import annotations
+
+import pytest
+
+from triloop.agents.errors import AgentParseError
+from triloop.agents.models import Candidate, StepScores, ToolCall
+from triloop.agents.parsing import final_answer, normalize_answer, parse_action, parse_model, steps_of
+from triloop.graphs import scoring
+
+
+def test_parse_action_from_fenced_json_with_raw_newlines():
+    text = 'I will compute.\n```json\n{"tool": "run_python", "args": {"code": "print(1)\nprint(2)"}}\n```'
+    action = parse_action(text, {"run_python"})
+    assert action is not None and action.tool == "run_python"
+    assert action.args["code"] == "print(1)\nprint(2)"
+
+
+def test_bare_python_block_is_a_run_python_action_but_a_final_answer_wins():
+    assert parse_action("```python\nprint(6*7)\n```", {"run_python"}).args["code"] == "print(6*7)\n"
+    assert parse_action("```python\nprint(6*7)\n```\nFinal answer: 42", {"run_python"}) is None
+    assert parse_action("```python\nprint(6*7)\n```", set()) is None
+
+
+def test_final_answer_and_steps():
+    text = "1. Multiply 3 by 4.\n2. Check it.\n   still step two\n**Final answer:** 12"
+    assert final_answer(text) == "12"
+    assert steps_of(text) == ["Multiply 3 by 4.", "Check it.\nstill step two"]
+    assert final_answer("so \\boxed{7}") == "7"
+    assert final_answer("no answer here") is None
+
+
+def test_normalize_answer_compares_numbers_by_value():
+    assert normalize_answer("80,779,853,376") == normalize_answer("80779853376.0") == "80779853376"
+    assert normalize_answer(" Paris. ") == "paris"
+    assert normalize_answer("123456789012345678901") == "123456789012345678901"
+
+
+def test_parse_model_errors_are_named():
+    assert parse_model('{"scores": [0.5, 1]}', StepScores).scores == [0.5, 1.0]
+    with pytest.raises(AgentParseError, match="StepScores"):
+        parse_model("no json at all", StepScores)
+
+
+def test_recompute_catches_wrong_arithmetic():
+    cand = Candidate(id="c0", steps=["123456 × 654321 = 80779853376", "so 2 + 2 = 5"], answer="x")
+    results = [(e.step, e.passed) for e in scoring.recompute(cand)]
+    assert results == [(1, True), (2, False)]
+    assert scoring.safe_eval("__import__('os')") is None
+    assert scoring.safe_eval("2 ** 100000") is None
+
+
+def test_answer_is_checked_against_what_the_code_printed():
+    call = ToolCall(tool="run_python", args={"code": "print(3*4)"}, ok=True, output="12\n")
+    good = Candidate(id="a", answer="12", tool_calls=[call])
+    bad = Candidate(id="b", answer="13", tool_calls=[call])
+    assert scoring.answer_vs_tool_output(good).passed is True
+    assert scoring.answer_vs_tool_output(bad).passed is False
+
+
+def test_agreement_counts_one_vote_per_lineage():
+    pool = [
+        Candidate(id="c0", answer="12"),
+        Candidate(id="c0.r1", answer="13", round=1, parent_id="c0"),
+        Candidate(id="c1", answer="13"),
+    ]
+    agree = scoring.agreement(pool)
+    assert agree["c0.r1"] == 1.0  # agrees with c1, its own parent does not count
+    assert agree["c1"] == 1.0  # c0's lineage is represented by its latest member (13)
+
+
+def test_failing_evidence_caps_the_score():
+    cand = Candidate(id="c", components={"execution": 0.5, "steps": 1.0}, failing_evidence=True)
+    assert scoring.combine(cand) <= scoring.FAILING_CAP

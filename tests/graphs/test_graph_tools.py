@@ -1,0 +1,87 @@
+"""The JSON action protocol inside the graph: tool results flow back, the per-candidate tool budget holds.
+
+Uses a FAKE scripted LLM and a FAKE arithmetic tool (deterministic unit test of the loop logic; the real
+sandbox is exercised in test_graph_e2e.py).
+"""
+
+from __future__ import annotations
+
+import json
+
+from fake_llm import Rule, ScriptedFakeLLM, intake_rule
+
+from triloop.graphs.builder import build_solve_graph
+from triloop.graphs.state import SolveConfig
+from triloop.tools.base import ToolResult, ToolSpec
+
+ASK = '```json\n{"tool": "run_python", "args": {"code": "print(123456 * 654321)"}}\n```'
+
+
+class FakeArithmeticTool:
+    """FAKE run_python: evaluates one ``print(<int> * <int>)`` line; records its calls."""
+
+    spec = ToolSpec(name="run_python", signature="run_python(code: str) -> str", purpose="run Python code")
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def __call__(self, code: str) -> ToolResult:
+        self.calls.append(code)
+        left, right = code.removeprefix("print(").removesuffix(")").split("*")
+        return ToolResult(ok=True, output=f"{int(left) * int(right)}\n")
+
+
+def test_tool_result_flows_back_and_the_answer_is_checked_against_it():
+    tool = FakeArithmeticTool()
+    llm = ScriptedFakeLLM(
+        [
+            intake_rule(),
+            Rule(
+                "solver",
+                "Tool result (run_python, ok):\n80779853376",
+                "1. computed with code\nFinal answer: 80779853376",
+            ),
+            Rule("solver", "Task:", ASK),
+        ]
+    )
+    cfg = SolveConfig(strategy="single")
+    out = build_solve_graph(llm, tools=[tool], config=cfg).invoke(
+        {"task": "123456 * 654321 = ?", "config": cfg.model_dump()}
+    )
+    result = out["result"]
+    assert result["answer"] == "80779853376"
+    assert tool.calls == ["print(123456 * 654321)"]
+    assert out["usage"]["tool_calls"] == 1
+    assert any(e["kind"] == "recompute" and e["passed"] for e in result["evidence"])
+
+
+def test_per_candidate_tool_budget_is_enforced():
+    tool = FakeArithmeticTool()
+    llm = ScriptedFakeLLM(
+        [
+            intake_rule(),
+            Rule("solver", "No tool calls are left", "1. done\nFinal answer: 80779853376"),
+            Rule("solver", "Task:", ASK),  # keeps asking for the tool
+        ]
+    )
+    cfg = SolveConfig(strategy="single", max_tool_calls=2)
+    out = build_solve_graph(llm, tools=[tool], config=cfg).invoke({"task": "t", "config": cfg.model_dump()})
+    assert len(tool.calls) == 2
+    assert out["result"]["answer"] == "80779853376"
+    assert llm.count("solver", "No tool calls are left") == 1
+
+
+def test_unknown_tool_is_failing_evidence_not_a_crash():
+    llm = ScriptedFakeLLM(
+        [
+            intake_rule(),
+            Rule("solver", "unknown tool", "1. gave up\nFinal answer: 1"),
+            Rule("solver", "Task:", json.dumps({"tool": "rm_rf", "args": {}})),
+        ]
+    )
+    cfg = SolveConfig(strategy="single")
+    out = build_solve_graph(llm, tools=[FakeArithmeticTool()], config=cfg).invoke(
+        {"task": "t", "config": cfg.model_dump()}
+    )
+    cand = out["candidates"]["c0"]
+    assert cand["tool_calls"][0]["ok"] is False and cand["failing_evidence"] is True
