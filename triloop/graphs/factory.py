@@ -1,0 +1,49 @@
+"""Building the graph's dependencies from settings (CLI and ``langgraph.json``).
+
+Kept out of the graph itself so the graph stays injectable: tests pass fakes or real parts directly.
+Heavy imports (model server, sandbox, chroma) happen here, only when a command needs them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from triloop.config import Settings
+from triloop.graphs.memory import GraphMemory
+from triloop.graphs.state import GraphError
+from triloop.llm.base import LLM
+from triloop.tools.base import Tool
+
+
+class DependencyMissingError(GraphError):
+    """A part the graph needs (LLM client, sandbox, memory) is not installed or not available."""
+
+
+def make_llm(settings: Settings) -> LLM:
+    """The real LLM client from settings."""
+    try:
+        from triloop.llm.client import LLMClient
+    except ImportError as exc:
+        raise DependencyMissingError(f"the LLM client is not available: {exc}") from None
+    return LLMClient(settings)  # type: ignore[return-value]
+
+
+def make_tools(settings: Settings) -> list[Tool]:
+    """The sandboxed execution tools (run_python, run_command, run_tests)."""
+    try:
+        from triloop.tools.execution import execution_tools
+    except ImportError as exc:
+        raise DependencyMissingError(f"the sandbox tools are not available: {exc}") from None
+    return list(execution_tools(settings))
+
+
+def make_memory(settings: Settings) -> tuple[GraphMemory, list[Tool], Any]:
+    """The memory adapter, its retrieval tools, and the store (to close at the end)."""
+    try:
+        from triloop.graphs.memory_store import StoreMemory
+        from triloop.memory.store import MemoryStore
+        from triloop.tools.retrieval import retrieval_tools
+    except ImportError as exc:
+        raise DependencyMissingError(f"the memory is not available: {exc}") from None
+    store = MemoryStore.from_settings(settings)
+    return StoreMemory(store), list(retrieval_tools(store)), store
