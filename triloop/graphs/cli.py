@@ -1,7 +1,173 @@
-"""CLI commands of the solve graph (placeholder; filled in by the graph subsystem)."""
+"""CLI commands of the solve graph: ``triloop solve``, ``triloop resume RUN_ID``, ``triloop report RUN_ID``.
+
+Heavy modules (LangGraph, the model client, the sandbox, chroma) are imported inside the commands so
+``triloop --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+
+console = Console()
+
+
+def _runner_parts(stack: ExitStack, *, use_tools: bool, use_memory: bool, on_event: Any) -> Any:
+    """Build LLM, tools, memory, checkpointer and runner from settings (closed by ``stack``)."""
+    from triloop.config import load_settings
+    from triloop.graphs.builder import build_solve_graph
+    from triloop.graphs.factory import make_llm, make_memory, make_tools
+    from triloop.graphs.runner import RunPaths, SolveRunner, sqlite_checkpointer
+
+    settings = load_settings()
+    paths = RunPaths(root=settings.data_dir / "runs")
+    llm = make_llm(settings)
+    if hasattr(llm, "close"):
+        stack.callback(llm.close)
+    tools = make_tools(settings) if use_tools else []
+    memory = None
+    if use_memory:
+        memory, retrieval, store = make_memory(settings)
+        stack.callback(store.close)
+        memory.register_tools(tools)
+        tools = [*tools, *retrieval]
+    saver = stack.enter_context(sqlite_checkpointer(paths.checkpoints))
+    graph = build_solve_graph(llm, tools=tools, memory=memory, checkpointer=saver)
+    return SolveRunner(graph, paths, on_event=on_event), paths
+
+
+def _drive(runner: Any, first: Any, interactive: bool) -> Any:
+    """Answer budget interrupts (ask in interactive runs) until the run ends."""
+    outcome = first()
+    while outcome.interrupt is not None:
+        reason = outcome.interrupt.get("reason", "budget reached")
+        if interactive and sys.stdin.isatty():
+            go_on = typer.confirm(f"Budget reached ({reason}). Continue?", default=False)
+        else:
+            console.print(f"[yellow]budget reached ({reason}); stopping[/]")
+            go_on = False
+        outcome = runner.resume(outcome.run_id, answer="yes" if go_on else "no")
+    return outcome
+
+
+def _print_result(outcome: Any, paths: Any) -> None:
+    result = outcome.result
+    if result is None:
+        console.print(f"[yellow]run {outcome.run_id} has not finished[/]")
+        return
+    console.rule(f"run {result.run_id} ({result.strategy})")
+    console.print(f"[bold]Answer:[/] {result.answer}", highlight=False)
+    if result.code:
+        console.print(result.code, highlight=False, markup=False)
+    mark = "[green]verified[/]" if result.verified else "[yellow]not verified[/]"
+    console.print(f"{mark}; score {result.score}; stopped by {result.stopped_by} ({result.reason})")
+    for ev in result.evidence:
+        ok = {True: "[green]pass[/]", False: "[red]FAIL[/]", None: "-"}[ev.get("passed")]
+        console.print(f"  {ok} {ev.get('kind')}: {str(ev.get('detail'))[:120]}", highlight=False)
+    usage = result.usage
+    console.print(
+        f"cost: {usage.get('llm_calls', 0)} LLM calls, {usage.get('prompt_tokens', 0)} prompt + "
+        f"{usage.get('completion_tokens', 0)} completion tokens, {usage.get('tool_calls', 0)} tool calls, "
+        f"{result.wall_s:.1f}s, {result.rounds} refinement rounds"
+    )
+    console.print(f"trace: {paths.trace(result.run_id)}   resume/report id: {result.run_id}")
+
+
+def solve_command(
+    task: Annotated[str, typer.Argument(help="the task, in words")],
+    strategy: Annotated[str, typer.Option(help="single | sc | bok | self-refine | triloop")] = "triloop",
+    k: Annotated[int, typer.Option(help="candidates drafted in parallel")] = 3,
+    max_rounds: Annotated[int, typer.Option(help="refinement rounds budget")] = 3,
+    budget_tokens: Annotated[int, typer.Option(help="token budget for the run")] = 200_000,
+    budget_calls: Annotated[int, typer.Option(help="LLM-call budget for the run")] = 60,
+    budget_seconds: Annotated[float, typer.Option(help="wall-time budget for the run")] = 1800.0,
+    max_tool_calls: Annotated[int, typer.Option(help="tool calls allowed per candidate")] = 3,
+    tests: Annotated[Path | None, typer.Option(help="file with tests the code answer must pass")] = None,
+    interactive: Annotated[bool, typer.Option(help="ask before going over budget")] = True,
+    tools: Annotated[bool, typer.Option(help="give the agents the sandbox tools")] = True,
+    memory: Annotated[bool, typer.Option(help="use the vector memory")] = True,
+    run_id: Annotated[str | None, typer.Option(help="choose the run id")] = None,
+) -> None:
+    """Solve a task with the agent team; prints the answer, its verification evidence and the cost."""
+    from rich.live import Live
+
+    from triloop.graphs.live import LiveView
+    from triloop.graphs.runner import new_run_id
+    from triloop.graphs.state import STRATEGIES, Budgets, SolveConfig, SolveInputError
+
+    if strategy not in STRATEGIES:
+        raise SolveInputError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+    if not task.strip():
+        raise SolveInputError("the task is empty")
+    test_text = None
+    if tests is not None:
+        if not tests.is_file():
+            raise SolveInputError(f"tests file {tests} does not exist")
+        test_text = tests.read_text(encoding="utf-8")
+    config = SolveConfig(
+        strategy=strategy,  # type: ignore[arg-type]
+        k=k,
+        max_tool_calls=max_tool_calls,
+        interactive=interactive,
+        budgets=Budgets(
+            max_llm_calls=budget_calls,
+            max_tokens=budget_tokens,
+            max_wall_s=budget_seconds,
+            max_rounds=max_rounds,
+        ),
+    )
+    rid = run_id or new_run_id()
+    view = LiveView(rid)
+    with ExitStack() as stack:
+        runner, paths = _runner_parts(stack, use_tools=tools, use_memory=memory, on_event=view.on_event)
+        with Live(view, console=console, refresh_per_second=4, transient=True):
+            outcome = _drive(
+                runner, lambda: runner.start(task, config, tests=test_text, run_id=rid), interactive
+            )
+        _print_result(outcome, paths)
+
+
+def resume_command(
+    run_id: Annotated[str, typer.Argument(help="the run id printed by `triloop solve`")],
+    tools: Annotated[bool, typer.Option(help="give the agents the sandbox tools")] = True,
+    memory: Annotated[bool, typer.Option(help="use the vector memory")] = True,
+) -> None:
+    """Continue a run from its last checkpoint (after a crash or a budget pause)."""
+    from rich.live import Live
+
+    from triloop.graphs.live import LiveView
+
+    view = LiveView(run_id)
+    with ExitStack() as stack:
+        runner, paths = _runner_parts(stack, use_tools=tools, use_memory=memory, on_event=view.on_event)
+        with Live(view, console=console, refresh_per_second=4, transient=True):
+            outcome = _drive(runner, lambda: runner.resume(run_id), interactive=True)
+        _print_result(outcome, paths)
+
+
+def report_command(
+    run_id: Annotated[str, typer.Argument(help="the run id")],
+    out: Annotated[
+        Path | None, typer.Option(help="where to write the HTML (default: next to the traces)")
+    ] = None,
+) -> None:
+    """Render a run's trace as a self-contained HTML page."""
+    from triloop.config import load_settings
+    from triloop.graphs.report import write_report
+    from triloop.graphs.runner import RunPaths
+
+    paths = RunPaths(root=load_settings().data_dir / "runs")
+    target = write_report(paths.trace(run_id), out or paths.report(run_id), run_id)
+    console.print(f"report: {target}")
 
 
 def register(app: typer.Typer) -> None:
     """Add the graph's top-level commands (solve, resume, report) to ``app``."""
+    app.command("solve")(solve_command)
+    app.command("resume")(resume_command)
+    app.command("report")(report_command)

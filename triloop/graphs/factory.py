@@ -41,9 +41,11 @@ def make_memory(settings: Settings) -> tuple[GraphMemory, list[Tool], Any]:
     """The memory adapter, its retrieval tools, and the store (to close at the end)."""
     try:
         from triloop.graphs.memory_store import StoreMemory
+        from triloop.memory.settings import MemorySettings
         from triloop.memory.store import MemoryStore
         from triloop.tools.retrieval import retrieval_tools
     except ImportError as exc:
         raise DependencyMissingError(f"the memory is not available: {exc}") from None
-    store = MemoryStore.from_settings(settings)
+    memory_settings = getattr(settings, "memory", None) or MemorySettings()
+    store = MemoryStore(memory_settings)
     return StoreMemory(store), list(retrieval_tools(store)), store

@@ -10,6 +10,7 @@ from triloop.graphs.memory import Experience, ToolFeedback, ToolsetOffer
 from triloop.memory.errors import MemoryStoreError, RecordNotFoundError
 from triloop.memory.records import ExperienceRecord, ToolsetRecord, ToolTrace
 from triloop.memory.store import MemoryStore
+from triloop.tools.base import Tool
 
 KIND_MAP = {"coding": "coding", "ml": "ml", "math": "qa", "open": "qa"}
 
@@ -21,6 +22,11 @@ class StoreMemory:
         self.store = store
         self.k = k
         self.min_similarity = min_similarity
+
+    def register_tools(self, tools: list[Tool]) -> None:
+        """Make sure every tool has a doc in memory, so its call feedback has somewhere to go."""
+        for tool in tools:
+            self.store.upsert_tool_doc(tool.spec)
 
     def context_for(self, task: str, kind: str) -> str:
         sections: list[str] = []
@@ -70,5 +76,7 @@ class StoreMemory:
 
     def offer_toolset(self, offer: ToolsetOffer) -> None:
         self.store.add_toolset_function(
-            ToolsetRecord(name=offer.name, code=offer.code, doc=offer.description, provenance=offer.task[:300])
+            ToolsetRecord(
+                name=offer.name, code=offer.code, doc=offer.description, provenance=offer.task[:300]
+            )
         )

@@ -22,6 +22,12 @@ class GraphError(TriloopError):
     """Base of errors raised by the solve graph."""
 
 
+class SolveInputError(GraphError):
+    """A solve request is invalid (empty task, unknown strategy, missing tests file)."""
+
+    exit_code = 2
+
+
 class UnknownRunError(GraphError):
     """No checkpoint exists for the given run id."""
 
