@@ -1,0 +1,88 @@
+"""bubblewrap backend: unprivileged namespaces, no daemon, ~10 ms to start.
+
+Isolation: new user/pid/net/ipc/uts(/cgroup) namespaces, the system mounted read-only (only /usr and
+the few /etc files the dynamic loader and Python need, so host secrets in /etc, /root, /home are not
+visible), a private size-limited /tmp, the workspace bound read-write at /workspace, a cleared
+environment, ``--die-with-parent`` and ``--new-session`` (no TIOCSTI), ``prlimit`` limits. When the
+host process is root, bwrap itself runs as uid/gid 65534 via ``setpriv``, so even a namespace escape
+lands as nobody, not root. Killing bwrap kills its PID namespace, so setsid() grandchildren die too.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from triloop.tools.sandbox.base import SANDBOX_WORKDIR
+from triloop.tools.sandbox.errors import BackendUnavailableError
+from triloop.tools.sandbox.settings import Limits
+from triloop.tools.sandbox.subproc import SubprocessSandbox, prlimit_prefix
+
+NOBODY = 65534
+#: /etc entries needed to run programs; everything else in /etc stays invisible.
+ETC_FILES = (
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/alternatives",
+    "/etc/localtime",
+    "/etc/python3",
+    "/etc/python3.11",
+    "/etc/python3.12",
+    "/etc/mime.types",
+)
+TOP_DIRS = ("bin", "sbin", "lib", "lib64", "lib32", "libx32")
+
+
+def bwrap_unavailable_reason() -> str | None:
+    """None when bwrap can run here, else why not."""
+    for tool in ("bwrap", "prlimit") + (("setpriv",) if os.geteuid() == 0 else ()):
+        if shutil.which(tool) is None:
+            return f"{tool} is not installed (apt-get install bubblewrap util-linux)"
+    return None
+
+
+class BwrapSandbox(SubprocessSandbox):
+    name = "bwrap"
+
+    def __init__(self, settings=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(settings)
+        reason = bwrap_unavailable_reason()
+        if reason:
+            raise BackendUnavailableError(f"bwrap backend unavailable: {reason}")
+
+    def _wrap(self, argv: list[str], workspace: Path, limits: Limits, timeout: float) -> list[str]:
+        cmd: list[str] = []
+        if os.geteuid() == 0:
+            cmd += ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
+        cmd += [
+            "bwrap",
+            "--unshare-user",
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--disable-userns",
+            "--die-with-parent",
+            "--new-session",
+            "--hostname",
+            "sandbox",
+            "--ro-bind",
+            "/usr",
+            "/usr",
+        ]
+        for top in TOP_DIRS:
+            path = Path("/") / top
+            if path.is_symlink():
+                cmd += ["--symlink", os.readlink(path), str(path)]
+            elif path.is_dir():
+                cmd += ["--ro-bind", str(path), str(path)]
+        for etc in ETC_FILES:
+            cmd += ["--ro-bind-try", etc, etc]
+        cmd += ["--proc", "/proc", "--dev", "/dev"]
+        cmd += ["--size", str(self.settings.tmp_size_mb * 1024 * 1024), "--tmpfs", "/tmp"]
+        cmd += ["--bind", str(workspace), SANDBOX_WORKDIR, "--chdir", SANDBOX_WORKDIR]
+        cmd += ["--", *prlimit_prefix(limits, timeout), *argv]
+        return cmd
