@@ -49,7 +49,7 @@ def _capture_run(code: str, namespace: dict, limit: int) -> dict:
     saved = (os.dup(1), os.dup(2))
     error = False
     try:
-        for fd, path in zip((1, 2), paths):
+        for fd, path in zip((1, 2), paths, strict=True):
             target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             os.dup2(target, fd)
             os.close(target)
@@ -70,7 +70,7 @@ def _capture_run(code: str, namespace: dict, limit: int) -> dict:
         os.close(saved[0])
         os.close(saved[1])
     reply: dict = {"error": error}
-    for key, path in zip(("stdout", "stderr"), paths):
+    for key, path in zip(("stdout", "stderr"), paths, strict=True):
         size = os.path.getsize(path)
         with open(path, "rb") as fh:
             reply[key] = fh.read(limit).decode("utf-8", "replace")
