@@ -1,0 +1,39 @@
+"""Fixtures for the memory tests: one embedding model per session, a fresh persistent store per test,
+and a real ``chroma run`` server for the shared-mode tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from triloop.memory.embedding import MiniLMEmbeddingFunction
+from triloop.memory.server import ChromaServer
+from triloop.memory.settings import MemorySettings
+from triloop.memory.store import MemoryStore
+
+
+@pytest.fixture(scope="session")
+def embedding() -> MiniLMEmbeddingFunction:
+    ef = MiniLMEmbeddingFunction()
+    ef.encode(["warm up"])  # load the weights once for the whole session
+    return ef
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> MemorySettings:
+    return MemorySettings(dir=tmp_path / "memory")
+
+
+@pytest.fixture
+def store(settings: MemorySettings, embedding: MiniLMEmbeddingFunction) -> Iterator[MemoryStore]:
+    with MemoryStore(settings, embedding) as memory:
+        yield memory
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+    """A real `chroma run --path <tmp> --host 127.0.0.1 --port <free>`, stopped after the session."""
+    with ChromaServer(tmp_path_factory.mktemp("chroma") / "data") as server:
+        yield server
