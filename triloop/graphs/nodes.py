@@ -195,7 +195,7 @@ class SolveNodes:
         best = max(active, key=lambda c: c.score or 0.0)
         history = state.get("best_history", [])
         rounds = state.get("round", 0)
-        shares = scoring.vote_shares(active, weighted=True)
+        shares = scoring.vote_shares(active, weighted=False)  # easy needs real agreement, not one high score
         top_share = max(shares.values()) if shares else 0.0
         limits = extended_budgets(config.budgets, state.get("budget_extensions", 0))
         elapsed = time.time() - state.get("started_at", time.time())
