@@ -62,7 +62,7 @@ class ScriptedFakeLLM:
             raise AssertionError(f"FakeLLM has no rule for role={role}: {conversation[-300:]!r}")
         if self.delay_s:
             time.sleep(self.delay_s)
-        record = {"role": role, "last": messages[-1]["content"][:200], "reply": text[:200]}
+        record = {"role": role, "last": messages[-1]["content"][:4000], "reply": text[:2000]}
         self.calls.append(record)
         if self.log_path is not None:
             with self.log_path.open("a") as fh:

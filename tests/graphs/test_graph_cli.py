@@ -1,0 +1,56 @@
+"""CLI surfaces that need no model: `triloop report` on a real trace, bad input, langgraph.json."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+
+from scenarios import hard_llm
+from typer.testing import CliRunner
+
+from triloop.cli import app
+from triloop.graphs.builder import build_solve_graph
+from triloop.graphs.runner import RunPaths, SolveRunner, sqlite_checkpointer
+from triloop.graphs.state import SolveConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_report_renders_the_trace_as_html(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRILOOP_DATA_DIR", str(tmp_path))
+    paths = RunPaths(root=tmp_path / "runs")
+    with sqlite_checkpointer(paths.checkpoints) as saver:
+        runner = SolveRunner(build_solve_graph(hard_llm(), checkpointer=saver), paths)
+        runner.start("What is 3*4?", SolveConfig(k=3), run_id="r1")
+    out = tmp_path / "r1.html"
+    result = CliRunner().invoke(app, ["report", "r1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    html = out.read_text()
+    assert "<h2>Answer</h2><pre>12</pre>" in html
+    assert "verified" in html
+    assert html.count("<tr>") > 10  # LLM calls, scores, decisions rows
+    assert "http" not in html.replace("http-equiv", "")  # self-contained: no external assets
+
+
+def test_report_of_unknown_run_is_one_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRILOOP_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["report", "missing"])
+    assert result.exit_code != 0
+    assert "no trace" in str(result.exception)
+
+
+def test_solve_rejects_bad_input(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRILOOP_DATA_DIR", str(tmp_path))
+    bad = CliRunner().invoke(app, ["solve", "2+2", "--strategy", "magic"])
+    assert "unknown strategy" in str(bad.exception)
+    empty = CliRunner().invoke(app, ["solve", "  "])
+    assert "empty" in str(empty.exception)
+
+
+def test_langgraph_json_points_at_the_graph_factory():
+    config = json.loads((ROOT / "langgraph.json").read_text())
+    for target in config["graphs"].values():
+        path, name = target.split(":")
+        module = importlib.import_module(path.removeprefix("./").removesuffix(".py").replace("/", "."))
+        assert callable(getattr(module, name))

@@ -1,0 +1,77 @@
+"""The graph with the REAL vector memory (Chroma + MiniLM in a temp dir); the LLM is a scripted FAKE.
+
+Reflect writes the experience, tool feedback and a verified function; the next run's intake retrieves
+the experience into the Solver's prompt.
+"""
+
+from __future__ import annotations
+
+from fake_llm import Rule, ScriptedFakeLLM, intake_rule, scores_rule
+from scenarios import hard_llm
+
+from triloop.graphs.builder import build_solve_graph
+from triloop.graphs.memory import GraphMemory
+from triloop.graphs.memory_store import StoreMemory
+from triloop.graphs.state import SolveConfig
+from triloop.memory.settings import MemorySettings
+from triloop.memory.store import MemoryStore
+from triloop.tools.base import ToolResult, ToolSpec
+
+CODE = "def add(a, b):\n    return a + b\n"
+
+
+class FakeRunTests:
+    """FAKE run_tests that executes code + tests in-process (unit test of the reflect wiring only)."""
+
+    spec = ToolSpec(
+        name="run_tests", signature="run_tests(code: str, tests: str) -> str", purpose="run tests"
+    )
+
+    def __call__(self, code: str, tests: str) -> ToolResult:
+        scope: dict = {}
+        try:
+            exec(code + "\n" + tests, scope)
+        except AssertionError as exc:
+            return ToolResult(ok=False, output=f"AssertionError {exc}")
+        return ToolResult(ok=True, output="1 passed")
+
+
+def test_reflect_writes_memory_and_intake_reads_it(tmp_path):
+    with MemoryStore(MemorySettings(dir=tmp_path / "mem")) as store:
+        memory = StoreMemory(store)
+        assert isinstance(memory, GraphMemory)
+        tool = FakeRunTests()
+        memory.register_tools([tool])
+        llm = ScriptedFakeLLM(
+            [
+                intake_rule("coding"),
+                scores_rule("Judge each numbered step", [0.9, 0.9]),
+                Rule(
+                    "solver",
+                    "Task:",
+                    f"1. Write add.\n2. Return the sum.\n```python\n{CODE}```\nFinal answer: see code",
+                ),
+            ]
+        )
+        cfg = SolveConfig(k=2)
+        graph = build_solve_graph(llm, tools=[tool], memory=memory, config=cfg)
+        task = "Write a Python function add(a, b) that returns the sum of a and b."
+        out = graph.invoke({"task": task, "tests": "assert add(2, 3) == 5\n", "config": cfg.model_dump()})
+        assert out["result"]["verified"] is True
+        assert store.stats().collections  # something was written
+        toolset = store.search("toolset", "add two numbers", 1)
+        assert toolset and toolset[0].record.name == "add"
+        experiences = store.search("experiences", task, 1, task_kind="coding")
+        assert experiences and experiences[0].record.outcome == "solved"
+
+        # a second, similar run sees the stored experience in its Solver prompt
+        llm2 = hard_llm()
+        build_solve_graph(llm2, memory=memory, config=SolveConfig(strategy="single")).invoke(
+            {
+                "task": "Write a Python function add(a, b) returning a + b.",
+                "config": SolveConfig(strategy="single").model_dump(),
+            }
+        )
+        solver_prompt = next(c for c in llm2.calls if c["role"] == "solver" and c["last"].startswith("Task:"))
+        assert "From memory" in solver_prompt["last"]
+        assert "def add" in solver_prompt["last"] or "Past experiences" in solver_prompt["last"]
