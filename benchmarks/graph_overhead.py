@@ -124,7 +124,8 @@ def real_run(model: str) -> dict[str, Any]:
     settings = load_settings(llm={"model": model, "max_tokens": 256})
     intervals: list[tuple[float, float]] = []
     llm = TimedLLM(make_llm(settings), intervals)
-    tools = [TimedTool(t, intervals) for t in make_tools(settings)]
+    raw_tools, _sandbox = make_tools(settings)
+    tools = [TimedTool(t, intervals) for t in raw_tools]
     config = SolveConfig(k=2, review_top=1, max_tool_calls=2, budgets=Budgets(max_rounds=1, max_llm_calls=20))
     graph = build_solve_graph(llm, tools=tools, config=config)
     start = time.perf_counter()

@@ -29,7 +29,10 @@ def _runner_parts(stack: ExitStack, *, use_tools: bool, use_memory: bool, on_eve
     llm = make_llm(settings)
     if hasattr(llm, "close"):
         stack.callback(llm.close)
-    tools = make_tools(settings) if use_tools else []
+    tools: list = []
+    if use_tools:
+        tools, sandbox = make_tools(settings)
+        stack.callback(sandbox.close)
     memory = None
     if use_memory:
         memory, retrieval, store = make_memory(settings)

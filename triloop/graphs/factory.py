@@ -28,13 +28,16 @@ def make_llm(settings: Settings) -> LLM:
     return LLMClient(settings)  # type: ignore[return-value]
 
 
-def make_tools(settings: Settings) -> list[Tool]:
-    """The sandboxed execution tools (run_python, run_command, run_tests)."""
+def make_tools(settings: Settings) -> tuple[list[Tool], Any]:
+    """The sandboxed execution tools (run_python, run_command, run_tests) and their sandbox (to close)."""
     try:
         from triloop.tools.execution import execution_tools
+        from triloop.tools.sandbox.factory import create_sandbox
+        from triloop.tools.sandbox.settings import SandboxSettings
     except ImportError as exc:
         raise DependencyMissingError(f"the sandbox tools are not available: {exc}") from None
-    return list(execution_tools(settings))
+    sandbox = create_sandbox(getattr(settings, "sandbox", None) or SandboxSettings())
+    return list(execution_tools(sandbox).values()), sandbox
 
 
 def make_memory(settings: Settings) -> tuple[GraphMemory, list[Tool], Any]:

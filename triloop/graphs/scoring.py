@@ -89,7 +89,8 @@ def answer_vs_tool_output(candidate: Candidate) -> Evidence | None:
     answer = normalize_answer(candidate.answer)
     if not runs or not re.fullmatch(r"-?\d+(?:\.\d+)?", answer):
         return None
-    numbers = _NUMBER.findall(runs[-1].output.strip())
+    printed_text = runs[-1].data.get("stdout", runs[-1].output)  # sandbox results carry raw stdout
+    numbers = _NUMBER.findall(str(printed_text).strip())
     if len(numbers) != 1:
         return None
     printed = normalize_answer(numbers[0])

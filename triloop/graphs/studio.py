@@ -9,8 +9,9 @@ from __future__ import annotations
 from langgraph.graph.state import CompiledStateGraph
 
 from triloop.config import load_settings
+from triloop.errors import TriloopError
 from triloop.graphs.builder import build_solve_graph
-from triloop.graphs.factory import DependencyMissingError, make_llm, make_memory, make_tools
+from triloop.graphs.factory import make_llm, make_memory, make_tools
 
 
 def make_graph() -> CompiledStateGraph:
@@ -18,14 +19,14 @@ def make_graph() -> CompiledStateGraph:
     settings = load_settings()
     llm = make_llm(settings)
     try:
-        tools = make_tools(settings)
-    except DependencyMissingError:
+        tools, _sandbox = make_tools(settings)
+    except TriloopError:  # no usable sandbox backend here: the graph still works without tools
         tools = []
     memory = None
     try:
         memory, retrieval, _store = make_memory(settings)
         memory.register_tools(tools)
         tools = [*tools, *retrieval]
-    except DependencyMissingError:
+    except TriloopError:
         memory = None
     return build_solve_graph(llm, tools=tools, memory=memory)
