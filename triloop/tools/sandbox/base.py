@@ -18,7 +18,14 @@ from triloop.tools.sandbox.errors import SandboxInputError
 from triloop.tools.sandbox.pool import WarmPool
 from triloop.tools.sandbox.result import ExecResult
 from triloop.tools.sandbox.settings import Limits, SandboxSettings
-from triloop.tools.sandbox.workspace import changed, make_workspace, remove_workspace, snapshot, write_files
+from triloop.tools.sandbox.workspace import (
+    changed,
+    make_workspace,
+    prepare_workspace,
+    remove_workspace,
+    snapshot,
+    write_files,
+)
 
 #: Name of the file ``code`` is written to inside the workspace.
 MAIN_FILE = "main.py"
@@ -68,9 +75,7 @@ class Sandbox(ABC):
             all_files[MAIN_FILE] = code
         warm = None
         if workspace is not None:
-            ws = Path(workspace)
-            if not ws.is_dir():
-                raise SandboxInputError(f"workspace {ws} is not a directory")
+            ws = prepare_workspace(Path(workspace))
         else:
             warm = self._take_warm(job)
             ws = self._warm_workspace(warm) if warm is not None else make_workspace()

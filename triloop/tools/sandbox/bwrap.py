@@ -84,5 +84,6 @@ class BwrapSandbox(SubprocessSandbox):
         cmd += ["--proc", "/proc", "--dev", "/dev"]
         cmd += ["--size", str(self.settings.tmp_size_mb * 1024 * 1024), "--tmpfs", "/tmp"]
         cmd += ["--bind", str(workspace), SANDBOX_WORKDIR, "--chdir", SANDBOX_WORKDIR]
+        cmd += ["--remount-ro", "/"]  # the sandbox's own root tmpfs: nothing outside /tmp, /workspace
         cmd += ["--", *prlimit_prefix(limits, timeout), *argv]
         return cmd

@@ -27,6 +27,26 @@ def make_workspace(prefix: str = "triloop-ws-") -> Path:
     return path
 
 
+def prepare_workspace(path: Path) -> Path:
+    """Check a caller-supplied workspace and make it writable for the sandbox user (uid 65534).
+
+    The sandbox user must be able to reach the directory (bwrap runs as nobody and binds it by path),
+    so every parent needs the execute bit for others; we only chmod the workspace itself.
+    """
+    path = path.resolve()
+    if not path.is_dir():
+        raise SandboxInputError(f"workspace {path} is not a directory")
+    for parent in path.parents:
+        if not parent.stat().st_mode & 0o001:
+            raise SandboxInputError(
+                f"workspace {path} is not reachable by the sandbox user: {parent} lacks o+x "
+                "(use triloop.tools.sandbox.workspace.make_workspace() or chmod o+x the parents)"
+            )
+    if path.stat().st_mode & 0o777 != 0o777:
+        path.chmod(0o777)
+    return path
+
+
 def clear_workspace(path: Path) -> None:
     """Remove everything inside ``path`` (the directory itself stays)."""
     for child in path.iterdir():

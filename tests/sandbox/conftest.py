@@ -1,0 +1,115 @@
+"""Fixtures for the sandbox tests: real backends (no fakes) and host-side canaries.
+
+Docker tests skip with a printed reason when no engine answers, but FAIL when ``CI`` is set, so CI
+can never pass without having run them (scripts/docker-up.sh must have worked).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sandbox_helpers import CANARY, sandbox_settings
+
+from triloop.tools.sandbox.base import Sandbox
+from triloop.tools.sandbox.errors import SandboxError
+from triloop.tools.sandbox.settings import SandboxSettings
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set and the sandbox backend is unavailable: {reason}")
+    print(f"SKIP reason: {reason}")
+    pytest.skip(reason)
+
+
+def make_backend(name: str, settings: SandboxSettings | None = None) -> Sandbox:
+    settings = settings or sandbox_settings()
+    try:
+        if name == "docker":
+            from triloop.tools.sandbox.docker_backend import DockerSandbox
+
+            return DockerSandbox(settings)
+        from triloop.tools.sandbox.bwrap import BwrapSandbox
+
+        return BwrapSandbox(settings)
+    except SandboxError as exc:
+        _unavailable(str(exc))
+        raise
+
+
+@pytest.fixture(scope="session")
+def docker_sandbox() -> Iterator[Sandbox]:
+    sb = make_backend("docker")
+    yield sb
+    sb.close()
+
+
+@pytest.fixture(scope="session")
+def bwrap_sandbox() -> Iterator[Sandbox]:
+    sb = make_backend("bwrap")
+    yield sb
+    sb.close()
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("docker", marks=pytest.mark.docker),
+        pytest.param("bwrap", marks=pytest.mark.bwrap),
+    ]
+)
+def sandbox(request: pytest.FixtureRequest) -> Sandbox:
+    """Each escape test runs once per isolating backend."""
+    return request.getfixturevalue(f"{request.param}_sandbox")
+
+
+@pytest.fixture(scope="session")
+def host_secret(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A world-readable secret file on the host, outside any workspace."""
+    path = tmp_path_factory.mktemp("host-secret") / "secret.txt"
+    path.write_text(CANARY)
+    path.chmod(0o644)
+    for parent in (path.parent, path.parent.parent):
+        parent.chmod(0o755)
+    return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def host_env_secret() -> Iterator[str]:
+    """OPENAI_API_KEY=canary in the host environment for the whole session."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("OPENAI_API_KEY", CANARY)
+    mp.setenv("TRILOOP_TEST_SECRET", CANARY)
+    yield CANARY
+    mp.undo()
+
+
+@pytest.fixture
+def loopback_listener() -> Iterator[tuple[int, list[bytes]]]:
+    """A TCP server on host 127.0.0.1; the list collects anything a connection sent."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.2)
+    received: list[bytes] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            received.append(b"connected:" + conn.recv(100))
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], received
+    stop.set()
+    thread.join(2)
+    server.close()
