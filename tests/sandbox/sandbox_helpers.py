@@ -11,7 +11,8 @@ CANARY = "canary-7f3a9d"
 
 
 def sandbox_settings(**changes: object) -> SandboxSettings:
-    return SandboxSettings(timeout_s=10, pool_size=0, **changes)  # type: ignore[arg-type]
+    values: dict[str, object] = {"timeout_s": 10, "pool_size": 0, **changes}
+    return SandboxSettings(**values)  # type: ignore[arg-type]
 
 
 def host_processes_with(token: str) -> list[int]:

@@ -87,7 +87,9 @@ class Sandbox(ABC):
             result.duration_s = result.duration_s or time.monotonic() - started
             result.files_changed = changed(before, snapshot(ws))
         finally:
-            if workspace is None and warm is None:
+            if warm is not None:
+                self._release_warm(warm)
+            elif workspace is None:
                 remove_workspace(ws)
         result.backend = self.name
         return result
@@ -138,6 +140,10 @@ class Sandbox(ABC):
 
     def _destroy_warm(self, entry: Any) -> None:
         raise NotImplementedError
+
+    def _release_warm(self, entry: Any) -> None:
+        """After a run on ``entry`` (and the workspace diff): release it. Entries are single-use."""
+        self._destroy_warm(entry)
 
     def _warm_workspace(self, entry: Any) -> Path:
         return entry.workspace

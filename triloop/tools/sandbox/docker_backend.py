@@ -189,7 +189,7 @@ class DockerSandbox(Sandbox):
                 oom = self._finish(container) and not timed_out
                 reader.join(2.0)
         finally:
-            self._remove(container, warm.workspace if warm is not None and warm.owns_workspace else None)
+            self._remove(container, None)
         stdout, out_cut = truncate(bytes(out), limit, dropped[0])
         stderr, err_cut = truncate(bytes(err), limit, dropped[1])
         return ExecResult(
@@ -212,6 +212,11 @@ class DockerSandbox(Sandbox):
 
     def _destroy_warm(self, entry: DockerWorker) -> None:
         self.kill_worker(entry)
+
+    def _release_warm(self, entry: DockerWorker) -> None:
+        # _run already killed/scheduled removal of the container; only the workspace is left.
+        if entry.owns_workspace:
+            self._reaper.submit(remove_workspace, entry.workspace)
 
     def spawn_worker(self, workspace: Path | None, mode: str) -> DockerWorker:
         owns = workspace is None

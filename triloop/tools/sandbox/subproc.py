@@ -104,18 +104,14 @@ class SubprocessSandbox(Sandbox):
             started, proc = time.monotonic(), warm.proc
             request = {"argv": job.argv[2:] if job.python_file else job.argv, "python_file": job.python_file}
             stdin = (json.dumps(request) + "\n").encode()
-        try:
-            return supervise(
-                proc,
-                stdin_data=stdin,
-                timeout=job.timeout,
-                limit=self.settings.output_limit_bytes,
-                kill=lambda: self._kill(proc),
-                started=started,
-            )
-        finally:
-            if warm is not None:
-                self._destroy_warm(warm)
+        return supervise(
+            proc,
+            stdin_data=stdin,
+            timeout=job.timeout,
+            limit=self.settings.output_limit_bytes,
+            kill=lambda: self._kill(proc),
+            started=started,
+        )
 
     # -- workers (warm pool, sessions) -----------------------------------------------------------
 
