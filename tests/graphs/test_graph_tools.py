@@ -66,7 +66,9 @@ def test_per_candidate_tool_budget_is_enforced():
     )
     cfg = SolveConfig(strategy="single", max_tool_calls=2)
     out = build_solve_graph(llm, tools=[tool], config=cfg).invoke({"task": "t", "config": cfg.model_dump()})
-    assert len(tool.calls) == 2
+    assert len(tool.calls) == 1  # the identical second call is answered from the first, not re-run
+    assert llm.count("solver", "You already made exactly this call") == 1
+    assert len(out["candidates"]["c0"]["tool_calls"]) == 2  # but it still counts against the budget
     assert out["result"]["answer"] == "80779853376"
     assert llm.count("solver", "No tool calls are left") == 1
 

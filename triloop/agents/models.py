@@ -51,7 +51,7 @@ class ToolCall(BaseModel):
 class Evidence(BaseModel):
     """One piece of verification evidence about a candidate."""
 
-    kind: Literal["execution", "tests", "recompute", "step_score", "agreement"]
+    kind: Literal["tool", "code_run", "tests", "recompute", "answer", "step_score"]
     passed: bool | None = None  # None: informative only (e.g. a score)
     detail: str = ""
     step: int | None = None  # 1-based step it concerns, if any
@@ -66,12 +66,13 @@ class Candidate(BaseModel):
     temperature: float = 0.0
     steps: list[str] = Field(default_factory=list)
     answer: str = ""
+    stated_answer: bool = True  # the model wrote a "Final answer:" line (else answer is a guess from text)
     code: str | None = None  # the last code block, for coding tasks
     raw: str = ""
     tool_calls: list[ToolCall] = Field(default_factory=list)
     step_scores: list[float] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)
-    verified_by_code: bool = False  # all execution/test/recompute evidence passed (and there was some)
+    verified_by_code: bool = False  # no evidence failed, and code checked the answer (tests/recompute/run)
     failing_evidence: bool = False
     score: float | None = None
     components: dict[str, float] = Field(default_factory=dict)

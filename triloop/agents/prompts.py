@@ -22,10 +22,16 @@ most {max_calls} tool calls. To call a tool, reply with ONLY a JSON block and no
 ```json
 {{"tool": "<name>", "args": {{...}}}}
 ```
-The result will come back in the next message. Tools:
+For example: {{"tool": "run_python", "args": {{"code": "print(2**10)"}}}} (code must print() what you need).
+The result will come back in the next message; then write the numbered steps and the final answer.
+Tools:
 {tools}"""
 
 NO_TOOLS_LEFT = "No tool calls are left. Write your numbered steps and the final answer now."
+
+NOTHING_PRINTED = "\n(Nothing was printed: only what you print() comes back.)"
+
+REPEATED_CALL = "You already made exactly this call. Its result was:\n{output}\nDo not repeat it: use the result, or change the call."
 
 TOOL_RESULT = "Tool result ({tool}, {status}):\n{output}\n\nContinue: call another tool or give numbered steps and the final answer."
 

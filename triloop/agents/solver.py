@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from triloop.agents.base import AgentContext
@@ -33,14 +34,19 @@ def candidate_from_text(
 ) -> Candidate:
     """Build a candidate from the model's final text (steps, answer, code)."""
     answer = final_answer(text)
+    stated = answer is not None
     code = last_code(text)
     if code is None:  # fall back to the last code that ran without error
         ran = [c.args.get("code") for c in tool_calls if c.tool == "run_python" and c.ok]
         code = ran[-1] if ran else None
-    if answer is None:
-        lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if answer is None:  # no "Final answer:" line: the last prose line, never a code fence or JSON
+        prose = re.sub(r"```.*?(```|$)", "", text, flags=re.DOTALL)
+        lines = [
+            line.strip() for line in prose.splitlines() if line.strip() and not line.strip().startswith("{")
+        ]
         answer = lines[-1] if lines else ""
     return Candidate(
+        stated_answer=stated,
         id=cid,
         parent_id=parent,
         round=round_,

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from triloop.agents.base import AgentContext
 from triloop.agents.models import ToolCall
 from triloop.agents.parsing import parse_action
-from triloop.agents.prompts import NO_TOOLS_LEFT, TOOL_RESULT
+from triloop.agents.prompts import NO_TOOLS_LEFT, NOTHING_PRINTED, REPEATED_CALL, TOOL_RESULT
 from triloop.llm.base import Message, Role
 from triloop.tools.base import Tool, ToolResult
 
@@ -59,8 +59,15 @@ def tool_loop(
             messages.append({"role": "user", "content": NO_TOOLS_LEFT})
             final = ctx.complete(messages, role=role, purpose=purpose + ":final", temperature=temperature)
             return final.text, calls
+        previous = next((c for c in calls if c.tool == action.tool and c.args == action.args), None)
+        if previous is not None:  # SMART: a repeated identical call is answered from the first one
+            calls.append(previous.model_copy(update={"latency_s": 0.0}))
+            messages.append({"role": "user", "content": REPEATED_CALL.format(output=previous.output)})
+            continue
         result, latency = run_tool(tools, action.tool, action.args)
         output = result.output[:MAX_TOOL_OUTPUT]
+        if result.ok and "stdout" in result.data and not str(result.data["stdout"]).strip():
+            output += NOTHING_PRINTED
         record = ToolCall(
             tool=action.tool,
             args=action.args,

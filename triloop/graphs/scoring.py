@@ -18,7 +18,7 @@ from triloop.agents.parsing import normalize_answer
 
 WEIGHTS = {"execution": 0.35, "steps": 0.4, "agreement": 0.25}
 FAILING_CAP = 0.49
-_CHECKED = ("execution", "tests", "recompute")
+_CHECKED = ("tool", "code_run", "tests", "recompute", "answer")
 
 _OPS = {
     ast.Add: operator.add,

@@ -20,10 +20,17 @@ from triloop.tools.base import Tool
 def execution_evidence(
     candidate: Candidate, *, kind: str, tests: str | None, tools: Mapping[str, Tool]
 ) -> list[Evidence]:
-    """Evidence from the candidate's own tool calls and, for code, from running it (and its tests)."""
+    """Evidence from the candidate's own tool calls and, for code, from running it (and its tests).
+
+    Only the last call of each tool passes or fails: an error the candidate hit and then fixed is
+    exploration, not a defect of the final solution.
+    """
+    last = {c.tool: i for i, c in enumerate(candidate.tool_calls)}
     found = [
-        Evidence(kind="execution", passed=c.ok, detail=f"{c.tool}: {c.output[:200]}")
-        for c in candidate.tool_calls
+        Evidence(
+            kind="tool", passed=c.ok if last[c.tool] == i else None, detail=f"{c.tool}: {c.output[:200]}"
+        )
+        for i, c in enumerate(candidate.tool_calls)
     ]
     if candidate.code and tests and "run_tests" in tools:
         result, _ = run_tool(tools, "run_tests", {"code": candidate.code, "tests": tests})
@@ -31,7 +38,7 @@ def execution_evidence(
     elif candidate.code and kind == "coding" and "run_python" in tools:
         result, _ = run_tool(tools, "run_python", {"code": candidate.code})
         found.append(
-            Evidence(kind="execution", passed=result.ok, detail="running the code: " + result.output[:300])
+            Evidence(kind="code_run", passed=result.ok, detail="running the code: " + result.output[:300])
         )
     return found
 
@@ -52,9 +59,14 @@ def verify_candidate(
     check = answer_vs_tool_output(candidate)
     if check is not None:
         evidence.append(check)
+    if not candidate.stated_answer:
+        evidence.append(Evidence(kind="answer", passed=False, detail="no 'Final answer:' line"))
+    if tests and candidate.code is None:
+        evidence.append(Evidence(kind="tests", passed=False, detail="no code block to test"))
     candidate.evidence = evidence
     candidate.failing_evidence = any(e.passed is False for e in evidence)
-    candidate.verified_by_code = bool(evidence) and not candidate.failing_evidence
+    checked_by_code = any(e.passed for e in evidence if e.kind in ("tests", "recompute", "code_run"))
+    candidate.verified_by_code = checked_by_code and not candidate.failing_evidence
     components: dict[str, float] = {}
     exec_value = execution_component(evidence)
     if exec_value is not None:
@@ -67,7 +79,4 @@ def verify_candidate(
         if steps_value is not None:
             components["steps"] = steps_value
     candidate.components = components
-    if tests and candidate.code is None:
-        candidate.failing_evidence = True
-        candidate.evidence.append(Evidence(kind="tests", passed=False, detail="no code block to test"))
     return candidate
