@@ -37,7 +37,7 @@ def test_auto_without_docker_picks_bwrap_and_says_why():
 
 def test_auto_refuses_when_nothing_safe(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")  # hides bwrap
-    with pytest.raises(BackendUnavailableError, match="no safe sandbox backend.*--unsafe-local"):
+    with pytest.raises(BackendUnavailableError, match=r"no safe sandbox backend.*--unsafe-local"):
         select_backend(sandbox_settings(docker_host="unix:///nonexistent/docker.sock"))
 
 
