@@ -153,3 +153,40 @@ def test_bad_input_is_rejected_and_changes_nothing(tmp_path, embedding) -> None:
         with pytest.raises(InvalidQueryError):
             store.search("toolset", "x", k=0)
         assert [r.task for r in store.iter_records("experiences")] == ["Small task"]
+
+
+def test_post_filter_and_chroma_filter_agree(tmp_path, embedding) -> None:
+    """The fast path (post-filter an over-fetched plain query) must return what Chroma's filter returns."""
+    tasks = [
+        f"Write a function that {verb} a {noun}"
+        for verb in ("sorts", "reverses", "hashes", "parses")
+        for noun in ("list", "string", "file", "tree", "matrix")
+    ]
+    records = [
+        exp(t, outcome=("solved", "failed", "partial")[i % 3], tokens=i * 10) for i, t in enumerate(tasks)
+    ]
+    wheres = [
+        {"outcome": "solved"},
+        {"outcome": {"$in": ["failed", "partial"]}},
+        {"$and": [{"outcome": {"$ne": "solved"}}, {"tokens": {"$gte": 50}}]},
+        {"$or": [{"tokens": {"$lt": 30}}, {"outcome": "partial"}]},
+    ]
+    results = []
+    for overfetch in (1, 50):  # 1: too few matches, falls back to Chroma's filter; 50: post-filter only
+        settings = MemorySettings(dir=tmp_path / f"m{overfetch}", filter_overfetch=overfetch)
+        with MemoryStore(settings, embedding) as store:
+            store.put(records)
+            results.append(
+                [
+                    [
+                        h.record.id
+                        for h in store.search("experiences", "reverse a string", k=4, where=w, mmr=False)
+                    ]
+                    for w in wheres
+                ]
+            )
+    assert results[0] == results[1]
+    assert all(len(ids) == 4 for ids in results[0])
+    by_id = {r.id: r for r in records}
+    assert all(by_id[i].outcome == "solved" for i in results[0][0])
+    assert all(by_id[i].outcome != "solved" and by_id[i].tokens >= 50 for i in results[0][2])

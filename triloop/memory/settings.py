@@ -32,6 +32,9 @@ class MemorySettings(BaseModel):
     max_record_chars: int = Field(32_000, ge=256, description="serialized record size limit")
     mmr_lambda: float = Field(0.5, ge=0.0, le=1.0, description="1 = pure relevance, 0 = pure diversity")
     mmr_fetch_factor: int = Field(4, ge=1, description="MMR picks k out of k * this many candidates")
+    filter_overfetch: int = Field(
+        8, ge=1, description="filtered search first post-filters this many times more plain neighbours"
+    )
     lock_timeout_s: float = Field(60.0, gt=0, description="wait for the cross-process write lock")
     max_traces: int = Field(20, ge=1, description="tool-call traces kept per tool doc")
     max_doc_versions: int = Field(5, ge=1, description="old tool-doc versions kept")

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import numpy as np
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from triloop.memory.backend import ChromaBackend, physical_names
 from triloop.memory.embedding import MiniLMEmbeddingFunction
@@ -38,43 +38,14 @@ from triloop.memory.records import (
     ToolsetRecord,
     ToolTrace,
 )
+from triloop.memory.results import AddResult, AnyRecord, CollectionStats, MemoryStats, PruneReport, SearchHit
+from triloop.memory.search import query_collection
 from triloop.memory.settings import MemorySettings
+from triloop.memory.where import validate as validate_where
 from triloop.tools.base import ToolSpec
 
 RecordT = TypeVar("RecordT", bound=MemoryRecord)
-AnyRecord = ToolDocRecord | ExperienceRecord | ToolsetRecord
 PAGE = 500
-
-
-class SearchHit(BaseModel):
-    """One retrieved record with its cosine similarity to the query."""
-
-    record: AnyRecord
-    similarity: float
-
-
-class AddResult(BaseModel):
-    """What an add did: stored a new record, or merged into an existing near-duplicate."""
-
-    id: str
-    merged: bool
-    similarity: float | None = None
-
-
-class CollectionStats(BaseModel):
-    name: str
-    count: int
-
-
-class MemoryStats(BaseModel):
-    location: str
-    shared: bool
-    schema_version: int
-    collections: list[CollectionStats]
-
-
-class PruneReport(BaseModel):
-    removed: dict[str, int]
 
 
 def _collection_of(record: MemoryRecord) -> str:
@@ -305,8 +276,8 @@ class MemoryStore:
         the fields of ``filter_metadata()`` (e.g. ``{"outcome": "solved"}``).
         """
         self._check_query(query, k)
-        if where is not None and (not isinstance(where, dict) or not where):
-            raise InvalidQueryError("where must be a non-empty dict of metadata conditions")
+        if where is not None:
+            validate_where(where)
         return self.search_vector(
             kind, self._encode([query])[0], k, task_kind=task_kind, where=where, mmr=mmr
         )
@@ -332,20 +303,12 @@ class MemoryStore:
             collection = self.backend.collection(name, create=False)
             if collection is None:
                 continue
-            try:
-                got = collection.query(
-                    query_embeddings=vector[None, :],
-                    n_results=fetch,
-                    where=where,
-                    include=["documents", "distances", "embeddings"] if mmr else ["documents", "distances"],
-                )
-            except ValueError as exc:
-                raise InvalidQueryError(f"bad filter {where!r}: {exc}") from exc
-            ids += got["ids"][0]
-            docs += got["documents"][0]
-            dists += got["distances"][0]
+            got = query_collection(collection, vector, fetch, where, mmr, self.settings.filter_overfetch)
+            ids += got["ids"]
+            docs += got["documents"]
+            dists += got["distances"]
             if mmr:
-                vecs += list(got["embeddings"][0])
+                vecs += got["embeddings"]
         if not ids:
             return []
         if mmr:
