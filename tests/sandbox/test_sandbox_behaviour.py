@@ -103,3 +103,31 @@ def test_session_keeps_state_and_restarts_on_timeout(sandbox):
         r = s.run("import os\nos._exit(3)")
         assert r.restarted and r.exit_code == 3 and "died" in r.note
         assert s.run("print('alive')").stdout == "alive\n"
+
+
+@pytest.mark.bwrap
+def test_idle_pool_shrinks_to_zero_and_refills_on_use():
+    sb = make_backend("bwrap", sandbox_settings(pool_size=2, pool_idle_s=0.5))
+    try:
+        pool = sb.start_pool()
+        assert pool.wait_full(30)
+        deadline = time.monotonic() + 10
+        while pool.ready_count() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert pool.ready_count() == 0  # shrank while idle
+        assert sb.execute("print('cold while empty')").stdout == "cold while empty\n"
+        assert pool.wait_full(30)  # a take wakes it up again
+    finally:
+        sb.close()
+
+
+@pytest.mark.docker
+def test_ml_packages_in_docker_image_within_default_limits(docker_sandbox):
+    r = docker_sandbox.execute(
+        "import numpy, pandas, sklearn\nfrom sklearn.linear_model import LinearRegression\n"
+        "X = numpy.arange(10).reshape(-1, 1); m = LinearRegression().fit(X, 2 * X.ravel() + 1)\n"
+        "print(round(m.coef_[0], 3), round(m.intercept_, 3), pandas.__version__ > '1')",
+        timeout=60,
+    )
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout == "2.0 1.0 True\n"

@@ -30,6 +30,7 @@ from triloop.tools.sandbox.workspace import make_workspace, remove_workspace
 LABEL = "triloop.sandbox"
 USER = "65534:65534"
 POLL_S = 0.005
+POLL_MAX_S = 0.1
 
 
 def docker_host(settings: SandboxSettings) -> str:
@@ -173,9 +174,12 @@ class DockerSandbox(Sandbox):
             reader = threading.Thread(target=pump, daemon=True)
             reader.start()
             deadline = started + job.timeout
-            timed_out, exit_code = True, None
+            timed_out, exit_code, delay = True, None, POLL_S
             while time.monotonic() < deadline:
-                reader.join(POLL_S)
+                # The stream usually ends when the program exits; inspect polls back off so a long
+                # run does not hammer the engine (a child holding stdout open keeps the stream alive).
+                reader.join(min(delay, max(0.0, deadline - time.monotonic())))
+                delay = min(POLL_MAX_S, delay * 1.5)
                 info = api.exec_inspect(exec_id)
                 if not info["Running"] and info["ExitCode"] is not None:
                     timed_out, exit_code = False, info["ExitCode"]
