@@ -11,6 +11,7 @@ import queue
 import socket
 import struct
 import threading
+from collections.abc import Iterator
 from typing import IO
 
 EOF_MARK = b""
@@ -69,6 +70,25 @@ class PipeChannel(LineChannel):
         self._stdin.flush()
 
 
+def read_frames(sock: socket.socket) -> Iterator[tuple[bytes | None, bytes | None]]:
+    """Demultiplex a docker attach/exec socket into ``(stdout, stderr)`` chunks until EOF."""
+
+    def exact(n: int) -> bytes:
+        buf = bytearray()
+        while len(buf) < n:
+            chunk = sock.recv(n - len(buf))
+            if not chunk:
+                raise EOFError
+            buf += chunk
+        return bytes(buf)
+
+    with contextlib.suppress(OSError, EOFError):
+        while True:
+            stream, size = struct.unpack(">BxxxL", exact(8))
+            payload = exact(size)
+            yield (payload, None) if stream == 1 else (None, payload)
+
+
 class DockerSocketChannel(LineChannel):
     """A ``docker exec`` attached with stdin: frames of ``[stream, 0, 0, 0, size(be32)] + payload``."""
 
@@ -76,25 +96,14 @@ class DockerSocketChannel(LineChannel):
         super().__init__()
         self._sock = sock
 
-    def _recv_exact(self, n: int) -> bytes:
-        buf = bytearray()
-        while len(buf) < n:
-            chunk = self._sock.recv(n - len(buf))
-            if not chunk:
-                raise EOFError
-            buf += chunk
-        return bytes(buf)
-
     def _pump(self) -> None:
         pending = bytearray()
-        with contextlib.suppress(OSError, EOFError, ValueError):
-            while True:
-                stream, size = struct.unpack(">BxxxL", self._recv_exact(8))
-                payload = self._recv_exact(size)
-                if stream != 1:
-                    self._keep_stderr(payload)
+        with contextlib.suppress(OSError, ValueError):
+            for out, err in read_frames(self._sock):
+                if err:
+                    self._keep_stderr(err)
                     continue
-                pending += payload
+                pending += out or b""
                 while (nl := pending.find(b"\n")) >= 0:
                     self._lines.put(bytes(pending[: nl + 1]))
                     del pending[: nl + 1]

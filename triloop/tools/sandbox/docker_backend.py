@@ -11,6 +11,7 @@ children that hold stdout open with it), checked for an OOM kill and removed. Im
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import threading
 import time
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from triloop.tools.sandbox.base import SANDBOX_WORKDIR, Job, Sandbox
-from triloop.tools.sandbox.channel import DockerSocketChannel
+from triloop.tools.sandbox.channel import DockerSocketChannel, read_frames
 from triloop.tools.sandbox.errors import BackendUnavailableError, SandboxStartError
 from triloop.tools.sandbox.result import ExecResult, truncate
 from triloop.tools.sandbox.settings import DEFAULT_DOCKER_SOCKET, Limits, SandboxSettings
@@ -31,6 +32,7 @@ LABEL = "triloop.sandbox"
 USER = "65534:65534"
 POLL_S = 0.005
 POLL_MAX_S = 0.1
+EXIT_GRACE_S = 1.0
 
 
 def docker_host(settings: SandboxSettings) -> str:
@@ -159,8 +161,15 @@ class DockerSandbox(Sandbox):
         limit = self.settings.output_limit_bytes
         out, err, dropped = bytearray(), bytearray(), [0, 0]
         try:
-            exec_id = api.exec_create(container.id, job.argv, user=USER, workdir=SANDBOX_WORKDIR)["Id"]
-            stream = api.exec_start(exec_id, stream=True, demux=True)
+            if warm is not None and warm.sock is not None:
+                # A warm worker is already running and waiting for one request on stdin.
+                exec_id, raw = warm.exec_id, getattr(warm.sock, "_sock", warm.sock)
+                argv = job.argv[2:] if job.python_file else job.argv
+                raw.sendall((json.dumps({"argv": argv, "python_file": job.python_file}) + "\n").encode())
+                stream: Any = read_frames(raw)
+            else:
+                exec_id = api.exec_create(container.id, job.argv, user=USER, workdir=SANDBOX_WORKDIR)["Id"]
+                stream = api.exec_start(exec_id, stream=True, demux=True)
 
             def pump() -> None:
                 with contextlib.suppress(Exception):
@@ -186,11 +195,13 @@ class DockerSandbox(Sandbox):
                     break
             duration = time.monotonic() - started
             if not timed_out:
-                reader.join(0.05)  # children holding stdout open get a moment, then die with the container
-            # Only a SIGKILL (137) can be an OOM kill; other outcomes skip the synchronous kill+inspect.
+                # The engine may deliver the last output a little after the exit; a child holding
+                # stdout open keeps the stream alive until the container is killed below.
+                reader.join(EXIT_GRACE_S)
+            # Only a SIGKILL (137) can be an OOM kill; otherwise kill synchronously only if needed.
             oom = False
-            if timed_out or exit_code == 137:
-                oom = self._finish(container) and not timed_out
+            if timed_out or exit_code == 137 or reader.is_alive():
+                oom = self._finish(container) and not timed_out and exit_code == 137
                 reader.join(2.0)
         finally:
             self._remove(container, None)
@@ -210,15 +221,15 @@ class DockerSandbox(Sandbox):
     # -- warm pool and sessions ----------------------------------------------------------------------
 
     def _create_warm(self) -> DockerWorker:
-        ws = make_workspace()
-        container = self._start_container(ws, self.settings.limits(), self._lifetime(self.settings.timeout_s))
-        return DockerWorker(container, ws, owns_workspace=True)
+        return self.spawn_worker(None, "once")
 
     def _destroy_warm(self, entry: DockerWorker) -> None:
         self.kill_worker(entry)
 
     def _release_warm(self, entry: DockerWorker) -> None:
-        # _run already killed/scheduled removal of the container; only the workspace is left.
+        # _run already killed/scheduled removal of the container; the socket and workspace are left.
+        with contextlib.suppress(Exception):
+            entry.sock.close()
         if entry.owns_workspace:
             self._reaper.submit(remove_workspace, entry.workspace)
 
