@@ -60,14 +60,27 @@ def timed(fn: Callable[[], object], n: int) -> list[float]:
     return out
 
 
-def bench_embedding(n: int) -> dict:
-    ef = MiniLMEmbeddingFunction()
+def bench_embedding(n: int, threads: int) -> dict:
+    ef = MiniLMEmbeddingFunction(threads=threads)
     t = time.perf_counter()
     ef.encode(["load"])
     load_s = time.perf_counter() - t
-    words = (
-        ["the", "memory", "stores", "tool", "docs", "experiences", "and", "reusable", "functions", "for", "agents", "that", "solve", "tasks"]
-    )
+    words = [
+        "the",
+        "memory",
+        "stores",
+        "tool",
+        "docs",
+        "experiences",
+        "and",
+        "reusable",
+        "functions",
+        "for",
+        "agents",
+        "that",
+        "solve",
+        "tasks",
+    ]
     rng = np.random.default_rng(0)
     sentences = [" ".join(rng.choice(words, size=int(rng.integers(6, 24)))) for _ in range(n)]
     t = time.perf_counter()
@@ -193,12 +206,14 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     root = Path(tempfile.mkdtemp(prefix="triloop-memory-bench-"))
     try:
-        emb = bench_embedding(args.embed_sentences)
-        print(
-            f"embedding (real MiniLM, numpy): {emb['sentences_per_s']:.0f} sentences/s "
-            f"(batch of {emb['sentences']}), single query {emb['single_query_p50_ms']:.1f} ms, "
-            f"model load {emb['load_s']:.2f} s"
-        )
+        load_before = os.getloadavg()[0]
+        embs = [bench_embedding(args.embed_sentences, threads) for threads in (0, 1)]
+        for emb in embs:
+            print(
+                f"embedding (real MiniLM, numpy, BLAS threads={emb['threads'] or 'all'}): "
+                f"{emb['sentences_per_s']:.0f} sentences/s (batch of {emb['sentences']}), "
+                f"single query {emb['single_query_p50_ms']:.1f} ms, model load {emb['load_s']:.2f} s"
+            )
         rows = []
         for size in sizes:
             rows.append(bench_scale(size, args.queries, root))
@@ -255,14 +270,18 @@ def main() -> None:
                     "python": platform.python_version(),
                 },
                 "note": "scale rows use deterministic random unit vectors (RandomUnitEmbedding), not the real model",
-                "embedding": emb,
+                "load_average_1min": {"before": load_before, "after": os.getloadavg()[0]},
+                "embedding": embs,
                 "scale": rows,
                 "naive_metadata_filter": naive,
             },
             indent=2,
         )
     )
-    print(f"\nwrote {RESULTS}")
+    print(
+        f"\nload average (1 min) before/after: {load_before:.1f} / {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
+    print(f"wrote {RESULTS}")
 
 
 if __name__ == "__main__":

@@ -56,6 +56,7 @@ def test_retrieval_tools_return_compact_text(seeded: MemoryStore) -> None:
     assert qa.ok and "Paris" in qa.output and "2**100" not in qa.output
     fn = tools["search_toolset"](query="greatest common divisor of two integers", k=1)
     assert fn.ok and "def gcd" in fn.output and len(fn.data["hits"]) == 1
+    assert seeded.get("toolset", fn.data["hits"][0]["id"]).retrieved == 1  # counted for prune
 
 
 def test_retrieval_tools_report_bad_input_as_failed_results(seeded: MemoryStore) -> None:

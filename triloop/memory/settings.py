@@ -42,4 +42,7 @@ class MemorySettings(BaseModel):
     stable_similarity: float = Field(
         0.98, gt=0.0, le=1.0, description="a rewrite this similar to the last one counts as 'no change'"
     )
+    embedding_threads: int = Field(
+        0, ge=0, description="BLAS threads for the embedder; 0 = all cores; 1 = robust when cores are busy"
+    )
     model_dir: Path | None = Field(None, description="override the bundled MiniLM model directory")

@@ -60,7 +60,9 @@ class MemoryStore:
     def __init__(self, settings: MemorySettings, embedding: MiniLMEmbeddingFunction | None = None) -> None:
         self.settings = settings
         model_dir = str(settings.model_dir) if settings.model_dir else None
-        self.embedding = embedding or MiniLMEmbeddingFunction(model_dir=model_dir)
+        self.embedding = embedding or MiniLMEmbeddingFunction(
+            model_dir=model_dir, threads=settings.embedding_threads
+        )
         self.backend = ChromaBackend(settings, self.embedding)
 
     def close(self) -> None:
@@ -206,6 +208,23 @@ class MemoryStore:
     def mark_helped(self, kind: Kind, record_id: str) -> AnyRecord:
         """A caller reports the record helped: the strongest signal prune keeps records by."""
         return self._modify(kind, record_id, lambda r: setattr(r, "helped", r.helped + 1))
+
+    def mark_retrieved(self, kind: Kind, ids: list[str]) -> None:
+        """Count that these records were shown to an agent (one locked batch write; unknown ids ignored)."""
+        if not ids:
+            return
+        with self.backend.writing():
+            for name in self._names(kind):
+                collection = self.backend.collection(name, create=False)
+                if collection is None:
+                    continue
+                got = collection.get(ids=ids, include=["documents", "embeddings"])
+                if not got["ids"]:
+                    continue
+                records = [self._parse(kind, i, d) for i, d in zip(got["ids"], got["documents"], strict=True)]
+                for record in records:
+                    record.retrieved += 1
+                self._upsert(name, records, np.asarray(got["embeddings"]))
 
     def delete(self, kind: Kind, ids: list[str]) -> None:
         with self.backend.writing():

@@ -10,14 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from triloop.memory.errors import MemoryStoreError, RecordNotFoundError
-from triloop.memory.records import TASK_KINDS
+from triloop.memory.records import TASK_KINDS, Kind
 from triloop.memory.store import MemoryStore, SearchHit
 from triloop.tools.base import Tool, ToolResult, ToolSpec
 
 MAX_K = 10
 
 
-def _hits_result(hits: list[SearchHit], empty: str) -> ToolResult:
+def _hits_result(store: MemoryStore, kind: Kind, hits: list[SearchHit], empty: str) -> ToolResult:
+    """Render the hits and count them as retrieved (the usefulness signal prune uses)."""
+    store.mark_retrieved(kind, [h.record.id for h in hits])
     if not hits:
         return ToolResult(ok=True, output=empty, data={"hits": []})
     blocks = [f"({i}) sim={h.similarity:.2f}\n{h.record.render()}" for i, h in enumerate(hits, start=1)]
@@ -63,7 +65,9 @@ class SearchTools(_MemoryTool):
     )
 
     def run(self, query: str, k: int = 3) -> ToolResult:
-        return _hits_result(self.store.search("tool_docs", query, _k(k)), "no tool docs match")
+        return _hits_result(
+            self.store, "tool_docs", self.store.search("tool_docs", query, _k(k)), "no tool docs match"
+        )
 
 
 class GetToolDoc(_MemoryTool):
@@ -102,7 +106,7 @@ class SearchExperiences(_MemoryTool):
         if kind is not None and kind not in TASK_KINDS:
             raise ValueError(f"kind must be one of {', '.join(TASK_KINDS)} (or omitted), got {kind!r}")
         hits = self.store.search("experiences", query, _k(k), task_kind=kind)  # type: ignore[arg-type]
-        return _hits_result(hits, "no similar experiences")
+        return _hits_result(self.store, "experiences", hits, "no similar experiences")
 
 
 class SearchToolset(_MemoryTool):
@@ -116,7 +120,8 @@ class SearchToolset(_MemoryTool):
     )
 
     def run(self, query: str, k: int = 3) -> ToolResult:
-        return _hits_result(self.store.search("toolset", query, _k(k)), "no reusable functions match")
+        hits = self.store.search("toolset", query, _k(k))
+        return _hits_result(self.store, "toolset", hits, "no reusable functions match")
 
 
 def retrieval_tools(store: MemoryStore) -> list[Tool]:
