@@ -8,11 +8,13 @@ export are just ``model_dump_json`` / ``model_validate_json``.
 
 from __future__ import annotations
 
+import contextlib
+import json
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 from uuid import uuid4
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from triloop.tools.base import ToolSpec
 
@@ -219,3 +221,18 @@ RECORD_TYPES: dict[Kind, type[MemoryRecord]] = {
     "experiences": ExperienceRecord,
     "toolset": ToolsetRecord,
 }
+
+
+def parse_record(kind: Kind, record_id: str, document: str | None) -> MemoryRecord:
+    """A stored document back to its record; a clear error for corrupt or other-version documents."""
+    from triloop.memory.errors import MemoryStoreError, SchemaVersionError
+
+    try:
+        return RECORD_TYPES[kind].model_validate_json(document or "")
+    except ValidationError as exc:
+        version = None
+        with contextlib.suppress(ValueError, AttributeError):
+            version = json.loads(document or "{}").get("schema_version")
+        if version is not None and version != SCHEMA_VERSION:
+            raise SchemaVersionError(f"{kind} record {record_id} has schema version {version}") from exc
+        raise MemoryStoreError(f"{kind} record {record_id} is corrupt: {exc.errors()[0]['msg']}") from exc

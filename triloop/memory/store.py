@@ -6,28 +6,22 @@ Every write goes through ``ChromaBackend.writing()`` (cross-process safe); every
 
 from __future__ import annotations
 
-import contextlib
-import json
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import numpy as np
-from pydantic import ValidationError
 
 from triloop.memory.backend import ChromaBackend, physical_names
 from triloop.memory.embedding import MiniLMEmbeddingFunction
 from triloop.memory.errors import (
     InvalidQueryError,
-    MemoryStoreError,
     RecordNotFoundError,
     RecordTooLargeError,
-    SchemaVersionError,
 )
 from triloop.memory.mmr import mmr_select
 from triloop.memory.records import (
     KINDS,
-    RECORD_TYPES,
     SCHEMA_VERSION,
     TASK_KINDS,
     ExperienceRecord,
@@ -37,6 +31,7 @@ from triloop.memory.records import (
     ToolDocRecord,
     ToolsetRecord,
     ToolTrace,
+    parse_record,
 )
 from triloop.memory.results import AddResult, AnyRecord, CollectionStats, MemoryStats, PruneReport, SearchHit
 from triloop.memory.search import query_collection
@@ -89,17 +84,7 @@ class MemoryStore:
 
     @staticmethod
     def _parse(kind: Kind, record_id: str, document: str | None) -> AnyRecord:
-        record_type = RECORD_TYPES[kind]
-        try:
-            record = record_type.model_validate_json(document or "")
-        except ValidationError as exc:
-            version = None
-            with contextlib.suppress(ValueError, AttributeError):
-                version = json.loads(document or "{}").get("schema_version")
-            if version is not None and version != SCHEMA_VERSION:
-                raise SchemaVersionError(f"{kind} record {record_id} has schema version {version}") from exc
-            raise MemoryStoreError(f"{kind} record {record_id} is corrupt: {exc.errors()[0]['msg']}") from exc
-        return record  # type: ignore[return-value]
+        return parse_record(kind, record_id, document)  # type: ignore[return-value]
 
     @staticmethod
     def _check_query(query: str, k: int) -> None:
@@ -262,6 +247,12 @@ class MemoryStore:
             record.traces = [*record.traces, trace][-self.settings.max_traces :]
 
         return self._modify("tool_docs", f"tool:{name}", change)  # type: ignore[return-value]
+
+    def refine_doc(self, tool_name: str, llm: Any) -> Any:
+        """Shortcut for :func:`triloop.memory.refine.refine_doc` (``llm``: a ``triloop.llm.base.LLM``)."""
+        from triloop.memory.refine import refine_doc
+
+        return refine_doc(self, tool_name, llm)
 
     # --- reads ------------------------------------------------------------------------------------
 
