@@ -73,3 +73,13 @@ def test_agreement_counts_one_vote_per_lineage():
 def test_failing_evidence_caps_the_score():
     cand = Candidate(id="c", components={"execution": 0.5, "steps": 1.0}, failing_evidence=True)
     assert scoring.combine(cand) <= scoring.FAILING_CAP
+
+
+def test_repl_print_prints_a_trailing_expression_only():
+    from triloop.agents.toolloop import repl_print
+
+    assert repl_print("482917 * 736251") == "print(482917 * 736251)"
+    assert repl_print("x = 2\nx * 3") == "x = 2\nprint(x * 3)"
+    assert repl_print("print(1)") == "print(1)"
+    assert repl_print("x = 1") == "x = 1"
+    assert repl_print("def f(:") == "def f(:"

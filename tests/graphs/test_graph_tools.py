@@ -60,7 +60,7 @@ def test_per_candidate_tool_budget_is_enforced():
     llm = ScriptedFakeLLM(
         [
             intake_rule(),
-            Rule("solver", "No tool calls are left", "1. done\nFinal answer: 80779853376"),
+            Rule("solver", "Tools are no longer available", "1. done\nFinal answer: 80779853376"),
             Rule("solver", "Task:", ASK),  # keeps asking for the tool
         ]
     )
@@ -70,7 +70,7 @@ def test_per_candidate_tool_budget_is_enforced():
     assert llm.count("solver", "You already made exactly this call") == 1
     assert len(out["candidates"]["c0"]["tool_calls"]) == 2  # but it still counts against the budget
     assert out["result"]["answer"] == "80779853376"
-    assert llm.count("solver", "No tool calls are left") == 1
+    assert llm.count("solver", "Tools are no longer available") == 1
 
 
 def test_unknown_tool_is_failing_evidence_not_a_crash():

@@ -7,33 +7,39 @@ to think before calling a tool (SMART: tools only when they are needed).
 
 from __future__ import annotations
 
-INTAKE = """You triage problems. Classify the task and write a short plan of approach (2-4 sentences).
+INTAKE = """You triage problems. Classify the task and write a short plan of approach (1-3 sentences).
+If one of these tools would make the answer more reliable, the plan says so: {tools}.
 Kinds: "coding" (write or fix code), "math" (calculation, quantitative reasoning), "open" (open question),
 "ml" (machine-learning experiment).
 Reply with only a JSON object: {"kind": "<kind>", "plan": "<plan>"}"""
 
 SOLVER = """You are the Solver. Solve the task in numbered steps (1., 2., ...) and end with one line
-"Final answer: <answer>".
-{tools_block}
-Rules: be concise. Never guess a number you could compute exactly with a tool."""
+"Final answer: <answer>". Be concise."""
 
-TOOLS_BLOCK = """You may call tools. Before calling one, ask yourself whether it is really needed; you have at
-most {max_calls} tool calls. To call a tool, reply with ONLY a JSON block and nothing else:
+TOOLS_BLOCK = """You can call tools; you have at most {max_calls} calls. Use a tool when it gives a more reliable
+result than reasoning (exact arithmetic on big numbers, running code); otherwise answer directly.
+To call a tool, reply with ONLY a JSON block and nothing else, for example:
 ```json
-{{"tool": "<name>", "args": {{...}}}}
+{{"tool": "run_python", "args": {{"code": "print(2**10)"}}}}
 ```
-For example: {{"tool": "run_python", "args": {{"code": "print(2**10)"}}}} (code must print() what you need).
-The result will come back in the next message; then write the numbered steps and the final answer.
+The result comes back in the next message; then write the numbered steps and the final answer.
 Tools:
 {tools}"""
 
-NO_TOOLS_LEFT = "No tool calls are left. Write your numbered steps and the final answer now."
+NO_TOOLS_LEFT = (
+    "Tools are no longer available. Do not write JSON. Reply now with numbered steps and end with the line "
+    "'Final answer: <answer>'."
+)
 
 NOTHING_PRINTED = "\n(Nothing was printed: only what you print() comes back.)"
 
 REPEATED_CALL = "You already made exactly this call. Its result was:\n{output}\nDo not repeat it: use the result, or change the call."
 
-TOOL_RESULT = "Tool result ({tool}, {status}):\n{output}\n\nContinue: call another tool or give numbered steps and the final answer."
+TOOL_RESULT = (
+    "Tool result ({tool}, {status}):\n{output}\n\n"
+    "If this answers the task, reply now with numbered steps and the line 'Final answer: <answer>' (no JSON). "
+    "Otherwise call another tool."
+)
 
 CODING_HINT = "For a coding task, put the complete code in one ```python block in your answer, then 'Final answer: see code'."
 

@@ -85,14 +85,15 @@ def solve(
     role: Role = "solver",
 ) -> Candidate:
     """Draft candidate number ``index`` (its prompt style varies with the index for diversity)."""
-    system = SOLVER.format(tools_block=tools_block(tools, max_tool_calls))
+    system = SOLVER
     style = STYLES[index % len(STYLES)]
     if style:
         system += "\n" + style
-    messages: list[Message] = [
-        {"role": "system", "content": system},
-        {"role": "user", "content": task_message(task, kind, plan, context)},
-    ]
+    user = task_message(task, kind, plan, context)
+    block = tools_block(tools, max_tool_calls)
+    if block:  # after the task: small models follow the most recent instructions best
+        user += "\n\n" + block
+    messages: list[Message] = [{"role": "system", "content": system}, {"role": "user", "content": user}]
     text, calls = tool_loop(
         ctx,
         messages,

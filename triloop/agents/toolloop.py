@@ -6,6 +6,7 @@ tool-call budget; once spent, the model is told to answer without tools.
 
 from __future__ import annotations
 
+import ast
 import time
 from collections.abc import Mapping
 
@@ -17,6 +18,25 @@ from triloop.llm.base import Message, Role
 from triloop.tools.base import Tool, ToolResult
 
 MAX_TOOL_OUTPUT = 2000
+
+
+def repl_print(code: str) -> str:
+    """Print the value of a trailing bare expression, as a REPL would (small models forget print)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code
+    if not tree.body or not isinstance(tree.body[-1], ast.Expr):
+        return code
+    last = tree.body[-1]
+    if isinstance(last.value, ast.Call) and getattr(last.value.func, "id", None) == "print":
+        return code
+    lines = code.splitlines()
+    start, end = last.lineno - 1, (last.end_lineno or last.lineno)
+    expr = "\n".join(lines[start:end])
+    if last.col_offset or "\n" in expr:
+        return code
+    return "\n".join([*lines[:start], f"print({expr.strip()})", *lines[end:]])
 
 
 def run_tool(tools: Mapping[str, Tool], name: str, args: dict) -> tuple[ToolResult, float]:
@@ -64,6 +84,8 @@ def tool_loop(
             calls.append(previous.model_copy(update={"latency_s": 0.0}))
             messages.append({"role": "user", "content": REPEATED_CALL.format(output=previous.output)})
             continue
+        if action.tool == "run_python" and isinstance(action.args.get("code"), str):
+            action.args["code"] = repl_print(action.args["code"])
         result, latency = run_tool(tools, action.tool, action.args)
         output = result.output[:MAX_TOOL_OUTPUT]
         if result.ok and "stdout" in result.data and not str(result.data["stdout"]).strip():

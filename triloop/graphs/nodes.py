@@ -83,7 +83,11 @@ class SolveNodes:
         """Classify the task, retrieve memory context, write a short plan."""
         config = self.config(state)
         ctx = self.ctx(config, "intake")
-        messages = [{"role": "system", "content": INTAKE}, {"role": "user", "content": state["task"]}]
+        tool_names = ", ".join(sorted(self.tools)) or "none"
+        messages = [
+            {"role": "system", "content": INTAKE.replace("{tools}", tool_names)},
+            {"role": "user", "content": state["task"]},
+        ]
         try:
             intake = ctx.complete_json(messages, IntakePlan, role="solver", purpose="intake", temperature=0.0)
         except AgentParseError:
