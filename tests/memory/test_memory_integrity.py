@@ -118,12 +118,14 @@ def test_import_reports_bad_lines_by_number_and_imports_nothing(tmp_path, store:
                 "",  # blank lines are fine
                 json.dumps({**other, "answer_summary": "x" * 40_000}),  # 7: oversized
                 "[1, 2]",  # 8
+                json.dumps(other),  # 9: duplicate id of line 1
             ]
         )
     )
     with pytest.raises(ImportValidationError) as info:
         import_jsonl(store, bad_file)
-    assert [n for n, _ in info.value.problems] == [2, 3, 4, 5, 7, 8]
+    assert [n for n, _ in info.value.problems] == [2, 3, 4, 5, 7, 8, 9]
     assert "schema version 2" in dict(info.value.problems)[4]
     assert "outcome" in dict(info.value.problems)[5]
+    assert "first on line 1" in dict(info.value.problems)[9]
     assert [r.id for r in store.iter_records("experiences")] == [good["id"]]  # nothing imported

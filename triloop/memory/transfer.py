@@ -75,13 +75,23 @@ def import_jsonl(store: MemoryStore, path: Path) -> TransferReport:
         raise MemoryStoreError(f"cannot read import file {path}: {exc}") from exc
     records: list[MemoryRecord] = []
     problems: list[tuple[int, str]] = []
+    first_seen: dict[tuple[str, str], int] = {}
     for number, text in enumerate(lines, start=1):
         if not text.strip():
             continue
         try:
-            records.append(_parse_line(text, store.settings.max_record_chars))
+            record = _parse_line(text, store.settings.max_record_chars)
         except ValueError as exc:
             problems.append((number, str(exc)))
+            continue
+        key = (record.kind, record.id)
+        if key in first_seen:
+            problems.append(
+                (number, f"duplicate {record.kind} id {record.id!r} (first on line {first_seen[key]})")
+            )
+            continue
+        first_seen[key] = number
+        records.append(record)
     if problems:
         raise ImportValidationError(str(path), problems)
     counts = dict.fromkeys(KINDS, 0)
