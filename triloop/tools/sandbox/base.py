@@ -89,6 +89,8 @@ class Sandbox(ABC):
         finally:
             if warm is not None:
                 self._release_warm(warm)
+                if self._pool is not None:
+                    self._pool.refill()
             elif workspace is None:
                 remove_workspace(ws)
         result.backend = self.name

@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from triloop.tools.sandbox import worker
 from triloop.tools.sandbox.base import SANDBOX_WORKDIR, Job, Sandbox
 from triloop.tools.sandbox.channel import DockerSocketChannel, read_frames
 from triloop.tools.sandbox.errors import BackendUnavailableError, SandboxStartError
 from triloop.tools.sandbox.result import ExecResult, truncate
 from triloop.tools.sandbox.settings import DEFAULT_DOCKER_SOCKET, Limits, SandboxSettings
-from triloop.tools.sandbox.subproc import SANDBOX_ENV, WORKER_SOURCE
+from triloop.tools.sandbox.subproc import SANDBOX_ENV, WORKER_READY_TIMEOUT_S, WORKER_SOURCE
 from triloop.tools.sandbox.workspace import make_workspace, remove_workspace
 
 LABEL = "triloop.sandbox"
@@ -221,7 +222,17 @@ class DockerSandbox(Sandbox):
     # -- warm pool and sessions ----------------------------------------------------------------------
 
     def _create_warm(self) -> DockerWorker:
-        return self.spawn_worker(None, "once")
+        handle = self.spawn_worker(None, "once")
+        raw = getattr(handle.sock, "_sock", handle.sock)
+        raw.settimeout(WORKER_READY_TIMEOUT_S)
+        try:
+            first = next(read_frames(raw), (None, b"EOF"))
+        finally:
+            raw.settimeout(None)
+        if first != (None, worker.READY):
+            self.kill_worker(handle)
+            raise SandboxStartError(f"docker warm worker did not start: {first!r:.300}")
+        return handle
 
     def _destroy_warm(self, entry: DockerWorker) -> None:
         self.kill_worker(entry)

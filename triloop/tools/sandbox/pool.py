@@ -42,8 +42,15 @@ class WarmPool(Generic[T]):
         with self._cond:
             self._last_take = time.monotonic()
             entry = self._ready.pop(0) if self._ready else None
-            self._cond.notify_all()
+            if entry is None:
+                self._cond.notify_all()  # empty: start refilling now
             return entry
+
+    def refill(self) -> None:
+        """Wake the refill thread. Called after a task's run, so starting the replacement does not
+        compete for CPU with the task that just took an entry."""
+        with self._cond:
+            self._cond.notify_all()
 
     def ready_count(self) -> int:
         with self._cond:

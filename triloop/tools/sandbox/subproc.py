@@ -11,6 +11,7 @@ import contextlib
 import json
 import math
 import os
+import select
 import signal
 import subprocess
 import time
@@ -19,12 +20,14 @@ from pathlib import Path
 
 from triloop.tools.sandbox import worker
 from triloop.tools.sandbox.base import Job, Sandbox
+from triloop.tools.sandbox.errors import SandboxStartError
 from triloop.tools.sandbox.process import supervise
 from triloop.tools.sandbox.result import ExecResult
 from triloop.tools.sandbox.settings import Limits
 from triloop.tools.sandbox.workspace import make_workspace, remove_workspace
 
 WORKER_SOURCE = Path(worker.__file__).read_text()
+WORKER_READY_TIMEOUT_S = 30.0
 
 #: The environment a sandboxed program sees: nothing from the host.
 SANDBOX_ENV = {
@@ -136,7 +139,14 @@ class SubprocessSandbox(Sandbox):
             remove_workspace(handle.workspace)
 
     def _create_warm(self) -> WorkerHandle:
-        return self.spawn_worker(None, "once")
+        handle = self.spawn_worker(None, "once")
+        assert handle.proc.stderr is not None
+        ready, _, _ = select.select([handle.proc.stderr], [], [], WORKER_READY_TIMEOUT_S)
+        line = handle.proc.stderr.readline() if ready else b""
+        if line != worker.READY:
+            self.kill_worker(handle)
+            raise SandboxStartError(f"{self.name} warm worker did not start: {line[:300]!r}")
+        return handle
 
     def _destroy_warm(self, entry: WorkerHandle) -> None:
         self.kill_worker(entry)
