@@ -83,3 +83,9 @@ def test_repl_print_prints_a_trailing_expression_only():
     assert repl_print("print(1)") == "print(1)"
     assert repl_print("x = 1") == "x = 1"
     assert repl_print("def f(:") == "def f(:"
+
+
+def test_final_answer_variants_small_models_write():
+    assert final_answer("3. The final answer is: 355548124167") == "355548124167"
+    assert final_answer("**Final Answer**: 42") == "42"
+    assert final_answer("Final answer = 7") == "7"

@@ -18,7 +18,9 @@ from triloop.agents.errors import AgentParseError
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 _FENCE = re.compile(r"```([a-zA-Z0-9_+-]*)[ \t]*\n(.*?)```", re.DOTALL)
-_FINAL = re.compile(r"(?:\*\*)?final\s+answer(?:\*\*)?\s*[:：]\s*(?:\*\*)?(.+)", re.IGNORECASE)
+_FINAL = re.compile(
+    r"(?:\*\*)?final\s+answer(?:\s+is)?(?:\*\*)?\s*[:：=]\s*(?:\*\*)?(.+)", re.IGNORECASE
+)
 _BOXED = re.compile(r"\\boxed\{([^{}]*)\}")
 _STEP = re.compile(r"^\s*(?:step\s*)?(\d{1,2})\s*[.):]\s+(.*)$", re.IGNORECASE)
 
