@@ -47,8 +47,16 @@ if [ ${#missing[@]} -gt 0 ]; then
     if [ "${TRILOOP_SKIP_APT:-0}" = 1 ]; then log "missing ${missing[*]} and TRILOOP_SKIP_APT=1"; exit 1; fi
     log "installing ${missing[*]} via apt"
     export DEBIAN_FRONTEND=noninteractive
+    # Keep apt from starting the distro's dockerd service (it would program iptables): a temporary
+    # policy-rc.d that denies service starts, removed again afterwards, only if none exists.
+    POLICY=/usr/sbin/policy-rc.d
+    if [ ! -e "$POLICY" ]; then
+        printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$POLICY" >/dev/null && $SUDO chmod +x "$POLICY"
+        trap '$SUDO rm -f "$POLICY"' EXIT
+    fi
     $SUDO apt-get update -qq
     $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    if [ -n "$(trap -p EXIT)" ]; then $SUDO rm -f "$POLICY"; trap - EXIT; fi
 fi
 
 # 2. engine: reuse one that answers, else start ours
