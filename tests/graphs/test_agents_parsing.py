@@ -89,3 +89,10 @@ def test_final_answer_variants_small_models_write():
     assert final_answer("3. The final answer is: 355548124167") == "355548124167"
     assert final_answer("**Final Answer**: 42") == "42"
     assert final_answer("Final answer = 7") == "7"
+
+
+def test_truncated_json_reply_is_closed_and_read():
+    from triloop.agents.models import Feedback
+
+    cut = '{"wrong_step": null, "why": "the product is wrong", "change": "multiply 482917 by 736251 and'
+    assert parse_model(cut, Feedback).why == "the product is wrong"

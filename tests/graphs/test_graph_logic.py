@@ -130,3 +130,13 @@ def test_interactive_budget_declined_stops():
     graph.invoke({"run_id": "i2", "task": "What is 3*4?", "config": config.model_dump()}, thread)
     out = graph.invoke(Command(resume="no"), thread)
     assert out["result"]["stopped_by"] == "budget"
+
+
+def test_unreadable_reviewer_replies_degrade_to_evidence_based_feedback():
+    llm = hard_llm()
+    llm.rules = [r for r in llm.rules if "targeted feedback" not in str(r.when)]
+    llm.rules.insert(0, Rule("reviewer", "targeted feedback", "I think it is mostly fine."))
+    out = run(llm, SolveConfig(k=3, review_top=1))
+    feedback = next(iter(out["feedback"].values()))
+    assert feedback["why"]  # built from the failing recomputation or the lowest step score
+    assert out["result"]["answer"] == "12"

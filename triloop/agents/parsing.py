@@ -18,9 +18,7 @@ from triloop.agents.errors import AgentParseError
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 _FENCE = re.compile(r"```([a-zA-Z0-9_+-]*)[ \t]*\n(.*?)```", re.DOTALL)
-_FINAL = re.compile(
-    r"(?:\*\*)?final\s+answer(?:\s+is)?(?:\*\*)?\s*[:：=]\s*(?:\*\*)?(.+)", re.IGNORECASE
-)
+_FINAL = re.compile(r"(?:\*\*)?final\s+answer(?:\s+is)?(?:\*\*)?\s*[:：=]\s*(?:\*\*)?(.+)", re.IGNORECASE)
 _BOXED = re.compile(r"\\boxed\{([^{}]*)\}")
 _STEP = re.compile(r"^\s*(?:step\s*)?(\d{1,2})\s*[.):]\s+(.*)$", re.IGNORECASE)
 
@@ -52,6 +50,16 @@ def _json_objects(text: str) -> list[Any]:
     if found:
         return found
     decoder = json.JSONDecoder(strict=False)
+    start = text.find("{")
+    if start >= 0:  # a reply cut off by max_tokens: close the open string/object and try again
+        tail = text[start:].rstrip().rstrip("`").rstrip()
+        for suffix in ('"}', "}", '"]}', "]}", '"}}', "}}"):
+            try:
+                value = decoder.decode(tail + suffix)
+            except json.JSONDecodeError:
+                continue
+            found.append(value)
+            return found
     for match in re.finditer(r"\{", text):
         try:
             value, _ = decoder.raw_decode(text[match.start() :])

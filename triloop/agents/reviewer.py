@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from triloop.agents.base import AgentContext
+from triloop.agents.errors import AgentParseError
 from triloop.agents.models import Candidate, Feedback, StepScores
 from triloop.agents.prompts import REVIEW, SELF_CRITIQUE, STEP_SCORES, render_solution
 from triloop.llm.base import Role
@@ -24,6 +25,34 @@ def evidence_text(candidate: Candidate) -> str:
     return "\n".join(lines) or "- no execution evidence"
 
 
+def feedback_from_evidence(candidate: Candidate, others: list[str]) -> Feedback:
+    """Targeted feedback built from the evidence alone (when the Reviewer's reply is unreadable)."""
+    for ev in candidate.evidence:
+        if ev.passed is False:
+            return Feedback(
+                candidate_id=candidate.id,
+                wrong_step=ev.step,
+                why=f"{ev.kind} check failed: {ev.detail[:300]}",
+                change="fix the step the failing check points at and recompute everything after it",
+            )
+    if candidate.step_scores:
+        low = min(range(len(candidate.step_scores)), key=candidate.step_scores.__getitem__)
+        return Feedback(
+            candidate_id=candidate.id,
+            wrong_step=low + 1,
+            why=f"step {low + 1} has the lowest step score ({candidate.step_scores[low]:.2f})",
+            change="redo this step carefully, verifying it with a tool if one is available",
+        )
+    why = (
+        f"other candidates answered {', '.join(others[:3])}" if others else "no evidence supports the answer"
+    )
+    return Feedback(
+        candidate_id=candidate.id,
+        why=why,
+        change="verify the answer with a tool (e.g. run_python) and recompute",
+    )
+
+
 def step_scores(
     ctx: AgentContext, *, task: str, candidate: Candidate, role: Role = "reviewer"
 ) -> list[float]:
@@ -36,9 +65,13 @@ def step_scores(
             f"\n\nEvidence:\n{evidence_text(candidate)}",
         },
     ]
-    result = ctx.complete_json(
-        messages, StepScores, role=role, purpose=f"score:{candidate.id}", temperature=0.0
-    )
+    try:
+        result = ctx.complete_json(
+            messages, StepScores, role=role, purpose=f"score:{candidate.id}", temperature=0.0
+        )
+    except AgentParseError as exc:  # unreadable judgement: every step "unknown" rather than a failed run
+        ctx.emit({"type": "parse_error", "purpose": f"score:{candidate.id}", "error": str(exc)})
+        return [0.5] * len(candidate.steps)
     values = [min(1.0, max(0.0, float(v))) for v in result.scores[: len(candidate.steps)]]
     return values + [0.5] * (len(candidate.steps) - len(values))
 
@@ -64,9 +97,13 @@ def review(
             f"\n\nEvidence:\n{evidence_text(candidate)}{disagreement}",
         },
     ]
-    feedback = ctx.complete_json(
-        messages, Feedback, role=role, purpose=f"review:{candidate.id}", temperature=0.0
-    )
+    try:
+        feedback = ctx.complete_json(
+            messages, Feedback, role=role, purpose=f"review:{candidate.id}", temperature=0.0
+        )
+    except AgentParseError as exc:
+        ctx.emit({"type": "parse_error", "purpose": f"review:{candidate.id}", "error": str(exc)})
+        feedback = feedback_from_evidence(candidate, others)
     feedback.candidate_id = candidate.id
     if feedback.wrong_step is not None and not 1 <= feedback.wrong_step <= max(1, len(candidate.steps)):
         feedback.wrong_step = None
