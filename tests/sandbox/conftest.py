@@ -56,6 +56,36 @@ def bwrap_sandbox() -> Iterator[Sandbox]:
     sb.close()
 
 
+class WarmOnly:
+    """A backend with a warm pool that waits for a ready entry before each run, so the test really
+    exercises the warm path (pre-started worker) rather than a cold start."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self._sandbox = sandbox
+        self._pool = sandbox.start_pool(1)
+
+    def execute(self, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        assert self._pool.wait_full(60), "warm pool did not fill"
+        return self._sandbox.execute(*args, **kwargs)  # type: ignore[arg-type]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._sandbox, name)
+
+
+@pytest.fixture(scope="session")
+def docker_warm_sandbox() -> Iterator[WarmOnly]:
+    sb = make_backend("docker")
+    yield WarmOnly(sb)
+    sb.close()
+
+
+@pytest.fixture(scope="session")
+def bwrap_warm_sandbox() -> Iterator[WarmOnly]:
+    sb = make_backend("bwrap")
+    yield WarmOnly(sb)
+    sb.close()
+
+
 @pytest.fixture(
     params=[
         pytest.param("docker", marks=pytest.mark.docker),
@@ -64,6 +94,19 @@ def bwrap_sandbox() -> Iterator[Sandbox]:
 )
 def sandbox(request: pytest.FixtureRequest) -> Sandbox:
     """Each escape test runs once per isolating backend."""
+    return request.getfixturevalue(f"{request.param}_sandbox")
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("docker", marks=pytest.mark.docker),
+        pytest.param("bwrap", marks=pytest.mark.bwrap),
+        pytest.param("docker_warm", marks=pytest.mark.docker),
+        pytest.param("bwrap_warm", marks=pytest.mark.bwrap),
+    ]
+)
+def any_sandbox(request: pytest.FixtureRequest) -> Sandbox:
+    """Cold and warm-pool paths of both backends (warm entries run Python inside a pre-started worker)."""
     return request.getfixturevalue(f"{request.param}_sandbox")
 
 

@@ -1,5 +1,7 @@
 """Escape and fault suite: every attack runs on docker AND bwrap and must be contained, host unchanged.
 
+Attacks that use default limits also run on each backend's warm-pool path (``any_sandbox``).
+
 Each test asserts the specific outcome (the error the program met, the flag in the result, the host
 process/file/listener state afterwards), not just "something failed".
 """
@@ -25,7 +27,7 @@ def unique() -> str:
     return str(random.randint(700_000, 799_999))
 
 
-def test_no_network_to_outside(sandbox):
+def test_no_network_to_outside(any_sandbox):
     code = """
 import socket
 for addr in [("1.1.1.1", 53), ("8.8.8.8", 443), ("10.0.0.1", 80)]:
@@ -36,14 +38,14 @@ for addr in [("1.1.1.1", 53), ("8.8.8.8", 443), ("10.0.0.1", 80)]:
         print("blocked", addr[0], exc.errno)
 print(open("/proc/net/dev").read().count(":"), "interfaces")
 """
-    r = sandbox.execute(code)
+    r = any_sandbox.execute(code)
     assert r.exit_code == 0, r.stderr
     assert "CONNECTED" not in r.stdout
     assert r.stdout.count("blocked") == 3
     assert "1 interfaces" in r.stdout  # only loopback exists inside
 
 
-def test_no_access_to_host_loopback_port(sandbox, loopback_listener):
+def test_no_access_to_host_loopback_port(any_sandbox, loopback_listener):
     port, received = loopback_listener
     code = f"""
 import socket
@@ -54,13 +56,13 @@ try:
 except OSError as exc:
     print("blocked", type(exc).__name__)
 """
-    r = sandbox.execute(code)
+    r = any_sandbox.execute(code)
     assert "blocked ConnectionRefusedError" in r.stdout  # the sandbox's own loopback has no listener
     time.sleep(0.3)
     assert received == []
 
 
-def test_cannot_read_host_file_outside_workspace(sandbox, host_secret):
+def test_cannot_read_host_file_outside_workspace(any_sandbox, host_secret):
     code = f"""
 import os
 for path in [{str(host_secret)!r}, "/root/.bashrc", "/etc/shadow", "/work/main/pyproject.toml"]:
@@ -69,7 +71,7 @@ for path in [{str(host_secret)!r}, "/root/.bashrc", "/etc/shadow", "/work/main/p
     except OSError as exc:
         print("blocked", path, type(exc).__name__)
 """
-    r = sandbox.execute(code)
+    r = any_sandbox.execute(code)
     assert r.exit_code == 0, r.stderr
     assert CANARY not in r.stdout
     assert f"blocked {host_secret} FileNotFoundError" in r.stdout
@@ -77,7 +79,7 @@ for path in [{str(host_secret)!r}, "/root/.bashrc", "/etc/shadow", "/work/main/p
     assert "READ /etc/shadow" not in r.stdout  # image's shadow is root-only; bwrap has none
 
 
-def test_cannot_see_host_env_secrets(sandbox, host_env_secret):
+def test_cannot_see_host_env_secrets(any_sandbox, host_env_secret):
     assert os.environ["OPENAI_API_KEY"] == CANARY
     code = """
 import os, glob
@@ -91,7 +93,7 @@ for path in glob.glob("/proc/*/environ"):
     if b"canary" in data:
         print("LEAK", path)
 """
-    r = sandbox.execute(code)
+    r = any_sandbox.execute(code)
     assert r.exit_code == 0, r.stderr
     assert CANARY not in r.stdout
     assert "LEAK" not in r.stdout
@@ -99,7 +101,7 @@ for path in glob.glob("/proc/*/environ"):
     assert "\nNone\n" in r.stdout
 
 
-def test_cannot_write_outside_workspace(sandbox, host_secret):
+def test_cannot_write_outside_workspace(any_sandbox, host_secret):
     before = host_secret.read_text()
     code = f"""
 import os
@@ -114,7 +116,7 @@ open("/tmp/scratch", "w").write("ok")
 open("inside.txt", "w").write("ok")
 print("tmp and workspace writable")
 """
-    r = sandbox.execute(code)
+    r = any_sandbox.execute(code)
     assert r.exit_code == 0, r.stderr
     assert "WROTE" not in r.stdout
     assert r.stdout.count("blocked") == 5
@@ -187,14 +189,14 @@ for target in ["big.bin", "/tmp/big.bin"]:
     remove_workspace(tmp_path)
 
 
-def test_infinite_loop_times_out(sandbox):
-    r = sandbox.execute("while True:\n    pass\n", timeout=1.5)
+def test_infinite_loop_times_out(any_sandbox):
+    r = any_sandbox.execute("while True:\n    pass\n", timeout=1.5)
     assert r.timed_out
     assert r.exit_code is None
     assert 1.4 < r.duration_s < 4
 
 
-def test_setsid_grandchild_dies_with_timeout(sandbox):
+def test_setsid_grandchild_dies_with_timeout(any_sandbox):
     token = unique()
     code = f"""
 import subprocess, time
@@ -204,7 +206,7 @@ time.sleep(0.5)
 print("spawned", flush=True)
 time.sleep(60)
 """
-    r = sandbox.execute(code, timeout=3)
+    r = any_sandbox.execute(code, timeout=3)
     assert r.timed_out
     assert "spawned" in r.stdout
     deadline = time.monotonic() + 3
@@ -213,7 +215,7 @@ time.sleep(60)
     assert host_processes_with(f"sleep {token}") == []
 
 
-def test_child_holding_stdout_open_does_not_hang(sandbox):
+def test_child_holding_stdout_open_does_not_hang(any_sandbox):
     token = unique()
     code = f"""
 import subprocess
@@ -221,7 +223,7 @@ subprocess.Popen(["sleep", "{token}"])  # inherits stdout and stderr
 print("parent done")
 """
     started = time.monotonic()
-    r = sandbox.execute(code, timeout=20)
+    r = any_sandbox.execute(code, timeout=20)
     assert time.monotonic() - started < 8
     assert r.exit_code == 0 and not r.timed_out
     assert "parent done" in r.stdout
@@ -229,7 +231,7 @@ print("parent done")
     assert host_processes_with(f"sleep {token}") == []
 
 
-def test_cannot_signal_host_processes(sandbox):
+def test_cannot_signal_host_processes(any_sandbox):
     token = unique()
     victim = subprocess.Popen(["sleep", token])
     try:
@@ -246,7 +248,7 @@ try:
 except OSError as exc:
     print("kill -1", type(exc).__name__)
 """
-        r = sandbox.execute(code)
+        r = any_sandbox.execute(code)
         assert "SIGNALLED" not in r.stdout
         assert f"blocked {victim.pid}" in r.stdout
         time.sleep(0.2)
@@ -256,7 +258,7 @@ except OSError as exc:
         victim.wait()
 
 
-def test_ctypes_tricks_gain_nothing(sandbox):
+def test_ctypes_tricks_gain_nothing(any_sandbox):
     code = """
 import ctypes, ctypes.util, os
 libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
@@ -267,10 +269,10 @@ caps = [l for l in open("/proc/self/status") if l.startswith(("CapEff", "CapPrm"
 print("".join(caps), flush=True)
 ctypes.string_at(0)   # segfault: must only kill this program
 """
-    r = sandbox.execute(code)
+    r = any_sandbox.execute(code)
     assert "setuid0 -1 65534" in r.stdout
     assert "unshare_user -1" in r.stdout
     assert "mount -1" in r.stdout
     assert "CapEff:\t0000000000000000" in r.stdout
     assert r.exit_code == 139  # SIGSEGV, contained
-    assert sandbox.execute("print('still fine')").stdout == "still fine\n"
+    assert any_sandbox.execute("print('still fine')").stdout == "still fine\n"
