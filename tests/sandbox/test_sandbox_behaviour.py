@@ -131,3 +131,15 @@ def test_ml_packages_in_docker_image_within_default_limits(docker_sandbox):
     )
     assert r.exit_code == 0, r.stderr
     assert r.stdout == "2.0 1.0 True\n"
+
+
+def test_session_memory_bomb(sandbox):
+    with sandbox.open_session() as s:
+        s.run("keep = 'still here'")
+        r = s.run("chunks = []\nwhile True:\n    chunks.append(b'x' * (32 * 1024 * 1024))", timeout=30)
+        if sandbox.name == "docker":
+            assert r.oom_killed and r.restarted and "out of memory" in r.note
+            assert s.run("print('keep' in dir())").stdout == "False\n"
+        else:  # the address-space limit raises inside the worker, which survives
+            assert r.exit_code == 1 and "MemoryError" in r.stderr and not r.restarted
+            assert s.run("del chunks\nprint(keep)").stdout == "still here\n"
