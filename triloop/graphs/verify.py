@@ -6,12 +6,14 @@ parallel; the pool-level parts of the score (agreement, replacement) happen in t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from triloop.agents.base import AgentContext
 from triloop.agents.models import Candidate, Evidence
+from triloop.agents.parsing import normalize_answer
 from triloop.agents.reviewer import step_scores
-from triloop.agents.toolloop import run_tool
+from triloop.agents.toolloop import repl_print, run_tool
 from triloop.graphs.scoring import answer_vs_tool_output, execution_component, recompute, steps_component
 from triloop.graphs.state import StrategyPlan
 from triloop.tools.base import Tool
@@ -32,6 +34,7 @@ def execution_evidence(
         )
         for i, c in enumerate(candidate.tool_calls)
     ]
+    ran_already = any(c.args.get("code") == candidate.code for c in candidate.tool_calls)
     if candidate.code and tests and "run_tests" in tools:
         result, _ = run_tool(tools, "run_tests", {"code": candidate.code, "tests": tests})
         found.append(Evidence(kind="tests", passed=result.ok, detail=result.output[:500]))
@@ -40,7 +43,25 @@ def execution_evidence(
         found.append(
             Evidence(kind="code_run", passed=result.ok, detail="running the code: " + result.output[:300])
         )
+    elif candidate.code and "run_python" in tools and is_number(candidate.answer) and not ran_already:
+        found.append(rerun_numeric(candidate, tools))
     return found
+
+
+def is_number(answer: str) -> bool:
+    return bool(re.fullmatch(r"-?\d+(?:\.\d+)?(?:e[+-]?\d+)?", normalize_answer(answer)))
+
+
+def rerun_numeric(candidate: Candidate, tools: Mapping[str, Tool]) -> Evidence:
+    """Recomputation by code: run the candidate's own code in the sandbox; does it print its answer?"""
+    result, _ = run_tool(tools, "run_python", {"code": repl_print(candidate.code or "")})
+    printed = str(result.data.get("stdout", result.output)).strip().splitlines()
+    last = normalize_answer(printed[-1]) if printed else ""
+    ok = result.ok and last == normalize_answer(candidate.answer)
+    detail = f"the candidate's code printed {last or 'nothing'!r}; answer is {normalize_answer(candidate.answer)!r}"
+    if not result.ok:
+        detail = "the candidate's code failed: " + result.output[-300:]
+    return Evidence(kind="recompute", passed=ok, detail=detail)
 
 
 def verify_candidate(
