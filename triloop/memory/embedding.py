@@ -13,6 +13,8 @@ vectors against reference vectors produced by sentence-transformers within 1e-5.
 from __future__ import annotations
 
 import json
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +58,10 @@ class MiniLMEncoder:
         self.model_dir = Path(model_dir) if model_dir else default_model_dir()
         self.max_length = max_length
         self.batch_size = batch_size
-        # BLAS threads (0 = all cores, fastest on an idle machine). OpenBLAS threads spin when the cores
-        # are oversubscribed (local LLM, sandboxes): at load 5 on 2 cores, 1 thread ran up to 4x faster.
-        self.threads = threads
+        # Parallelism is one batch per Python thread, each with a single-threaded BLAS, never a
+        # multi-threaded BLAS: OpenBLAS threads spin-wait when the cores are oversubscribed (local LLM,
+        # sandboxes), and at load 4-5 on 2 cores a 2-thread BLAS ran 3-4x slower than a 1-thread one.
+        self.workers = threads or os.cpu_count() or 1
         try:
             config = json.loads((self.model_dir / "config.json").read_text())
             weights = load_file(str(self.model_dir / "model.safetensors"))
@@ -105,14 +108,11 @@ class MiniLMEncoder:
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         if not texts:
             return out
-        with threadpool_limits(limits=self.threads or None, user_api="blas"):
-            return self._encode(texts, out)
-
-    def _encode(self, texts: list[str], out: np.ndarray) -> np.ndarray:
         encodings = self._tokenizer.encode_batch(texts)
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start : start + self.batch_size]
+        batches = [order[start : start + self.batch_size] for start in range(0, len(order), self.batch_size)]
+
+        def run(idx: list[int]) -> None:
             width = max(len(encodings[i].ids) for i in idx)
             ids = np.zeros((len(idx), width), dtype=np.int64)
             mask = np.zeros((len(idx), width), dtype=np.float32)
@@ -121,6 +121,15 @@ class MiniLMEncoder:
                 ids[row, :n] = encodings[i].ids
                 mask[row, :n] = 1.0
             out[idx] = self._forward(ids, mask)
+
+        # One single-threaded BLAS per worker thread, one batch each (numpy releases the GIL).
+        with threadpool_limits(limits=1, user_api="blas"):
+            if self.workers == 1 or len(batches) == 1:
+                for idx in batches:
+                    run(idx)
+            else:
+                with ThreadPoolExecutor(max_workers=self.workers) as pool:
+                    list(pool.map(run, batches))
         return out
 
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -43,6 +43,6 @@ class MemorySettings(BaseModel):
         0.98, gt=0.0, le=1.0, description="a rewrite this similar to the last one counts as 'no change'"
     )
     embedding_threads: int = Field(
-        0, ge=0, description="BLAS threads for the embedder; 0 = all cores; 1 = robust when cores are busy"
+        0, ge=0, description="embedder worker threads (one batch each, single-threaded BLAS); 0 = all cores"
     )
     model_dir: Path | None = Field(None, description="override the bundled MiniLM model directory")
