@@ -143,3 +143,23 @@ def test_session_memory_bomb(sandbox):
         else:  # the address-space limit raises inside the worker, which survives
             assert r.exit_code == 1 and "MemoryError" in r.stderr and not r.restarted
             assert s.run("del chunks\nprint(keep)").stdout == "still here\n"
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [pytest.param("docker", marks=pytest.mark.docker), pytest.param("bwrap", marks=pytest.mark.bwrap)],
+)
+def test_concurrent_executions_are_isolated(backend):
+    from concurrent.futures import ThreadPoolExecutor
+
+    sb = make_backend(backend, sandbox_settings(pool_size=2))
+    sb.start_pool()
+    try:
+        code = "import os, sys\nopen('mine.txt', 'w').write(sys.argv[0])\nprint(sorted(os.listdir('.')), {i})"
+        with ThreadPoolExecutor(4) as ex:
+            results = list(ex.map(lambda i: sb.execute(code.format(i=i)), range(6)))
+        for i, r in enumerate(results):
+            assert r.exit_code == 0, r.stderr
+            assert r.stdout == f"['main.py', 'mine.txt'] {i}\n"
+    finally:
+        sb.close()

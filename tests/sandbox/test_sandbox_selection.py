@@ -77,6 +77,11 @@ def test_cli_run_exit_code_and_status(tmp_path):
         text=True,
     )
     assert p.returncode == 124 and "timed_out=True" in p.stderr
+    prog.write_text("chunks = [b'x' * (16 * 1024 * 1024) for _ in range(20)]\nprint('allocated')\n")
+    args = [*CLI, "sandbox", "run", "--backend", "bwrap", str(prog)]
+    assert subprocess.run(args, capture_output=True, text=True).stdout == "allocated\n"
+    p = subprocess.run([*args[:-1], "--memory", "64", str(prog)], capture_output=True, text=True)
+    assert p.returncode == 1 and "MemoryError" in p.stderr
 
 
 @pytest.mark.parametrize(

@@ -127,7 +127,13 @@ class Sandbox(ABC):
         return self._pool
 
     def _take_warm(self, job: Job) -> Any:
-        if self._pool is None or job.limits != self.settings.limits():
+        # Warm entries were started with the default limits (bwrap: CPU seconds from the default
+        # timeout), so only jobs within those use them.
+        if (
+            self._pool is None
+            or job.limits != self.settings.limits()
+            or job.timeout > self.settings.timeout_s
+        ):
             return None
         return self._pool.take()
 

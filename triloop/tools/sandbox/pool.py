@@ -29,6 +29,8 @@ class WarmPool(Generic[T]):
         self._destroy = destroy
         self._idle_s = idle_s
         self._ready: list[T] = []
+        self._stale: list[T] = []
+        self._born: dict[int, float] = {}
         self._cond = threading.Condition()
         self._closed = False
         self._last_take = time.monotonic()
@@ -38,12 +40,20 @@ class WarmPool(Generic[T]):
         atexit.register(self.close)
 
     def take(self) -> T | None:
-        """A warm entry, or ``None`` when none is ready (the caller then starts one cold)."""
+        """A warm entry, or ``None`` when none is ready (the caller then starts one cold).
+
+        Entries older than ``idle_s`` are stale (a docker entry's container only sleeps for a bounded
+        time) and are handed to the refill thread for destruction instead of being returned.
+        """
         with self._cond:
-            self._last_take = time.monotonic()
+            now = self._last_take = time.monotonic()
+            while self._ready and now - self._born[id(self._ready[0])] > self._idle_s:
+                self._stale.append(self._ready.pop(0))
             entry = self._ready.pop(0) if self._ready else None
-            if entry is None:
-                self._cond.notify_all()  # empty: start refilling now
+            if entry is not None:
+                self._born.pop(id(entry), None)
+            if entry is None or self._stale:
+                self._cond.notify_all()  # empty or stale entries: let the refill thread work now
             return entry
 
     def refill(self) -> None:
@@ -72,11 +82,19 @@ class WarmPool(Generic[T]):
     def _refill(self) -> None:
         while True:
             with self._cond:
-                while not self._closed and (
-                    len(self._ready) >= self.size or time.monotonic() - self._last_take > self._idle_s
+                stale, self._stale = self._stale, []
+            for entry in stale:
+                self._born.pop(id(entry), None)
+                self._safe_destroy(entry)
+            with self._cond:
+                while (
+                    not self._closed
+                    and not self._stale
+                    and (len(self._ready) >= self.size or time.monotonic() - self._last_take > self._idle_s)
                 ):
                     if self._ready and time.monotonic() - self._last_take > self._idle_s:
                         stale, self._ready = self._ready, []
+                        self._born.clear()
                         self._cond.release()
                         try:
                             for entry in stale:
@@ -86,6 +104,8 @@ class WarmPool(Generic[T]):
                     self._cond.wait(timeout=min(self._idle_s, 1.0))
                 if self._closed:
                     return
+                if self._stale:
+                    continue  # destroy those first (top of the loop), then see whether to refill
             try:
                 entry = self._create()
                 self._failures = 0
@@ -99,6 +119,7 @@ class WarmPool(Generic[T]):
                     self._safe_destroy(entry)
                     return
                 self._ready.append(entry)
+                self._born[id(entry)] = time.monotonic()
                 self._cond.notify_all()
 
     def _safe_destroy(self, entry: T) -> None:
@@ -111,7 +132,8 @@ class WarmPool(Generic[T]):
             if self._closed:
                 return
             self._closed = True
-            stale, self._ready = self._ready, []
+            stale, self._ready = self._ready + self._stale, []
+            self._stale = []
             self._cond.notify_all()
         self._thread.join(timeout=30)
         for entry in stale:
