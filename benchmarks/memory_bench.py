@@ -88,6 +88,7 @@ def bench_embedding(n: int, threads: int) -> dict:
     dt = time.perf_counter() - t
     single = timed(lambda: ef.encode(["how do I sort a list of numbers in python"]), 30)
     return {
+        "threads": threads,
         "sentences": n,
         "sentences_per_s": n / dt,
         "load_s": load_s,

@@ -26,6 +26,7 @@ KINDS: tuple[Kind, ...] = ("tool_docs", "experiences", "toolset")
 TaskKind = Literal["coding", "ml", "qa", "chat"]
 TASK_KINDS: tuple[TaskKind, ...] = ("coding", "ml", "qa", "chat")
 Outcome = Literal["solved", "failed", "partial"]
+MAX_TAGS = 32  # merges union tags; bounded so a much-merged record stays under the size limit
 
 
 def _now() -> datetime:
@@ -178,7 +179,7 @@ class ExperienceRecord(MemoryRecord):
         if isinstance(other, ExperienceRecord):
             self.occurrences += other.occurrences
             self.tokens += other.tokens
-            self.tags = sorted(set(self.tags) | set(other.tags))
+            self.tags = sorted(set(self.tags) | set(other.tags))[:MAX_TAGS]
             self.failures = (self.failures + [f for f in other.failures if f not in self.failures])[-10:]
             # A newer outcome that solved the task carries the better answer and lesson.
             if other.outcome == "solved" and self.outcome != "solved":

@@ -140,8 +140,12 @@ class MemoryStore:
                     similarity = 1.0 - float(near["distances"][0][0])
                     if similarity >= self.settings.merge_threshold:
                         existing = self._parse(record.kind, near["ids"][0][0], near["documents"][0][0])
+                        before = existing.embedding_text()
                         existing.absorb(record)
-                        self._upsert(name, [existing], np.asarray(near["embeddings"][0][:1]))
+                        same_text = existing.embedding_text() == before  # else re-embed (new lesson)
+                        self._upsert(
+                            name, [existing], np.asarray(near["embeddings"][0][:1]) if same_text else None
+                        )
                         return AddResult(id=existing.id, merged=True, similarity=similarity)
             self._upsert(name, [record], vector)
         return AddResult(id=record.id, merged=False)
@@ -181,7 +185,9 @@ class MemoryStore:
         """Read-modify-write of counters under the lock (no version bump: the content did not change)."""
         with self.backend.writing():
             for name in self._names(kind, task_kind):
-                collection = self.backend.collection(name)
+                collection = self.backend.collection(name, create=False)
+                if collection is None:
+                    continue
                 got = collection.get(ids=[record_id], include=["documents", "embeddings"])
                 if got["ids"]:
                     record = self._parse(kind, record_id, got["documents"][0])
@@ -259,7 +265,9 @@ class MemoryStore:
     def get(self, kind: Kind, record_id: str) -> AnyRecord:
         self.backend.refresh()
         for name in self._names(kind):
-            collection = self.backend.collection(name)
+            collection = self.backend.collection(name, create=False)
+            if collection is None:
+                continue
             got = collection.get(ids=[record_id], include=["documents"])
             if got["ids"]:
                 return self._parse(kind, record_id, got["documents"][0])
