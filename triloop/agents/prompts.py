@@ -26,6 +26,25 @@ The result comes back in the next message; then write the numbered steps and the
 Tools:
 {tools}"""
 
+#: A worked tool exchange shown before the task (few-shot): small models copy the format reliably.
+FEW_SHOT_TOOL = [
+    {"role": "user", "content": "Task:\nWhat is 1234 * 5678?"},
+    {
+        "role": "assistant",
+        "content": '```json\n{"tool": "run_python", "args": {"code": "print(1234 * 5678)"}}\n```',
+    },
+    {
+        "role": "user",
+        "content": "Tool result (run_python, ok):\nexit_code=0\nstdout:\n7006652\n\n"
+        "If this answers the task, reply now with numbered steps and the line 'Final answer: <answer>' (no JSON). "
+        "Otherwise call another tool.",
+    },
+    {
+        "role": "assistant",
+        "content": "1. Computed 1234 * 5678 with run_python: 7006652.\nFinal answer: 7006652",
+    },
+]
+
 NO_TOOLS_LEFT = (
     "Tools are no longer available. Do not write JSON. Reply now with numbered steps and end with the line "
     "'Final answer: <answer>'."

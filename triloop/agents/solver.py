@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from triloop.agents.base import AgentContext
 from triloop.agents.models import Candidate, ToolCall
 from triloop.agents.parsing import final_answer, last_code, steps_of
-from triloop.agents.prompts import CODING_HINT, SOLVER, TOOLS_BLOCK
+from triloop.agents.prompts import CODING_HINT, FEW_SHOT_TOOL, SOLVER, TOOLS_BLOCK
 from triloop.agents.toolloop import tool_loop
 from triloop.llm.base import Message, Role
 from triloop.tools.base import Tool
@@ -93,7 +93,12 @@ def solve(
     block = tools_block(tools, max_tool_calls)
     if block:  # after the task: small models follow the most recent instructions best
         user += "\n\n" + block
-    messages: list[Message] = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    shots = FEW_SHOT_TOOL if "run_python" in tools and max_tool_calls > 0 else []
+    messages: list[Message] = [
+        {"role": "system", "content": system},
+        *shots,
+        {"role": "user", "content": user},
+    ]
     text, calls = tool_loop(
         ctx,
         messages,
