@@ -40,3 +40,15 @@ def test_code_answer_is_run_against_the_tests(sandbox_tools):
     assert good.verified_by_code and [e.kind for e in good.evidence] == ["tests"]
     assert bad.failing_evidence and not bad.verified_by_code
     assert good.components["execution"] == 1.0 and bad.components["execution"] == 0.0
+
+
+def test_verification_runs_are_reported_to_the_trace(sandbox_tools):
+    from triloop.agents.base import AgentContext
+
+    events: list[dict] = []
+    ctx = AgentContext(llm=None, emit=events.append)
+    cand = Candidate(id="g", code="def double(x):\n    return 2 * x\n", answer="see code")
+    verify_candidate(ctx, cand, task="t", kind="coding", tests=TESTS, tools=sandbox_tools, plan=NO_SCORING)
+    runs = [e for e in events if e["type"] == "tool_call"]
+    assert runs and runs[0]["role"] == "verifier" and runs[0]["tool"] == "run_tests" and runs[0]["ok"]
+    assert any(e["type"] == "evidence" and e["candidate"] == "g" for e in events)

@@ -9,18 +9,41 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from triloop.agents.base import AgentContext
+from triloop.agents.base import AgentContext, EventSink
 from triloop.agents.models import Candidate, Evidence
 from triloop.agents.parsing import normalize_answer
 from triloop.agents.reviewer import step_scores
 from triloop.agents.toolloop import repl_print, run_tool
 from triloop.graphs.scoring import answer_vs_tool_output, execution_component, recompute, steps_component
 from triloop.graphs.state import StrategyPlan
-from triloop.tools.base import Tool
+from triloop.tools.base import Tool, ToolResult
+
+
+def _traced(emit: EventSink | None, tools: Mapping[str, Tool], name: str, args: dict) -> ToolResult:
+    """Run a verification tool call and report it to the trace like an agent's tool call."""
+    result, latency = run_tool(tools, name, args)
+    if emit is not None:
+        emit(
+            {
+                "type": "tool_call",
+                "role": "verifier",
+                "tool": name,
+                "args": args,
+                "ok": result.ok,
+                "output": result.output[:2000],
+                "latency_s": latency,
+            }
+        )
+    return result
 
 
 def execution_evidence(
-    candidate: Candidate, *, kind: str, tests: str | None, tools: Mapping[str, Tool]
+    candidate: Candidate,
+    *,
+    kind: str,
+    tests: str | None,
+    tools: Mapping[str, Tool],
+    emit: EventSink | None = None,
 ) -> list[Evidence]:
     """Evidence from the candidate's own tool calls and, for code, from running it (and its tests).
 
@@ -36,15 +59,15 @@ def execution_evidence(
     ]
     ran_already = any(c.args.get("code") == candidate.code for c in candidate.tool_calls)
     if candidate.code and tests and "run_tests" in tools:
-        result, _ = run_tool(tools, "run_tests", {"code": candidate.code, "tests": tests})
+        result = _traced(emit, tools, "run_tests", {"code": candidate.code, "tests": tests})
         found.append(Evidence(kind="tests", passed=result.ok, detail=result.output[:500]))
     elif candidate.code and kind == "coding" and "run_python" in tools:
-        result, _ = run_tool(tools, "run_python", {"code": candidate.code})
+        result = _traced(emit, tools, "run_python", {"code": candidate.code})
         found.append(
             Evidence(kind="code_run", passed=result.ok, detail="running the code: " + result.output[:300])
         )
     elif candidate.code and "run_python" in tools and is_number(candidate.answer) and not ran_already:
-        found.append(rerun_numeric(candidate, tools))
+        found.append(rerun_numeric(candidate, tools, emit))
     return found
 
 
@@ -52,9 +75,9 @@ def is_number(answer: str) -> bool:
     return bool(re.fullmatch(r"-?\d+(?:\.\d+)?(?:e[+-]?\d+)?", normalize_answer(answer)))
 
 
-def rerun_numeric(candidate: Candidate, tools: Mapping[str, Tool]) -> Evidence:
+def rerun_numeric(candidate: Candidate, tools: Mapping[str, Tool], emit: EventSink | None = None) -> Evidence:
     """Recomputation by code: run the candidate's own code in the sandbox; does it print its answer?"""
-    result, _ = run_tool(tools, "run_python", {"code": repl_print(candidate.code or "")})
+    result = _traced(emit, tools, "run_python", {"code": repl_print(candidate.code or "")})
     printed = str(result.data.get("stdout", result.output)).strip().splitlines()
     last = normalize_answer(printed[-1]) if printed else ""
     ok = result.ok and last == normalize_answer(candidate.answer)
@@ -75,7 +98,8 @@ def verify_candidate(
     plan: StrategyPlan,
 ) -> Candidate:
     """Attach evidence, step scores and the candidate-local score components."""
-    evidence = execution_evidence(candidate, kind=kind, tests=tests, tools=tools)
+    emit = ctx.emit if ctx is not None else None
+    evidence = execution_evidence(candidate, kind=kind, tests=tests, tools=tools, emit=emit)
     evidence += recompute(candidate)
     check = answer_vs_tool_output(candidate)
     if check is not None:
@@ -100,4 +124,7 @@ def verify_candidate(
         if steps_value is not None:
             components["steps"] = steps_value
     candidate.components = components
+    if emit is not None:
+        checked = [e.model_dump() for e in candidate.evidence if e.kind != "step_score"]
+        emit({"type": "evidence", "candidate": candidate.id, "evidence": checked})
     return candidate
