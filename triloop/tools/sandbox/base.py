@@ -12,7 +12,7 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from triloop.tools.sandbox.errors import SandboxInputError
 from triloop.tools.sandbox.pool import WarmPool
@@ -26,6 +26,9 @@ from triloop.tools.sandbox.workspace import (
     snapshot,
     write_files,
 )
+
+if TYPE_CHECKING:
+    from triloop.tools.sandbox.session import Session
 
 #: Name of the file ``code`` is written to inside the workspace.
 MAIN_FILE = "main.py"
@@ -96,7 +99,7 @@ class Sandbox(ABC):
         result.backend = self.name
         return result
 
-    def open_session(self, workspace: Path | str | None = None) -> Any:
+    def open_session(self, workspace: Path | str | None = None) -> Session:
         """A persistent Python session (see :mod:`triloop.tools.sandbox.session`)."""
         from triloop.tools.sandbox.session import Session
 
@@ -157,8 +160,13 @@ class Sandbox(ABC):
         return entry.workspace
 
     @abstractmethod
-    def spawn_worker(self, workspace: Path, mode: str) -> Any:
-        """Start the stdlib worker (:mod:`.worker`) in ``mode`` ("once"/"session"): a WorkerHandle."""
+    def spawn_worker(self, workspace: Path | None, mode: str) -> Any:
+        """Start the stdlib worker (:mod:`.worker`) in ``mode`` ("once"/"session") on ``workspace``
+        (a fresh one it owns when None); also ``kill_worker(handle)`` must release it."""
+
+    @abstractmethod
+    def kill_worker(self, handle: Any) -> bool:
+        """Kill a worker's sandbox (tree included); True if it had been OOM-killed."""
 
     # -- helpers -----------------------------------------------------------------------------------
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 from triloop.tools.sandbox.base import SANDBOX_WORKDIR
 from triloop.tools.sandbox.errors import BackendUnavailableError
-from triloop.tools.sandbox.settings import Limits
+from triloop.tools.sandbox.settings import Limits, SandboxSettings
 from triloop.tools.sandbox.subproc import SubprocessSandbox, prlimit_prefix
 
 NOBODY = 65534
@@ -36,17 +38,35 @@ TOP_DIRS = ("bin", "sbin", "lib", "lib64", "lib32", "libx32")
 
 
 def bwrap_unavailable_reason() -> str | None:
-    """None when bwrap can run here, else why not."""
+    """None when bwrap can run here, else why not.
+
+    Installed is not enough: some hosts forbid unprivileged user namespaces (sysctl, AppArmor), so a
+    real ``true`` is run in the same sandbox the backend builds (~10 ms).
+    """
     for tool in ("bwrap", "prlimit") + (("setpriv",) if os.geteuid() == 0 else ()):
         if shutil.which(tool) is None:
             return f"{tool} is not installed (apt-get install bubblewrap util-linux)"
+    probe = BwrapSandbox.__new__(BwrapSandbox)
+    probe.settings = SandboxSettings()
+    with tempfile.TemporaryDirectory(prefix="triloop-bwrap-probe-") as ws:
+        os.chmod(ws, 0o777)
+        argv = probe._wrap(["true"], Path(ws), probe.settings.limits(), 10.0)
+        try:
+            done = subprocess.run(argv, capture_output=True, timeout=30, env={"PATH": "/usr/bin:/bin"})
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"bwrap could not run: {exc}"
+    if done.returncode != 0:
+        why = done.stderr.decode(errors="replace").strip()[-300:]
+        return (
+            f"bwrap cannot create its namespaces here ({why}); unprivileged user namespaces may be disabled"
+        )
     return None
 
 
 class BwrapSandbox(SubprocessSandbox):
     name = "bwrap"
 
-    def __init__(self, settings=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, settings: SandboxSettings | None = None) -> None:
         super().__init__(settings)
         reason = bwrap_unavailable_reason()
         if reason:

@@ -128,7 +128,7 @@ class SubprocessSandbox(Sandbox):
         proc = self._spawn(argv, ws, limits, timeout)
         return WorkerHandle(proc, ws, owns, time.monotonic())
 
-    def kill_worker(self, handle: WorkerHandle) -> None:
+    def kill_worker(self, handle: WorkerHandle) -> bool:
         self._kill(handle.proc)
         with contextlib.suppress(Exception):
             handle.proc.wait(timeout=5)
@@ -137,6 +137,7 @@ class SubprocessSandbox(Sandbox):
                 stream.close()  # type: ignore[union-attr]
         if handle.owns_workspace:
             remove_workspace(handle.workspace)
+        return False  # rlimits raise MemoryError instead of an OOM kill
 
     def _create_warm(self) -> WorkerHandle:
         handle = self.spawn_worker(None, "once")
