@@ -25,6 +25,13 @@ def evidence_text(candidate: Candidate) -> str:
     return "\n".join(lines) or "- no execution evidence"
 
 
+def judged_messages(system: str, task: str, candidate: Candidate, extra: str = "") -> list[dict[str, str]]:
+    """The prompt that shows a solution with its evidence to a judge (step scorer or reviewer)."""
+    solution = render_solution(candidate.steps, candidate.answer)
+    user = f"Task:\n{task}\n\nSolution:\n{solution}\n\nEvidence:\n{evidence_text(candidate)}{extra}"
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
 def feedback_from_evidence(candidate: Candidate, others: list[str]) -> Feedback:
     """Targeted feedback built from the evidence alone (when the Reviewer's reply is unreadable)."""
     for ev in candidate.evidence:
@@ -57,14 +64,7 @@ def step_scores(
     ctx: AgentContext, *, task: str, candidate: Candidate, role: Role = "reviewer"
 ) -> list[float]:
     """One 0..1 value per step; missing values are 0.5 (unknown), extra ones are dropped."""
-    messages = [
-        {"role": "system", "content": STEP_SCORES},
-        {
-            "role": "user",
-            "content": f"Task:\n{task}\n\nSolution:\n{render_solution(candidate.steps, candidate.answer)}"
-            f"\n\nEvidence:\n{evidence_text(candidate)}",
-        },
-    ]
+    messages = judged_messages(STEP_SCORES, task, candidate)
     try:
         result = ctx.complete_json(
             messages, StepScores, role=role, purpose=f"score:{candidate.id}", temperature=0.0
@@ -89,14 +89,7 @@ def review(
     disagreement = ""
     if others:
         disagreement = f"\nOther candidates answered: {', '.join(others[:5])}"
-    messages = [
-        {"role": "system", "content": SELF_CRITIQUE if self_critique else REVIEW},
-        {
-            "role": "user",
-            "content": f"Task:\n{task}\n\nSolution:\n{render_solution(candidate.steps, candidate.answer)}"
-            f"\n\nEvidence:\n{evidence_text(candidate)}{disagreement}",
-        },
-    ]
+    messages = judged_messages(SELF_CRITIQUE if self_critique else REVIEW, task, candidate, disagreement)
     try:
         feedback = ctx.complete_json(
             messages, Feedback, role=role, purpose=f"review:{candidate.id}", temperature=0.0
