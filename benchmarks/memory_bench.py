@@ -211,7 +211,7 @@ def main() -> None:
         embs = [bench_embedding(args.embed_sentences, threads) for threads in (0, 1)]
         for emb in embs:
             print(
-                f"embedding (real MiniLM, numpy, BLAS threads={emb['threads'] or 'all'}): "
+                f"embedding (real MiniLM, numpy, worker threads={emb['threads'] or 'all'}): "
                 f"{emb['sentences_per_s']:.0f} sentences/s (batch of {emb['sentences']}), "
                 f"single query {emb['single_query_p50_ms']:.1f} ms, model load {emb['load_s']:.2f} s"
             )

@@ -142,9 +142,15 @@ def serve(
     port: int = 8000,
 ) -> None:
     """Run a shared Chroma server (`chroma run`) for several workers; set memory.server_url to its URL."""
+    import signal
     import time
 
     from triloop.memory.server import ChromaServer
+
+    def stop(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)  # stop the chroma child on `kill` too, not only on Ctrl-C
 
     with ChromaServer(path or _settings(None, None).dir, host=host, port=port) as server:
         typer.echo(f"memory server on {server.url} (Ctrl-C to stop); TRILOOP_MEMORY__SERVER_URL={server.url}")
