@@ -149,7 +149,9 @@ def resume_command(
     with ExitStack() as stack:
         runner, paths = _runner_parts(stack, use_tools=tools, use_memory=memory, on_event=view.on_event)
         with Live(view, console=console, refresh_per_second=4, transient=True):
-            outcome = _drive(runner, lambda: runner.resume(run_id), interactive=True)
+            pending = runner.outcome(run_id)  # a paused run asks its question first
+            first = (lambda: pending) if pending.interrupt is not None else (lambda: runner.resume(run_id))
+            outcome = _drive(runner, first, interactive=True)
         _print_result(outcome, paths)
 
 
