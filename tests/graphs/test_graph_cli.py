@@ -54,3 +54,28 @@ def test_langgraph_json_points_at_the_graph_factory():
         path, name = target.split(":")
         module = importlib.import_module(path.removeprefix("./").removesuffix(".py").replace("/", "."))
         assert callable(getattr(module, name))
+
+
+def test_solve_prints_answer_evidence_and_cost_then_report_and_resume(tmp_path, monkeypatch):
+    """`triloop solve` end to end through the CLI, with the scripted FAKE LLM standing in for the model."""
+    monkeypatch.setenv("TRILOOP_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr("triloop.graphs.factory.make_llm", lambda settings: hard_llm())
+    runner = CliRunner()
+    solved = runner.invoke(app, ["solve", "What is 3*4?", "--no-tools", "--no-memory", "--run-id", "cli1"])
+    assert solved.exit_code == 0, solved.output
+    assert "Answer: 12" in solved.output
+    assert "verified" in solved.output and "recompute" in solved.output
+    assert "LLM calls" in solved.output and "tokens" in solved.output
+    assert (tmp_path / "runs" / "traces" / "cli1.jsonl").is_file()
+    again = runner.invoke(app, ["resume", "cli1", "--no-tools", "--no-memory"])
+    assert again.exit_code == 0 and "Answer: 12" in again.output  # a finished run just reports
+
+
+def test_solve_over_budget_in_batch_stops_with_budget(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRILOOP_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr("triloop.graphs.factory.make_llm", lambda settings: hard_llm())
+    result = CliRunner().invoke(
+        app, ["solve", "What is 3*4?", "--no-tools", "--no-memory", "--max-rounds", "0", "--run-id", "cli2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "budget reached" in result.output and "stopped by budget" in result.output
