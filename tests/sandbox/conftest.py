@@ -6,40 +6,15 @@ can never pass without having run them (scripts/docker-up.sh must have worked).
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sandbox_helpers import CANARY, sandbox_settings
+from sandbox_helpers import CANARY, make_backend
 
 from triloop.tools.sandbox.base import Sandbox
-from triloop.tools.sandbox.errors import SandboxError
-from triloop.tools.sandbox.settings import SandboxSettings
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"CI is set and the sandbox backend is unavailable: {reason}")
-    print(f"SKIP reason: {reason}")
-    pytest.skip(reason)
-
-
-def make_backend(name: str, settings: SandboxSettings | None = None) -> Sandbox:
-    settings = settings or sandbox_settings()
-    try:
-        if name == "docker":
-            from triloop.tools.sandbox.docker_backend import DockerSandbox
-
-            return DockerSandbox(settings)
-        from triloop.tools.sandbox.bwrap import BwrapSandbox
-
-        return BwrapSandbox(settings)
-    except SandboxError as exc:
-        _unavailable(str(exc))
-        raise
 
 
 @pytest.fixture(scope="session")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import make_backend
-from sandbox_helpers import sandbox_settings
+from sandbox_helpers import make_backend, sandbox_settings
 
 from triloop.tools.sandbox.errors import SandboxInputError
 from triloop.tools.sandbox.workspace import make_workspace, remove_workspace

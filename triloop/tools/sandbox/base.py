@@ -54,6 +54,7 @@ class Sandbox(ABC):
     def __init__(self, settings: SandboxSettings | None = None) -> None:
         self.settings = settings or SandboxSettings()
         self._pool: WarmPool[Any] | None = None
+        self._closed = False
 
     # -- public API --------------------------------------------------------------------------------
 
@@ -70,9 +71,12 @@ class Sandbox(ABC):
         """Run ``code`` (Python, written to ``main.py``) or ``command`` (argv list, or a shell string).
 
         ``workspace`` is a host directory mounted read-write at /workspace; without one a fresh
-        throw-away workspace is used (and a warm sandbox from the pool when one is ready).
+        throw-away workspace is used (and a warm sandbox from the pool when one is ready). The pool
+        (``settings.pool_size`` entries) starts on the first call; ``close()`` ends it.
         """
         job = self._job(code, command, timeout, limits)
+        if self._pool is None and self.settings.pool_size > 0 and not self._closed:
+            self.start_pool()  # lazily: a sandbox that never runs anything keeps nothing warm
         all_files = dict(files or {})
         if code is not None:
             all_files[MAIN_FILE] = code
@@ -106,6 +110,8 @@ class Sandbox(ABC):
         return Session(self, Path(workspace) if workspace is not None else None)
 
     def close(self) -> None:
+        """Destroy the warm pool (if any). The sandbox still runs cold afterwards."""
+        self._closed = True
         if self._pool is not None:
             self._pool.close()
             self._pool = None
