@@ -79,3 +79,22 @@ def test_solve_over_budget_in_batch_stops_with_budget(tmp_path, monkeypatch):
     )
     assert result.exit_code == 0, result.output
     assert "budget reached" in result.output and "stopped by budget" in result.output
+
+
+def test_live_view_follows_the_stream_events(tmp_path):
+    from rich.console import Console
+
+    from triloop.graphs.live import LiveView
+
+    view = LiveView("r")
+    paths = RunPaths(root=tmp_path)
+    with sqlite_checkpointer(paths.checkpoints) as saver:
+        SolveRunner(build_solve_graph(hard_llm(), checkpointer=saver), paths, on_event=view.on_event).start(
+            "What is 3*4?", SolveConfig(k=3), run_id="lv"
+        )
+    console = Console(record=True, width=120)
+    console.print(view)
+    text = console.export_text()
+    assert "c0.r1" in text or "c1.r1" in text or "c2.r1" in text  # refined candidates with their scores
+    assert "replaced" in text and "verified" in text
+    assert view.calls > 5 and view.tokens > 0
