@@ -96,5 +96,6 @@ def test_live_view_follows_the_stream_events(tmp_path):
     console.print(view)
     text = console.export_text()
     assert "c0.r1" in text or "c1.r1" in text or "c2.r1" in text  # refined candidates with their scores
-    assert "replaced" in text and "verified" in text
+    assert "settle -> verified" in text
+    assert {"replaced", "active"} <= {ev["status"] for ev in view.candidates.values()}
     assert view.calls > 5 and view.tokens > 0

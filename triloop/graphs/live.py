@@ -46,9 +46,8 @@ class LiveView:
         elif kind == "score":
             self.candidates[event["candidate"]] = event
         elif kind == "decision":
-            self.decision = (
-                f"{event.get('decision')} ({event.get('reason') or event.get('stopped_by') or ''})"
-            )
+            stopped = f" -> {event['stopped_by']}" if event.get("stopped_by") else ""
+            self.decision = f"{event.get('decision')}{stopped} ({event.get('reason', '')})"
 
     def __rich__(self) -> Group:
         table = Table(title=f"run {self.run_id}", expand=True)
