@@ -54,8 +54,8 @@ class InstantFakeLLM:
         return Completion(text=reply, role=role, model="fake", prompt_tokens=50, completion_tokens=10)  # type: ignore[arg-type]
 
 
-def fake_round_ms(iterations: int, checkpoint_dir: Path | None) -> list[float]:
-    config = SolveConfig(k=3, review_top=2, budgets=Budgets(max_rounds=1))
+def fake_round_ms(iterations: int, checkpoint_dir: Path | None, rounds: int = 1) -> list[float]:
+    config = SolveConfig(k=3, review_top=2, budgets=Budgets(max_rounds=rounds))
     times = []
     for i in range(iterations):
         llm = InstantFakeLLM()
@@ -72,7 +72,7 @@ def fake_round_ms(iterations: int, checkpoint_dir: Path | None) -> list[float]:
                 out = runner.start("What is 3*4?", config, run_id=f"b{i}").result.model_dump()
                 times.append((time.perf_counter() - start) * 1000)
             out = {"result": out}
-        assert out["result"]["rounds"] == 1, out["result"]
+        assert out["result"]["rounds"] == rounds, out["result"]
     return times
 
 
@@ -151,17 +151,22 @@ def main() -> None:
 
     fake_round_ms(3, None)  # warm-up (imports, pydantic schemas)
     plain = fake_round_ms(args.iterations, None)
+    no_round = fake_round_ms(args.iterations, None, rounds=0)
+    marginal = statistics.median(plain) - statistics.median(no_round)
     with tempfile.TemporaryDirectory() as tmp:
         saved = fake_round_ms(max(5, args.iterations // 5), Path(tmp))
     rows = [
         ("round, no checkpointer (median ms)", statistics.median(plain), "< 10"),
         ("round, no checkpointer (p90 ms)", statistics.quantiles(plain, n=10)[-1], ""),
+        ("marginal review+refine+re-verify round (ms)", marginal, "< 10"),
         ("round, sqlite checkpointer + trace (median ms)", statistics.median(saved), ""),
     ]
     result: dict[str, Any] = {
         "machine": {"python": sys.version.split()[0], "platform": platform.platform()},
         "fake_round_ms": {"median": statistics.median(plain), "p90": statistics.quantiles(plain, n=10)[-1]},
         "fake_round_sqlite_ms": {"median": statistics.median(saved)},
+        "fake_marginal_round_ms": marginal,
+        "fake_run_without_refinement_ms": {"median": statistics.median(no_round)},
         "round_definition": "intake, 3 drafts + step scoring, score, triage, 2 reviews, 2 refinements + re-verify, score, triage, finalize, reflect",
     }
     if args.real:
