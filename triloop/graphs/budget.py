@@ -15,7 +15,7 @@ def extended_budgets(budgets: Budgets, extensions: int) -> Budgets:
             "max_llm_calls": budgets.max_llm_calls * factor,
             "max_tokens": budgets.max_tokens * factor,
             "max_wall_s": budgets.max_wall_s * factor,
-            "max_rounds": budgets.max_rounds * factor,
+            "max_rounds": max(budgets.max_rounds, 1) * factor if extensions else budgets.max_rounds,
         }
     )
 
