@@ -96,3 +96,17 @@ def test_truncated_json_reply_is_closed_and_read():
 
     cut = '{"wrong_step": null, "why": "the product is wrong", "change": "multiply 482917 by 736251 and'
     assert parse_model(cut, Feedback).why == "the product is wrong"
+
+
+def test_passing_tests_verify_even_when_the_reviewer_is_doubtful():
+    from triloop.agents.models import Evidence
+
+    tested = Candidate(
+        id="t",
+        evidence=[Evidence(kind="tests", passed=True)],
+        verified_by_code=True,
+        components={"execution": 1.0, "steps": 0.2},
+    )
+    recomputed = tested.model_copy(update={"evidence": [Evidence(kind="recompute", passed=True)]})
+    assert scoring.is_verified(tested, 0.8)
+    assert not scoring.is_verified(recomputed, 0.8)  # arithmetic checks alone need the step scores too

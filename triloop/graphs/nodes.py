@@ -206,10 +206,13 @@ class SolveNodes:
         over = exceeded(state.get("usage", {}), limits, elapsed, rounds)
 
         verified = sorted(
-            ((scoring.combine(c, with_agreement=False), c.id) for c in active if c.verified_by_code),
+            (
+                (scoring.combine(c, with_agreement=False), c.id)
+                for c in active
+                if scoring.is_verified(c, config.verify_score)
+            ),
             reverse=True,
         )
-        verified = [v for v in verified if v[0] >= config.verify_score]
         decision, stopped_by, reason = "review", None, ""
         if not plan.refine:
             decision, stopped_by, reason = "settle", "done", f"strategy {config.strategy} does not refine"
@@ -332,9 +335,7 @@ class SolveNodes:
         rule = plan.settle if stopped_by == "easy" or plan.settle != "weighted" else "best"
 
         def is_verified(cand: Candidate) -> bool:
-            return (
-                cand.verified_by_code and scoring.combine(cand, with_agreement=False) >= config.verify_score
-            )
+            return scoring.is_verified(cand, config.verify_score)
 
         if rule == "best":
             chosen = max(active, key=lambda c: (is_verified(c), c.score or 0.0))

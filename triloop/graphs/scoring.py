@@ -160,6 +160,16 @@ def combine(candidate: Candidate, *, with_agreement: bool = True) -> float:
     return round(score, 4)
 
 
+def is_verified(candidate: Candidate, threshold: float) -> bool:
+    """Verified: no evidence failed, code checked the answer, and either the task's own tests passed
+    (its acceptance criterion) or the evidence score without agreement clears ``threshold``."""
+    if not candidate.verified_by_code:
+        return False
+    if any(e.kind == "tests" and e.passed for e in candidate.evidence):
+        return True
+    return combine(candidate, with_agreement=False) >= threshold
+
+
 def vote_shares(candidates: list[Candidate], weighted: bool) -> dict[str, float]:
     """Share of the (score-weighted) vote per normalized answer."""
     totals: dict[str, float] = defaultdict(float)
