@@ -73,6 +73,24 @@ def test_warm_pool_gives_clean_sandboxes_and_cleans_up(backend):
         assert sb.execute(command="exit 4").exit_code == 4  # non-python jobs on warm entries too
         timed = sb.execute("while True: pass", timeout=1)
         assert timed.timed_out
+        assert pool.wait_full(60)
+        err = sb.execute(
+            "import sys\nprint(sys.argv[0], sys.path[0])\ndef f():\n    raise ValueError('bad')\nf()"
+        )
+        cold = sb.execute(
+            "import sys\nprint(sys.argv[0], sys.path[0])\ndef f():\n    raise ValueError('bad')\nf()",
+            timeout=sb.settings.timeout_s + 1,
+        )  # longer timeout than the pool's: runs cold
+        assert (
+            (err.stdout, err.stderr, err.exit_code)
+            == (cold.stdout, cold.stderr, cold.exit_code)
+            == (
+                "main.py /workspace\n",
+                'Traceback (most recent call last):\n  File "/workspace/main.py", line 5, in <module>\n'
+                "    f()\n  File \"/workspace/main.py\", line 4, in f\n    raise ValueError('bad')\nValueError: bad\n",
+                1,
+            )
+        )
     finally:
         sb.close()
     assert pool.ready_count() == 0

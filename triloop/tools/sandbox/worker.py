@@ -3,7 +3,7 @@
 Backends pass this file's source to ``python3 -c`` so no extra mount is needed. Two modes:
 
 * ``once`` (warm pool): start the interpreter and namespaces ahead of time, block on stdin for one
-  JSON request, then either run a Python file in-process (``runpy``; saves interpreter start-up) or
+  JSON request, then either run a Python file in-process (as ``python3 FILE`` would; saves interpreter start-up) or
   ``execvp`` the requested command. Stdout/stderr are the sandbox's own pipes, so the host supervises
   it exactly like a cold run. One request per worker: no state leaks between tasks.
 * ``session``: a notebook-like kernel. Each request's code runs in one persistent namespace; its
@@ -13,7 +13,6 @@ Backends pass this file's source to ``python3 -c`` so no extra mount is needed. 
 
 import json
 import os
-import runpy  # imported before the request arrives: part of the warm start
 import sys
 import traceback
 
@@ -29,16 +28,28 @@ def _once() -> None:
     argv = request.get("argv") or []
     pyfile = request.get("python_file")
     if pyfile:
-        sys.argv = [pyfile, *argv]
+        path = os.path.abspath(pyfile)
+        sys.argv = [pyfile, *argv]  # as `python3 main.py` leaves it; the code filename is absolute
+        sys.path[0] = os.path.dirname(path)
         code = 0
         try:
-            runpy.run_path(pyfile, run_name="__main__")
+            # What `python3 main.py` does: a fresh __main__ module, code filename absolute, argv as given.
+            with open(path, "rb") as fh:
+                program = compile(fh.read(), path, "exec")
+            main = type(sys)("__main__")
+            main.__file__ = path
+            sys.modules["__main__"] = main
+            exec(program, main.__dict__)
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
             if not isinstance(exc.code, int) and exc.code is not None:
                 print(exc.code, file=sys.stderr)
-        except BaseException:
-            traceback.print_exc()
+        except BaseException as exc:
+            # Show the traceback as `python3 main.py` would: from the program's first frame on.
+            tb = exc.__traceback__
+            while tb is not None and tb.tb_frame.f_code.co_filename != path:
+                tb = tb.tb_next
+            traceback.print_exception(type(exc), exc, tb or exc.__traceback__)
             code = 1
         sys.stdout.flush()
         sys.stderr.flush()
