@@ -134,3 +134,24 @@ def test_no_warnings_leak_from_default_settings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert sandbox_settings().limits().memory_mb == 512
+
+
+@pytest.mark.docker
+def test_vanished_container_is_a_named_error(docker_sandbox):
+    from triloop.tools.sandbox.errors import SandboxStartError
+
+    sb = docker_sandbox
+    original = sb._start_container
+
+    def start_then_vanish(*args, **kwargs):  # the engine loses the container between start and exec
+        container = original(*args, **kwargs)
+        container.remove(force=True)
+        return container
+
+    sb._start_container = start_then_vanish
+    try:
+        with pytest.raises(SandboxStartError, match="docker engine failed during the run"):
+            sb.execute("print(1)")
+    finally:
+        del sb._start_container
+    assert sb.execute("print(1)").stdout == "1\n"

@@ -23,7 +23,7 @@ from typing import Any
 from triloop.tools.sandbox import worker
 from triloop.tools.sandbox.base import SANDBOX_WORKDIR, Job, Sandbox
 from triloop.tools.sandbox.channel import DockerSocketChannel, read_frames
-from triloop.tools.sandbox.errors import BackendUnavailableError, SandboxStartError
+from triloop.tools.sandbox.errors import BackendUnavailableError, SandboxError, SandboxStartError
 from triloop.tools.sandbox.result import ExecResult, truncate
 from triloop.tools.sandbox.settings import DEFAULT_DOCKER_SOCKET, Limits, SandboxSettings
 from triloop.tools.sandbox.subproc import SANDBOX_ENV, WORKER_READY_TIMEOUT_S, WORKER_SOURCE
@@ -153,6 +153,16 @@ class DockerSandbox(Sandbox):
     # -- runs --------------------------------------------------------------------------------------
 
     def _run(self, job: Job, workspace: Path, warm: DockerWorker | None) -> ExecResult:
+        try:
+            return self._run_in_container(job, workspace, warm)
+        except SandboxError:
+            raise
+        except Exception as exc:  # engine gone, container vanished...: one named error, not a traceback
+            raise SandboxStartError(
+                f"docker engine failed during the run: {type(exc).__name__}: {exc}"
+            ) from exc
+
+    def _run_in_container(self, job: Job, workspace: Path, warm: DockerWorker | None) -> ExecResult:
         started = time.monotonic()
         if warm is not None:
             container = warm.container
