@@ -155,3 +155,45 @@ def test_vanished_container_is_a_named_error(docker_sandbox):
     finally:
         del sb._start_container
     assert sb.execute("print(1)").stdout == "1\n"
+
+
+@pytest.mark.docker
+def test_orphans_of_dead_owners_are_removed(docker_sandbox):
+    import os
+
+    sb = docker_sandbox
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a pid that no longer exists
+    orphan = sb.client.containers.run(
+        sb.settings.image,
+        ["sleep", "60"],
+        detach=True,
+        network_mode="none",
+        labels={"triloop.sandbox": "1", "triloop.owner": f"{os.uname().nodename}:{dead.pid}"},
+    )
+    alive = sb.client.containers.run(
+        sb.settings.image,
+        ["sleep", "60"],
+        detach=True,
+        network_mode="none",
+        labels={"triloop.sandbox": "1", "triloop.owner": f"{os.uname().nodename}:{os.getpid()}"},
+    )
+    try:
+        assert sb.remove_orphans() >= 1
+        ids = {c.id for c in sb.client.containers.list(all=True, filters={"label": "triloop.sandbox"})}
+        assert orphan.id not in ids and alive.id in ids
+    finally:
+        alive.remove(force=True)
+
+
+@pytest.mark.docker
+def test_cli_run_on_docker_reports_oom(tmp_path):
+    prog = tmp_path / "bomb.py"
+    prog.write_text("chunks = []\nwhile True:\n    chunks.append(b'x' * (16 * 1024 * 1024))\n")
+    p = subprocess.run(
+        [*CLI, "sandbox", "run", "--backend", "docker", "--memory", "64", str(prog)],
+        capture_output=True,
+        text=True,
+    )
+    assert p.returncode == 137
+    assert "oom_killed=True" in p.stderr and "backend=docker" in p.stderr

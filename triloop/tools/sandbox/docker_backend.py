@@ -285,6 +285,13 @@ class DockerSandbox(Sandbox):
         super().close()
         self._reaper.shutdown(wait=True)
 
+    def start_pool(self, size: int | None = None) -> Any:
+        """Also sweep containers left by dead triloop processes, before keeping new ones warm."""
+        if self._pool is None:
+            with contextlib.suppress(Exception):
+                self.remove_orphans()
+        return super().start_pool(size)
+
     def remove_orphans(self) -> int:
         """Remove sandbox containers whose owning process (on this host) is gone. Returns the count."""
         removed = 0
