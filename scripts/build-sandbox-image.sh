@@ -55,4 +55,4 @@ docker import \
     --change 'LABEL org.triloop.sandbox=1' \
     --change 'CMD ["python3"]' \
     "$TARBALL" "$IMAGE" >/dev/null
-docker run --rm --network none "$IMAGE" python3 -c 'import sys; print("image ok: python", sys.version.split()[0])'
+docker run --rm --network none "$IMAGE" python3 -c 'import sys; print("image ok: python", sys.version.split()[0])' >&2
