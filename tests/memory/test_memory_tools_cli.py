@@ -111,3 +111,21 @@ def test_cli_round_trip_and_bad_input(tmp_path, seeded: MemoryStore) -> None:
     assert empty.returncode != 0 and "empty" in empty.stderr + empty.stdout
     assert _cli(fresh, "search", "x", "--kind", "poems").returncode != 0
     assert "pruned 1" in _cli(fresh, "prune", "--max-records", "1").stdout  # experiences.coding has 2
+
+
+@pytest.mark.slow
+def test_cli_refuses_a_foreign_collection_without_touching_it(tmp_path) -> None:
+    import chromadb
+
+    memory_dir = tmp_path / "foreign"
+    client = chromadb.PersistentClient(path=str(memory_dir))
+    client.create_collection("triloop.toolset", embedding_function=None).add(
+        ids=["x"], embeddings=[[0.1, 0.2]], documents=["someone else's data"]
+    )
+    client.clear_system_cache()
+    result = _cli(memory_dir, "stats")
+    assert result.returncode != 0 and "not made by triloop" in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+    client = chromadb.PersistentClient(path=str(memory_dir))
+    assert client.get_collection("triloop.toolset").get()["documents"] == ["someone else's data"]
+    client.clear_system_cache()
