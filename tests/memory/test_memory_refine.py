@@ -106,3 +106,26 @@ def test_refine_with_the_real_embedded_model(request, store: MemoryStore) -> Non
     assert doc.spec.purpose.strip()
     if result.verdict == "rewritten":
         assert doc.history[0].spec == SPEC
+
+
+def _calls(store: MemoryStore, ok: int, failed: int) -> None:
+    for _ in range(ok):
+        store.record_tool_call("run_python", ToolTrace(ok=True, args={"code": "print(1)"}))
+    for _ in range(failed):
+        _fail(store, "bad call")
+
+
+def test_stops_when_a_rewrite_does_not_reduce_failures(tmp_path, embedding) -> None:
+    with MemoryStore(MemorySettings(dir=tmp_path / "m", min_traces_to_compare=4), embedding) as store:
+        store.upsert_tool_doc(SPEC)
+        llm = ScriptedFakeLLM([REWRITE_1, REWRITE_2])
+        _calls(store, ok=2, failed=2)  # 50 % failures under the original doc
+        assert refine_doc(store, "run_python", llm).verdict == "rewritten"
+        _calls(store, ok=3, failed=1)  # 25 % under rewrite 1: it helped, so refining may go on
+        assert refine_doc(store, "run_python", llm).verdict == "rewritten"
+        _calls(store, ok=1, failed=3)  # 75 % under rewrite 2: worse than 25 % -> stop
+        result = refine_doc(store, "run_python", llm)
+        doc = store.get_tool_doc("run_python")
+        assert result.verdict == "stable" and "25% -> 75%" in result.reason
+        assert doc.stable and len(llm.prompts) == 2
+        assert [(v.calls, v.failure_rate) for v in doc.history] == [(4, 0.5), (4, 0.25)]

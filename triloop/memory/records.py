@@ -96,6 +96,8 @@ class DocVersion(BaseModel):
     spec: ToolSpec
     reason: str = ""
     at: datetime = Field(default_factory=_now)
+    calls: int = Field(0, ge=0, description="traced calls made while this version was current")
+    failure_rate: float | None = Field(None, ge=0.0, le=1.0, description="failed share of those calls")
 
 
 class ToolDocRecord(MemoryRecord):

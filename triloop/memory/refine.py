@@ -1,9 +1,10 @@
 """Tool-doc refinement (DRAFT): rewrite a tool's doc from the calls that failed and the ones that worked.
 
 Bounded on purpose: a doc is rewritten only when there are new failures since the last rewrite, at most
-``max_rewrites`` times, and never again once a rewrite comes back (nearly) the same as the doc it was
-meant to replace — at that point the model has nothing more to learn from the traces, and further
-rewrites would only churn the prompt. The name and signature are facts about the tool, never the
+``max_rewrites`` times, and never again once rewriting stops changing anything — either the rewrite
+comes back (nearly) the same as the doc it was meant to replace, or the calls made under the last
+rewrite failed at least as often as under the doc before it (behaviour did not change). Further
+rewrites would then only churn the prompt. The name and signature are facts about the tool, never the
 model's to change; every replaced version is kept (the last ``max_doc_versions``).
 """
 
@@ -80,6 +81,18 @@ def refine_doc(store: MemoryStore, tool_name: str, llm: LLM) -> RefineResult:
         return RefineResult(tool=tool_name, verdict="budget_spent", version=doc.version)
     if not any(not t.ok for t in doc.traces):
         return RefineResult(tool=tool_name, verdict="no_new_failures", version=doc.version)
+    rate = sum(not t.ok for t in doc.traces) / len(doc.traces)
+    previous = doc.history[-1] if doc.history and doc.rewrites else None
+    if (
+        previous is not None
+        and previous.failure_rate is not None
+        and min(len(doc.traces), previous.calls) >= settings.min_traces_to_compare
+        and rate >= previous.failure_rate
+    ):
+        # The last rewrite did not make calls fail less: rewriting again would only churn the doc.
+        store.update(doc.model_copy(update={"stable": True}))
+        reason = f"last rewrite did not reduce failures ({previous.failure_rate:.0%} -> {rate:.0%})"
+        return RefineResult(tool=tool_name, verdict="stable", version=doc.version + 1, reason=reason)
 
     rewrite = llm.structured(_prompt(doc), DocRewrite, role="refiner", temperature=0.0)
     new_spec = ToolSpec(
@@ -107,7 +120,14 @@ def refine_doc(store: MemoryStore, tool_name: str, llm: LLM) -> RefineResult:
             similarity=similarity,
             reason=rewrite.reason,
         )
-    history = [*doc.history, DocVersion(version=doc.version, spec=doc.spec, reason=doc.last_rewrite_reason)]
+    archived = DocVersion(
+        version=doc.version,
+        spec=doc.spec,
+        reason=doc.last_rewrite_reason,
+        calls=len(doc.traces),
+        failure_rate=rate,
+    )
+    history = [*doc.history, archived]
     updated = store.update(
         doc.model_copy(
             update={

@@ -39,6 +39,9 @@ class MemorySettings(BaseModel):
     max_traces: int = Field(20, ge=1, description="tool-call traces kept per tool doc")
     max_doc_versions: int = Field(5, ge=1, description="old tool-doc versions kept")
     max_rewrites: int = Field(5, ge=1, description="refine_doc rewrites allowed per tool doc")
+    min_traces_to_compare: int = Field(
+        3, ge=1, description="calls needed under two doc versions before their failure rates are compared"
+    )
     stable_similarity: float = Field(
         0.98, gt=0.0, le=1.0, description="a rewrite this similar to the last one counts as 'no change'"
     )
