@@ -17,10 +17,12 @@ WORKER = Path(__file__).with_name("writer_proc.py")
 PROCS, EACH = 4, 12
 
 
-def _run_writers(target: str) -> None:
+def _run_writers(target: str, *extra: str) -> None:
     procs = [
         subprocess.Popen(
-            [sys.executable, str(WORKER), str(w), str(EACH), target], stderr=subprocess.PIPE, text=True
+            [sys.executable, str(WORKER), str(w), str(EACH), target, *extra],
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for w in range(PROCS)
     ]
@@ -67,3 +69,15 @@ def test_processes_share_a_chroma_server(chroma_server, embedding) -> None:
         ids = {r.id for r in store.iter_records("experiences")}
         assert {f"w{w}-{i}" for w in range(PROCS) for i in range(EACH)} <= ids
         assert 1 <= store.get_tool_doc("shared_tool").calls <= PROCS * EACH
+
+
+@pytest.mark.slow
+def test_server_workers_with_a_host_lock_keep_exact_counters(tmp_path, chroma_server, embedding) -> None:
+    lock = tmp_path / "memory.lock"
+    settings = MemorySettings(server_url=chroma_server.url, shared_lock_path=lock)
+    with MemoryStore(settings, embedding) as store:  # start clean on the session's server
+        store.delete("experiences", [r.id for r in store.iter_records("experiences")] or ["none"])
+        store.delete("tool_docs", ["tool:shared_tool"])
+    _seed(settings, embedding)
+    _run_writers(chroma_server.url, str(lock))
+    _check(settings, embedding)

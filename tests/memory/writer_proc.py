@@ -1,6 +1,7 @@
 """Child process for the concurrency tests: adds distinct experiences and counts calls on a shared tool doc.
 
-Run as ``python writer_proc.py <worker> <count> <dir-or-url>``; a URL selects shared (server) mode.
+Run as ``python writer_proc.py <worker> <count> <dir-or-url> [lock-file]``; a URL selects shared mode,
+and a lock file (shared mode only) makes the workers' read-modify-writes exact.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ TOPICS = ["graphs", "strings", "dates", "matrices", "regexes", "sockets", "parse
 VERBS = ["sorting", "merging", "validating", "compressing", "streaming", "caching"]
 
 
-def main(worker: int, count: int, target: str) -> None:
-    settings = (
-        MemorySettings(server_url=target) if target.startswith("http") else MemorySettings(dir=Path(target))
-    )
+def main(worker: int, count: int, target: str, lock: str | None = None) -> None:
+    if target.startswith("http"):
+        settings = MemorySettings(server_url=target, shared_lock_path=Path(lock) if lock else None)
+    else:
+        settings = MemorySettings(dir=Path(target))
     # merge_threshold=1.0 (> any real cosine of distinct texts): every record must survive as itself.
     settings = settings.model_copy(update={"merge_threshold": 1.0})
     with MemoryStore(settings) as store:
@@ -30,4 +32,4 @@ def main(worker: int, count: int, target: str) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3])
+    main(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], *sys.argv[4:5])

@@ -8,8 +8,9 @@ operation a process compares the counter with the one it last saw and, if anothe
 drops Chroma's cached system and reopens (milliseconds at small sizes; measured in the benchmark).
 
 In shared mode (``server_url``) the Chroma server owns the index and serialises writes itself; several
-workers on several machines share one memory. Read-modify-write operations (merge, counters) are then
-last-writer-wins between workers; the server never loses a record.
+workers on several machines share one memory and the server never loses a record. Read-modify-write
+operations (merge, counters) are last-writer-wins between workers unless they share a host lock file
+(``shared_lock_path``, for workers on one machine), which makes them exact again.
 """
 
 from __future__ import annotations
@@ -51,14 +52,15 @@ class ChromaBackend:
         self._collections: dict[str, Any] = {}
         self._generation = -1
         self._lock: Any = None
-        if not self.shared:
+        lock_path = settings.shared_lock_path if self.shared else settings.dir / LOCK_FILE
+        if lock_path is not None:
             from filelock import FileLock
 
             try:
-                settings.dir.mkdir(parents=True, exist_ok=True)
+                lock_path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise MemoryUnavailableError(f"cannot create memory directory {settings.dir}: {exc}") from exc
-            self._lock = FileLock(str(settings.dir / LOCK_FILE), timeout=settings.lock_timeout_s)
+                raise MemoryUnavailableError(f"cannot create directory {lock_path.parent}: {exc}") from exc
+            self._lock = FileLock(str(lock_path), timeout=settings.lock_timeout_s)
         self._client = self._connect()
         self._generation = self._read_generation()
 
@@ -116,15 +118,21 @@ class ChromaBackend:
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
         """Exclusive section for a read-modify-write; other processes see the result afterwards."""
-        if self.shared:
+        if self._lock is None:  # shared mode without a host lock: the server serialises single writes
             yield
             return
         try:
             self._lock.acquire()
         except Exception as exc:
             raise MemoryUnavailableError(
-                f"timed out waiting for the memory write lock in {self.settings.dir}"
+                f"timed out waiting for the memory write lock {self._lock.lock_file}"
             ) from exc
+        if self.shared:  # the server owns the index: nothing to reopen, no generation to bump
+            try:
+                yield
+            finally:
+                self._lock.release()
+            return
         try:
             current = self._read_generation()
             if current != self._generation:

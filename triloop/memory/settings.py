@@ -25,6 +25,9 @@ class MemorySettings(BaseModel):
     server_url: str | None = Field(
         None, description="http://host:port of a `chroma run` server; set = shared mode (dir unused)"
     )
+    shared_lock_path: Path | None = Field(
+        None, description="shared mode: a lock file all workers on this host use, for exact counters/merges"
+    )
     merge_threshold: float = Field(
         0.92, gt=0.0, le=1.0, description="cosine similarity at or above which an add merges into a record"
     )
