@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from memory_fake_llm import ScriptedFakeLLM
 
+from triloop.errors import StructuredOutputError
 from triloop.memory.records import ToolTrace
 from triloop.memory.refine import refine_doc
 from triloop.memory.settings import MemorySettings
@@ -129,3 +130,15 @@ def test_stops_when_a_rewrite_does_not_reduce_failures(tmp_path, embedding) -> N
         assert result.verdict == "stable" and "25% -> 75%" in result.reason
         assert doc.stable and len(llm.prompts) == 2
         assert [(v.calls, v.failure_rate) for v in doc.history] == [(4, 0.5), (4, 0.25)]
+
+
+def test_a_failed_model_call_leaves_the_doc_untouched(tmp_path, embedding) -> None:
+    with MemoryStore(MemorySettings(dir=tmp_path / "m"), embedding) as store:
+        store.upsert_tool_doc(SPEC)
+        _fail(store, "printed nothing")
+        llm = ScriptedFakeLLM([StructuredOutputError("no JSON in the answer"), REWRITE_1])
+        result = refine_doc(store, "run_python", llm)
+        doc = store.get_tool_doc("run_python")
+        assert result.verdict == "llm_failed" and "no JSON" in result.reason
+        assert doc.version == 1 and doc.spec == SPEC and len(doc.traces) == 1  # traces kept for a retry
+        assert refine_doc(store, "run_python", llm).verdict == "rewritten"

@@ -16,12 +16,13 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
+from triloop.errors import LLMError
 from triloop.llm.base import LLM, Message
 from triloop.memory.records import DocVersion, ToolDocRecord
 from triloop.memory.store import MemoryStore
 from triloop.tools.base import ToolSpec
 
-Verdict = Literal["rewritten", "stable", "no_new_failures", "budget_spent"]
+Verdict = Literal["rewritten", "stable", "no_new_failures", "budget_spent", "llm_failed"]
 
 
 class DocRewrite(BaseModel):
@@ -94,7 +95,10 @@ def refine_doc(store: MemoryStore, tool_name: str, llm: LLM) -> RefineResult:
         reason = f"last rewrite did not reduce failures ({previous.failure_rate:.0%} -> {rate:.0%})"
         return RefineResult(tool=tool_name, verdict="stable", version=doc.version + 1, reason=reason)
 
-    rewrite = llm.structured(_prompt(doc), DocRewrite, role="refiner", temperature=0.0)
+    try:
+        rewrite = llm.structured(_prompt(doc), DocRewrite, role="refiner", temperature=0.0)
+    except LLMError as exc:  # a failed refinement leaves the doc (and its traces) as they were
+        return RefineResult(tool=tool_name, verdict="llm_failed", version=doc.version, reason=str(exc)[:300])
     new_spec = ToolSpec(
         name=doc.spec.name,
         signature=doc.spec.signature,
