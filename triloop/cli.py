@@ -7,11 +7,13 @@ users see what went wrong, not a traceback. Heavy imports happen inside commands
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
-from triloop.errors import TriloopError
+from triloop.errors import ConfigError, TriloopError
 from triloop.graphs.cli import register as register_graph_commands
 from triloop.memory.cli import app as memory_app
 from triloop.tools.sandbox.cli import app as sandbox_app
@@ -28,6 +30,56 @@ register_graph_commands(app)
 
 console = Console()
 err_console = Console(stderr=True)
+
+
+ModelOption = Annotated[
+    str | None,
+    typer.Option("--model", "-m", help="model name: 'local' (default), 'local-small', or a remote model"),
+]
+
+
+def _settings(model: str | None):
+    from triloop.config import load_settings
+
+    return load_settings(llm={"model": model}) if model else load_settings()
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="what to ask the model")],
+    model: ModelOption = None,
+    max_tokens: Annotated[int, typer.Option(help="most tokens to generate")] = 512,
+) -> None:
+    """One call to the configured model, streamed to the terminal: proves the model path works."""
+    from triloop.llm.client import LLMClient
+
+    if not question.strip():
+        raise ConfigError("the question is empty")
+    with LLMClient(_settings(model)) as llm:
+        for piece in llm.stream([{"role": "user", "content": question}], max_tokens=max_tokens):
+            console.out(piece, end="", highlight=False)
+        console.out("")
+        used = llm.usage.total()
+        err_console.print(
+            f"[dim]{used.prompt_tokens} prompt + {used.completion_tokens} completion tokens, "
+            f"{used.latency_s:.1f}s[/]"
+        )
+
+
+@app.command()
+def doctor(model: ModelOption = None) -> None:
+    """Show which endpoint, model, sandbox and memory would be used, and whether each works."""
+    from triloop.doctor import run_checks
+
+    checks = run_checks(_settings(model))
+    table = Table(title="triloop doctor")
+    for col in ("part", "setting", "status"):
+        table.add_column(col)
+    for check in checks:
+        table.add_row(check.part, check.setting, "[green]ok[/]" if check.ok else f"[red]{check.detail}[/]")
+    console.print(table)
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
 
 
 def main() -> None:

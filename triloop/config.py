@@ -23,6 +23,8 @@ from pydantic_settings import (
 )
 
 from triloop.errors import ConfigError
+from triloop.memory.settings import MemorySettings
+from triloop.tools.sandbox.settings import SandboxSettings
 
 Role = Literal["default", "solver", "reviewer", "refiner"]
 ROLES: tuple[Role, ...] = ("solver", "reviewer", "refiner")
@@ -94,6 +96,8 @@ class Settings(BaseSettings):
     refiner: RoleOverride = Field(default_factory=RoleOverride)
     retry: RetrySettings = Field(default_factory=RetrySettings)
     local: LocalModelSettings = Field(default_factory=LocalModelSettings)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    memory: MemorySettings = Field(default_factory=MemorySettings)
     data_dir: Path = Field(default_factory=lambda: Path.home() / ".local" / "share" / "triloop")
 
     @classmethod
@@ -114,10 +118,11 @@ class Settings(BaseSettings):
             return self.llm
         override: RoleOverride = getattr(self, role)
         changes = override.model_dump(exclude_none=True)
-        if "base_url" in changes and "model" not in changes:
-            # A role pointed at another endpoint must not inherit the local model's name.
-            if self.llm.model in LOCAL_MODELS:
-                raise ConfigError(f"{role}.base_url is set: also set {role}.model (TRILOOP_{role.upper()}__MODEL)")
+        # A role pointed at another endpoint must not inherit the local model's name.
+        if "base_url" in changes and "model" not in changes and self.llm.model in LOCAL_MODELS:
+            raise ConfigError(
+                f"{role}.base_url is set: also set {role}.model (TRILOOP_{role.upper()}__MODEL)"
+            )
         return self.llm.model_copy(update=changes)
 
 
