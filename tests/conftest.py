@@ -1,0 +1,43 @@
+"""Shared fixtures: real LLM clients on the embedded models, started once per test session.
+
+The servers are real llama.cpp servers (xllamacpp) on 127.0.0.1; the models are assembled from the
+installed part packages and verified by sha256. Tests that need them are marked ``model``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from triloop.config import load_settings
+
+
+def _client(model: str):
+    pytest.importorskip("xllamacpp", reason="the embedded model needs the 'local' extra (xllamacpp)")
+    from triloop.llm.client import LLMClient
+
+    client = LLMClient(load_settings(llm={"model": model, "temperature": 0.0}))
+    try:
+        client.endpoint()  # assemble + start (or reuse) the server now, not inside the first test
+    except Exception as exc:  # a missing part package or a broken server must be visible, not skipped in CI
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"embedded model {model!r} unavailable: {exc}")
+    return client
+
+
+@pytest.fixture(scope="session")
+def local_llm_small():
+    """Real LLMClient on Qwen2.5-0.5B-Instruct Q4_K_M (fast)."""
+    client = _client("local-small")
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def local_llm():
+    """Real LLMClient on Qwen2.5-Coder-1.5B-Instruct Q4_K_M (the default model)."""
+    client = _client("local")
+    yield client
+    client.close()
