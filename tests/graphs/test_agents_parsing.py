@@ -110,3 +110,9 @@ def test_passing_tests_verify_even_when_the_reviewer_is_doubtful():
     recomputed = tested.model_copy(update={"evidence": [Evidence(kind="recompute", passed=True)]})
     assert scoring.is_verified(tested, 0.8)
     assert not scoring.is_verified(recomputed, 0.8)  # arithmetic checks alone need the step scores too
+
+
+def test_code_block_cut_off_by_max_tokens_is_still_the_code():
+    from triloop.agents.parsing import last_code
+
+    assert last_code("Here:\n```python\ndef f(x):\n    return x\n") == "def f(x):\n    return x\n"

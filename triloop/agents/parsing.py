@@ -121,7 +121,10 @@ def steps_of(text: str) -> list[str]:
 def last_code(text: str) -> str | None:
     """The last python code block in ``text`` (the candidate's code for coding tasks)."""
     blocks = [body for lang, body in fenced_blocks(text) if lang in ("python", "py")]
-    return blocks[-1] if blocks else None
+    if blocks:
+        return blocks[-1]
+    cut = re.search(r"```(?:python|py)[ \t]*\n(.*)$", text, re.DOTALL)  # a block cut off by max_tokens
+    return cut.group(1) if cut and cut.group(1).strip() else None
 
 
 def parse_model(text: str, schema: type[ModelT]) -> ModelT:

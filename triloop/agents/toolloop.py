@@ -68,7 +68,7 @@ def tool_loop(
     """Run the model until it answers; returns the final text and the tool calls made."""
     messages = list(messages)
     calls: list[ToolCall] = []
-    names = set(tools)
+    names = set(tools) if max_tool_calls > 0 else set()  # no budget: code blocks are answers, not calls
     while True:
         completion = ctx.complete(messages, role=role, purpose=purpose, temperature=temperature)
         action = parse_action(completion.text, names) if names else None
