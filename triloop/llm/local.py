@@ -16,6 +16,8 @@ import importlib.util
 import json
 import os
 import shutil
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,7 +155,7 @@ class LocalServer:
         self.settings = settings or LocalModelSettings()
         self.spec = model_spec(name)
         self.base_url: str | None = None
-        self._server = None
+        self._process: subprocess.Popen | None = None
         self._state_file = self.settings.cache_dir / f"server-{name}.json"
 
     # -- reuse -------------------------------------------------------------------------------
@@ -175,30 +177,33 @@ class LocalServer:
         if reused:
             self.base_url = f"{reused}/v1"
             return self.base_url
-        try:
-            import xllamacpp
-        except ImportError:
-            raise ModelNotInstalledError("xllamacpp is not installed; pip install 'triloop[local]'") from None
+        if importlib.util.find_spec("xllamacpp") is None:
+            raise ModelNotInstalledError("xllamacpp is not installed; pip install 'triloop[local]'")
         path = assemble_model(self.name, self.settings.cache_dir)
-        params = xllamacpp.CommonParams()
-        params.model.path = str(path)
-        params.model_alias = self.name
-        params.hostnames = ["127.0.0.1"]
-        params.port = self.settings.port or _free_port()
-        params.n_ctx = self.settings.n_ctx
-        params.n_parallel = self.settings.n_parallel
-        threads = self.settings.n_threads or (os.cpu_count() or 2)
-        params.cpuparams.n_threads = threads
-        params.cpuparams_batch.n_threads = threads
-        params.warmup = False
-        params.verbosity = -1  # keep the terminal for answers; errors still reach stderr
-        try:
-            self._server = xllamacpp.Server(params)
-        except Exception as exc:  # the extension raises plain RuntimeError/ValueError
-            raise LocalModelError(f"could not start the embedded model server: {exc}") from None
-        root = f"http://127.0.0.1:{params.port}"
+        port = self.settings.port or _free_port()
+        config = {
+            "model_path": str(path),
+            "alias": self.name,
+            "port": port,
+            "n_ctx": self.settings.n_ctx,
+            "n_parallel": self.settings.n_parallel,
+            "n_threads": self.settings.n_threads or (os.cpu_count() or 2),
+        }
+        log_path = self.settings.cache_dir / f"server-{self.name}.log"
+        with log_path.open("wb") as log:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "triloop.llm.serve_worker", json.dumps(config)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        root = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + wait_s
         while not _healthy(root, timeout=1.0):
+            if self._process.poll() is not None:
+                tail = log_path.read_text(errors="replace").strip().splitlines()[-3:]
+                self._process = None
+                raise LocalModelError(f"embedded model server exited at start: {' | '.join(tail)}")
             if time.monotonic() > deadline:
                 self.stop()
                 raise LocalModelError(f"embedded model server did not become healthy within {wait_s:.0f}s")
@@ -207,14 +212,25 @@ class LocalServer:
         self.base_url = f"{root}/v1"
         return self.base_url
 
+    @property
+    def pid(self) -> int | None:
+        """The server process this object started (None when reusing another's)."""
+        return self._process.pid if self._process else None
+
     def stop(self) -> None:
         """Stop a server this object started (a reused one belongs to its owner)."""
-        if self._server is not None:
+        if self._process is not None:
             with contextlib.suppress(OSError, ValueError):
                 state = json.loads(self._state_file.read_text())
                 if state.get("pid") == os.getpid():
                     self._state_file.unlink()
-            self._server = None  # xllamacpp stops the HTTP server when the object is released
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process = None
         self.base_url = None
 
     def __enter__(self) -> LocalServer:

@@ -58,7 +58,7 @@ class _Wait:
     def __init__(self, policy: RetrySettings) -> None:
         self.policy = policy
         self.backoff = wait_exponential_jitter(
-            initial=policy.initial_backoff_s, max=policy.max_backoff_s, jitter=policy.initial_backoff_s
+            multiplier=policy.initial_backoff_s, max=policy.max_backoff_s, jitter=policy.initial_backoff_s
         )
 
     def __call__(self, state: RetryCallState) -> float:
@@ -102,6 +102,8 @@ def translate(exc: Exception, endpoint: str, attempts: int | None = None) -> LLM
         if exc.status_code >= 500:
             return LLMServerError(f"{endpoint} keeps failing with {exc.status_code}{tried}")
         return LLMBadRequestError(f"{endpoint} rejected the request ({exc.status_code}): {_short(exc)}")
+    if isinstance(exc, ValueError):  # json.JSONDecodeError and pydantic errors from a malformed body
+        return LLMError(f"{endpoint} returned a malformed response: {str(exc)[:200]}")
     return LLMError(f"{endpoint}: {exc}")
 
 

