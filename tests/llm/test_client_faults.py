@@ -29,13 +29,20 @@ MSG = [{"role": "user", "content": "hi"}]
 def client_for(url: str, attempts: int = 4, total: float = 30.0, timeout: float = 5.0, **llm) -> LLMClient:
     settings = load_settings(
         llm={"base_url": url, "model": "stub", "timeout_s": timeout, **llm},
-        retry={"max_attempts": attempts, "max_total_s": total, "initial_backoff_s": 0.05, "max_backoff_s": 0.2},
+        retry={
+            "max_attempts": attempts,
+            "max_total_s": total,
+            "initial_backoff_s": 0.05,
+            "max_backoff_s": 0.2,
+        },
     )
     return LLMClient(settings)
 
 
 def test_429_retry_after_is_honoured_then_succeeds():
-    with FaultServer([("status", 429, {"Retry-After": "1"}, {"error": {"message": "slow down"}}), ("ok", "fine")]) as srv:
+    with FaultServer(
+        [("status", 429, {"Retry-After": "1"}, {"error": {"message": "slow down"}}), ("ok", "fine")]
+    ) as srv:
         result = client_for(srv.url).complete(MSG)
     assert result.text == "fine"
     assert len(srv.requests) == 2
@@ -74,7 +81,9 @@ def test_timeout_is_retried_then_named_error():
     assert len(srv.requests) == 2
 
 
-@pytest.mark.parametrize(("code", "error"), [(401, LLMAuthError), (403, LLMAuthError), (400, LLMBadRequestError)])
+@pytest.mark.parametrize(
+    ("code", "error"), [(401, LLMAuthError), (403, LLMAuthError), (400, LLMBadRequestError)]
+)
 def test_non_retryable_errors_surface_at_once(code, error):
     with FaultServer([("status", code, {}, {"error": {"message": "nope"}})] * 3) as srv:
         with pytest.raises(error):
@@ -90,9 +99,8 @@ def test_unreachable_endpoint_is_a_connection_error():
 
 
 def test_malformed_response_body_is_a_named_error():
-    with FaultServer([("raw", "this is {not json")] * 3) as srv:
-        with pytest.raises(LLMError):
-            client_for(srv.url, attempts=1).complete(MSG)
+    with FaultServer([("raw", "this is {not json")] * 3) as srv, pytest.raises(LLMError):
+        client_for(srv.url, attempts=1).complete(MSG)
 
 
 class Person(BaseModel):
@@ -125,7 +133,9 @@ def test_structured_gives_up_after_one_repair():
 
 def test_structured_falls_back_when_json_schema_is_refused():
     refused = ("status", 400, {}, {"error": {"message": "response_format json_schema unsupported"}})
-    with FaultServer([refused, ("ok", '{"name": "Bo", "age": 5}'), ("ok", '{"name": "Cy", "age": 6}')]) as srv:
+    with FaultServer(
+        [refused, ("ok", '{"name": "Bo", "age": 5}'), ("ok", '{"name": "Cy", "age": 6}')]
+    ) as srv:
         client = client_for(srv.url)
         assert client.structured(MSG, Person).name == "Bo"
         assert client.structured(MSG, Person).name == "Cy"  # remembers the mode that worked

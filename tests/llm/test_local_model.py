@@ -31,7 +31,9 @@ def test_cli_reports_a_hash_mismatch_in_one_line(tmp_path):
     spec = MODELS["local-small"]
     (tmp_path / spec.filename).write_bytes(b"corrupt")
     env = {**os.environ, "TRILOOP_LOCAL__CACHE_DIR": str(tmp_path)}
-    proc = subprocess.run([*TRILOOP, "ask", "hi", "-m", "local-small"], capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        [*TRILOOP, "ask", "hi", "-m", "local-small"], capture_output=True, text=True, env=env
+    )
     assert proc.returncode == 1
     assert "error:" in proc.stderr and "size 7 bytes" in proc.stderr
     assert "Traceback" not in proc.stderr
