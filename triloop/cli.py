@@ -76,7 +76,11 @@ def doctor(model: ModelOption = None) -> None:
     for col in ("part", "setting", "status"):
         table.add_column(col)
     for check in checks:
-        table.add_row(check.part, check.setting, "[green]ok[/]" if check.ok else f"[red]{check.detail}[/]")
+        table.add_row(
+            check.part,
+            check.setting,
+            f"[green]ok[/] {check.detail}" if check.ok else f"[red]{check.detail}[/]",
+        )
     console.print(table)
     if not all(c.ok for c in checks):
         raise typer.Exit(1)

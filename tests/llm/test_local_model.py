@@ -94,3 +94,20 @@ def test_triloop_ask_answers_with_the_embedded_model(local_llm):
     assert proc.returncode == 0, proc.stderr
     assert "391" in proc.stdout
     assert "completion tokens" in proc.stderr
+
+
+def test_doctor_shows_each_part_and_fails_on_a_broken_one(tmp_path):
+    env = {
+        **os.environ,
+        "TRILOOP_LLM__BASE_URL": "http://127.0.0.1:9/v1",
+        "TRILOOP_LLM__MODEL": "remote",
+        "TRILOOP_RETRY__MAX_ATTEMPTS": "1",
+        "TRILOOP_MEMORY_DIR": str(tmp_path / "memory"),
+        "COLUMNS": "200",
+    }
+    proc = subprocess.run([*TRILOOP, "doctor"], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 1
+    rows = {line.split("│")[1].strip(): line for line in proc.stdout.splitlines() if line.count("│") >= 3}
+    assert "cannot reach http://127.0.0.1:9/v1" in rows["llm"]
+    assert "ok" in rows["sandbox"] and "ok" in rows["memory"]
+    assert "Traceback" not in proc.stderr
