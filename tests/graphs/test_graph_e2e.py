@@ -62,11 +62,11 @@ def test_function_writing_task_verified_by_execution(request, sandbox_tools):
     llm = shared_fixture(request, "local_llm")
     config = SolveConfig(
         strategy="triloop",
-        k=2,
+        k=3,
         review_top=1,
         max_tool_calls=0,
-        max_tokens_per_call=300,
-        budgets=Budgets(max_rounds=1, max_llm_calls=14),
+        max_tokens_per_call=400,
+        budgets=Budgets(max_rounds=2, max_llm_calls=24),
     )
     out = solve(llm, sandbox_tools, config, PALINDROME_TASK, tests=PALINDROME_TESTS)
     result = out["result"]
