@@ -128,20 +128,27 @@ class LLMClient:
             params["stream_options"] = {"include_usage": True}
         return params
 
-    def _completion(self, response: Any, role: Role, model: str, started: float) -> Completion:
-        choice = response.choices[0]
-        usage = response.usage
+    def _record(
+        self, text: str, usage: Any, role: Role, model: str, started: float, finish_reason: str | None = None
+    ) -> Completion:
+        """The answer with its cost, entered in the usage ledger (one place for plain and streamed calls)."""
         result = Completion(
-            text=choice.message.content or "",
+            text=text,
             role=role,
             model=model,
             prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
             completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
             latency_s=time.perf_counter() - started,
-            finish_reason=choice.finish_reason,
+            finish_reason=finish_reason,
         )
         self.usage.record(result)
         return result
+
+    def _completion(self, response: Any, role: Role, model: str, started: float) -> Completion:
+        choice = response.choices[0]
+        return self._record(
+            choice.message.content or "", response.usage, role, model, started, choice.finish_reason
+        )
 
     def _send(self, req: _Request, role: Role) -> Completion:
         ep = self.endpoint(role)
@@ -219,16 +226,7 @@ class LLMClient:
                         yield chunk.choices[0].delta.content
         except (openai.OpenAIError, ValueError) as exc:
             raise translate(exc, ep.base_url, retrying.statistics.get("attempt_number")) from None
-        self.usage.record(
-            Completion(
-                text="".join(parts),
-                role=role,
-                model=ep.settings.model,
-                prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
-                completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
-                latency_s=time.perf_counter() - started,
-            )
-        )
+        self._record("".join(parts), usage, role, ep.settings.model, started)
 
     # -- structured output ---------------------------------------------------------------------------
     def _structured_dialogue(
@@ -240,7 +238,8 @@ class LLMClient:
         max_tokens: int | None,
     ) -> Generator[_Request, Completion | Exception, SchemaT]:
         """Ask in the strongest mode the endpoint accepts; one repair round on a parse failure."""
-        ep_key = self.settings.for_role(role).base_url or self.settings.for_role(role).model
+        cfg = self.settings.for_role(role)
+        ep_key = cfg.base_url or cfg.model
         prompt = [{"role": "system", "content": schema_instruction(schema)}, *messages]
         start = MODES.index(self._modes.get(ep_key, "json_schema"))
         for mode in MODES[start:]:
