@@ -1,7 +1,8 @@
 """A fault-injecting OpenAI-compatible HTTP stub on 127.0.0.1, for testing retries and errors.
 
 Each request pops the next scripted behaviour: ``("status", code, headers, body)``, ``("hang", seconds)``
-(answer late, so the client times out), ``("ok", text)`` or ``("raw", body)`` (a 200 with any body).
+(answer late, so the client times out), ``("ok", text)``, ``("raw", body)`` (a 200 with any body) or
+``("tool_calls", [(name, args), ...])`` (a native tool-call answer; ``args`` a dict, or a str sent as is).
 Every request is logged with its arrival time so tests can check backoff and bounds.
 """
 
@@ -22,6 +23,24 @@ def ok_body(text: str) -> dict:
         "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10},
     }
+
+
+def tool_calls_body(calls: list[tuple[str, dict | str]]) -> dict:
+    body = ok_body("")
+    body["choices"][0]["message"] = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": f"call_{i}",
+                "type": "function",
+                "function": {"name": name, "arguments": args if isinstance(args, str) else json.dumps(args)},
+            }
+            for i, (name, args) in enumerate(calls)
+        ],
+    }
+    body["choices"][0]["finish_reason"] = "tool_calls"
+    return body
 
 
 class FaultServer:
@@ -58,6 +77,8 @@ class FaultServer:
                     kind = "ok"
                 if kind == "ok":
                     self._send(200, {}, json.dumps(ok_body(step[1])).encode())
+                elif kind == "tool_calls":
+                    self._send(200, {}, json.dumps(tool_calls_body(step[1])).encode())
                 elif kind == "raw":
                     self._send(200, {}, step[1].encode())
                 else:

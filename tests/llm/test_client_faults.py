@@ -1,5 +1,5 @@
 """The LLM client against a fault-injecting stub: bounded retries, Retry-After, named errors,
-structured-output fallbacks and repair, usage accounting and the concurrency limit."""
+structured-output fallbacks and repair, usage accounting, the concurrency limit and native tool calls."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from tests.llm.fault_server import FaultServer
-from triloop.config import load_settings
+from triloop.config import ModelSettings, load_settings
 from triloop.errors import (
     LLMAuthError,
     LLMBadRequestError,
@@ -22,6 +22,7 @@ from triloop.errors import (
     StructuredOutputError,
 )
 from triloop.llm.client import LLMClient
+from triloop.llm.tools_native import offer_tools
 
 MSG = [{"role": "user", "content": "hi"}]
 
@@ -177,3 +178,80 @@ def test_role_override_routes_to_its_own_endpoint():
         assert client.complete(MSG, role="solver").text == "shared"
         assert client.complete(MSG, role="reviewer").text == "reviewer's"
     assert other.requests[0][1]["model"] == "other-model"
+
+
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "run_python",
+            "description": "run code",
+            "parameters": {"type": "object", "properties": {"code": {"type": "string"}}, "required": ["code"]},
+        },
+    }
+]
+REFUSED = ("status", 400, {}, {"error": {"message": "tools are not supported by this server"}})
+
+
+def test_tools_are_sent_to_a_remote_endpoint_and_tool_calls_parsed():
+    calls = [("run_python", {"code": "print(1)"}), ("run_python", "{not json")]
+    with FaultServer([("tool_calls", calls)]) as srv:
+        result = client_for(srv.url).complete(MSG, tools=TOOLS)
+    body = srv.requests[0][1]
+    assert body["tools"] == TOOLS and body["tool_choice"] == "auto"
+    assert result.text == "" and result.finish_reason == "tool_calls"
+    first, second = result.tool_calls
+    assert (first.id, first.name, first.arguments) == ("call_0", "run_python", {"code": "print(1)"})
+    assert first.arguments_error is None and first.raw_arguments == '{"code": "print(1)"}'
+    assert second.id == "call_1" and second.arguments == {} and second.raw_arguments == "{not json"
+    assert "not valid JSON" in (second.arguments_error or "")
+
+
+def test_tools_refused_with_400_are_resent_without_tools_and_remembered():
+    with FaultServer([REFUSED, ("ok", "plain text"), ("ok", "again")]) as srv:
+        client = client_for(srv.url)
+        assert client.complete(MSG, tools=TOOLS).text == "plain text"
+        assert client.complete(MSG, tools=TOOLS).text == "again"  # no wasted attempt this time
+    assert ["tools" in body for _, body in srv.requests] == [True, False, False]
+    assert srv.requests[1][1]["messages"] == srv.requests[0][1]["messages"] == MSG
+
+
+def test_async_tools_refusal_falls_back_the_same_way():
+    with FaultServer([REFUSED, ("ok", "async text")]) as srv:
+        client = client_for(srv.url)
+        assert asyncio.run(client.acomplete(MSG, tools=TOOLS)).text == "async text"
+        assert not client.wants_tools("default")
+    assert ["tools" in body for _, body in srv.requests] == [True, False]
+
+
+def test_a_400_that_is_not_about_tools_surfaces_and_is_not_remembered():
+    too_long = ("status", 400, {}, {"error": {"message": "context length exceeded"}})
+    with FaultServer([too_long, too_long, ("ok", "fine")]) as srv:
+        client = client_for(srv.url)
+        with pytest.raises(LLMBadRequestError):
+            client.complete(MSG, tools=TOOLS)
+        assert client.complete(MSG, tools=TOOLS).text == "fine"
+    assert ["tools" in body for _, body in srv.requests] == [True, False, True]
+
+
+def test_native_tools_off_never_sends_tools_and_roles_can_override():
+    with FaultServer([("ok", "a"), ("ok", "b")]) as srv:
+        settings = load_settings(
+            llm={"base_url": srv.url, "model": "stub", "native_tools": "off"},
+            solver={"native_tools": "auto"},
+        )
+        client = LLMClient(settings)
+        client.complete(MSG, role="reviewer", tools=TOOLS)
+        client.complete(MSG, role="solver", tools=TOOLS)
+    assert ["tools" in body for _, body in srv.requests] == [False, True]
+
+
+def test_embedded_model_gets_no_tools_in_auto_mode():
+    local, remote = ModelSettings(model="local"), ModelSettings(base_url="http://x/v1", model="m")
+    assert not offer_tools(local, refused=False)  # its server returns no tool_calls: skip the attempt
+    assert offer_tools(local.model_copy(update={"native_tools": "on"}), refused=False)
+    assert offer_tools(remote, refused=False) and not offer_tools(remote, refused=True)
+    assert offer_tools(remote.model_copy(update={"native_tools": "on"}), refused=True)
+    assert not offer_tools(remote.model_copy(update={"native_tools": "off"}), refused=False)
+    assert not LLMClient(load_settings(llm={"model": "local"})).wants_tools("solver")  # starts no model
+

@@ -1,20 +1,27 @@
-"""The JSON action loop: a model asks for tools in text, we run them and feed results back.
+"""The tool loop: a model asks for tools, we run them and feed results back.
 
-Works on models without native tool calling. Guards against tool overuse (SMART): a per-candidate
-tool-call budget; once spent, the model is told to answer without tools.
+Each call offers the tools natively (OpenAI ``tools`` schemas); an answer with native ``tool_calls`` is
+answered with ``role: "tool"`` messages. Otherwise the answer is read with the JSON action protocol
+(a fenced ``{"tool": ..., "args": ...}`` block, results as user messages), which works on models
+without native tool calling. Both paths run and record calls the same way and guard against tool
+overuse (SMART): a per-candidate tool-call budget (once spent, the model is told to answer without
+tools) and a repeated identical call answered from the first one.
 """
 
 from __future__ import annotations
 
 import ast
+import json
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from triloop.agents.base import AgentContext
 from triloop.agents.models import ToolCall
 from triloop.agents.parsing import parse_action
 from triloop.agents.prompts import NO_TOOLS_LEFT, NOTHING_PRINTED, REPEATED_CALL, TOOL_RESULT
-from triloop.llm.base import Message, Role
+from triloop.llm.base import Completion, Message, Role
 from triloop.tools.base import Tool, ToolResult
 
 MAX_TOOL_OUTPUT = 2000
@@ -55,6 +62,71 @@ def run_tool(tools: Mapping[str, Tool], name: str, args: dict) -> tuple[ToolResu
     return result, time.perf_counter() - start
 
 
+@dataclass
+class _Request:
+    """One tool call the model asked for: natively (``call_id`` set) or as a JSON action in its text."""
+
+    tool: str
+    args: dict[str, Any]
+    call_id: str | None = None
+    error: str | None = None  # why the native arguments could not be read
+
+
+def _requests(completion: Completion, names: set[str]) -> tuple[list[_Request], Message | None]:
+    """The calls a reply asks for and the assistant message that records it (``[]``: a final answer)."""
+    if not names:  # no budget: code blocks are answers, not calls
+        return [], None
+    if completion.tool_calls:
+        native = [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": call.raw_arguments or json.dumps(call.arguments)},
+            }
+            for call in completion.tool_calls
+        ]
+        requests = [_Request(c.name, c.arguments, c.id, c.arguments_error) for c in completion.tool_calls]
+        return requests, {"role": "assistant", "content": completion.text, "tool_calls": native}
+    action = parse_action(completion.text, names)
+    if action is None:
+        return [], None
+    return [_Request(action.tool, action.args)], {"role": "assistant", "content": completion.text}
+
+
+def _reply(request: _Request, content: str) -> Message:
+    """Feedback on one call: a tool message for a native call, else a user message."""
+    if request.call_id is None:
+        return {"role": "user", "content": content}
+    return {"role": "tool", "tool_call_id": request.call_id, "content": content}
+
+
+def _run_call(
+    ctx: AgentContext, tools: Mapping[str, Tool], calls: list[ToolCall], request: _Request, role: Role
+) -> str:
+    """Run one call (a repeat is answered from the first), record it in ``calls``; the feedback text."""
+    args = request.args
+    if request.tool == "run_python" and isinstance(args.get("code"), str):
+        args["code"] = repl_print(args["code"])
+    previous = next((c for c in calls if c.tool == request.tool and c.args == args), None)
+    if previous is not None:  # SMART: a repeated identical call is answered from the first one
+        calls.append(previous.model_copy(update={"latency_s": 0.0}))
+        return REPEATED_CALL.format(output=previous.output)
+    if request.error is not None:
+        result, latency = ToolResult(ok=False, output=f"bad arguments for {request.tool}: {request.error}"), 0.0
+    else:
+        result, latency = run_tool(tools, request.tool, args)
+    output = result.output[:MAX_TOOL_OUTPUT]
+    if result.ok and "stdout" in result.data and not str(result.data["stdout"]).strip():
+        output += NOTHING_PRINTED
+    record = ToolCall(
+        tool=request.tool, args=args, ok=result.ok, output=output, data=result.data, latency_s=latency
+    )
+    calls.append(record)
+    ctx.emit({"type": "tool_call", "role": role, **record.model_dump(exclude={"data"})})
+    status = "ok" if result.ok else "failed"
+    return TOOL_RESULT.format(tool=request.tool, status=status, output=output)
+
+
 def tool_loop(
     ctx: AgentContext,
     messages: list[Message],
@@ -68,39 +140,21 @@ def tool_loop(
     """Run the model until it answers; returns the final text and the tool calls made."""
     messages = list(messages)
     calls: list[ToolCall] = []
-    names = set(tools) if max_tool_calls > 0 else set()  # no budget: code blocks are answers, not calls
+    names = set(tools) if max_tool_calls > 0 else set()
+    schemas = [tools[name].spec.openai_schema() for name in sorted(names)] or None
     while True:
-        completion = ctx.complete(messages, role=role, purpose=purpose, temperature=temperature)
-        action = parse_action(completion.text, names) if names else None
-        if action is None:
+        completion = ctx.complete(messages, role=role, purpose=purpose, temperature=temperature, tools=schemas)
+        requests, asked = _requests(completion, names)
+        if asked is None:
             return completion.text, calls
-        messages.append({"role": "assistant", "content": completion.text})
-        if len(calls) >= max_tool_calls:
-            messages.append({"role": "user", "content": NO_TOOLS_LEFT})
-            final = ctx.complete(messages, role=role, purpose=purpose + ":final", temperature=temperature)
+        messages.append(asked)
+        spent = False
+        for request in requests:  # in order; each counts against the budget
+            spent = spent or len(calls) >= max_tool_calls
+            feedback = NO_TOOLS_LEFT if spent else _run_call(ctx, tools, calls, request, role)
+            messages.append(_reply(request, feedback))
+        if spent:
+            final = ctx.complete(
+                messages, role=role, purpose=purpose + ":final", temperature=temperature, tools=schemas
+            )
             return final.text, calls
-        previous = next((c for c in calls if c.tool == action.tool and c.args == action.args), None)
-        if previous is not None:  # SMART: a repeated identical call is answered from the first one
-            calls.append(previous.model_copy(update={"latency_s": 0.0}))
-            messages.append({"role": "user", "content": REPEATED_CALL.format(output=previous.output)})
-            continue
-        if action.tool == "run_python" and isinstance(action.args.get("code"), str):
-            action.args["code"] = repl_print(action.args["code"])
-        result, latency = run_tool(tools, action.tool, action.args)
-        output = result.output[:MAX_TOOL_OUTPUT]
-        if result.ok and "stdout" in result.data and not str(result.data["stdout"]).strip():
-            output += NOTHING_PRINTED
-        record = ToolCall(
-            tool=action.tool,
-            args=action.args,
-            ok=result.ok,
-            output=output,
-            data=result.data,
-            latency_s=latency,
-        )
-        calls.append(record)
-        ctx.emit({"type": "tool_call", "role": role, **record.model_dump(exclude={"data"})})
-        status = "ok" if result.ok else "failed"
-        messages.append(
-            {"role": "user", "content": TOOL_RESULT.format(tool=action.tool, status=status, output=output)}
-        )

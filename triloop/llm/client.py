@@ -3,7 +3,9 @@
 It resolves each role (solver, reviewer, refiner) to its endpoint, starts the embedded model when no
 endpoint is configured, retries transient failures with bounded backoff, limits concurrency per
 endpoint, records usage per role, and turns answers into pydantic objects. Sync and async calls share
-one implementation: the structured-output dialogue is a generator that both drivers feed.
+one implementation: each call is a dialogue (a generator of requests) that both drivers feed: the
+structured-output dialogue, and the free-text one that offers native ``tools`` and falls back to plain
+text when the endpoint refuses them (see :mod:`triloop.llm.tools_native`).
 """
 
 from __future__ import annotations
@@ -11,18 +13,19 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 import openai
 
 from triloop.config import ModelSettings, Settings, load_settings
 from triloop.errors import LLMBadRequestError, LLMError, StructuredOutputError
-from triloop.llm.base import Completion, Message, Role, SchemaT
+from triloop.llm.base import Completion, Message, NativeToolCall, Role, SchemaT
 from triloop.llm.local import LocalServer
 from triloop.llm.retry import async_retrying, sync_retrying, translate
 from triloop.llm.structured import MODES, StructuredMode, parse_as, response_format, schema_instruction
+from triloop.llm.tools_native import offer_tools, parse_tool_calls
 from triloop.llm.usage import UsageLedger
 
 
@@ -35,6 +38,11 @@ class _Request:
     max_tokens: int | None = None
     stop: list[str] | None = None
     response_format: dict | None = None
+    tools: list[dict] | None = None
+
+
+#: A call as a generator: it yields requests, is sent each answer (or the 400 error), returns the result.
+_Dialogue = Generator[_Request, Completion | Exception | None, Any]
 
 
 @dataclass
@@ -55,6 +63,7 @@ class LLMClient:
         self._endpoints: dict[str, _Endpoint] = {}
         self._servers: dict[str, LocalServer] = {}
         self._modes: dict[str, StructuredMode] = {}  # best structured mode each endpoint accepted
+        self._no_tools: set[str] = set()  # endpoints (keys) that refused native tools
         self._async_slots: dict[tuple[str, int], asyncio.Semaphore] = {}
         self._lock = threading.Lock()
 
@@ -62,7 +71,7 @@ class LLMClient:
     def endpoint(self, role: Role = "default") -> _Endpoint:
         """The endpoint serving ``role``, starting the embedded model on first use."""
         cfg = self.settings.for_role(role)
-        key = f"{cfg.base_url or 'local'}|{cfg.model}"
+        key = _key(cfg)
         with self._lock:
             if key not in self._endpoints:
                 self._endpoints[key] = self._open(cfg)
@@ -123,13 +132,23 @@ class LLMClient:
             params["stop"] = req.stop
         if req.response_format:
             params["response_format"] = req.response_format
+        if req.tools:
+            params["tools"] = req.tools
+            params["tool_choice"] = "auto"
         if stream:
             params["stream"] = True
             params["stream_options"] = {"include_usage": True}
         return params
 
     def _record(
-        self, text: str, usage: Any, role: Role, model: str, started: float, finish_reason: str | None = None
+        self,
+        text: str,
+        usage: Any,
+        role: Role,
+        model: str,
+        started: float,
+        finish_reason: str | None = None,
+        tool_calls: list[NativeToolCall] | None = None,
     ) -> Completion:
         """The answer with its cost, entered in the usage ledger (one place for plain and streamed calls)."""
         result = Completion(
@@ -140,15 +159,15 @@ class LLMClient:
             completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
             latency_s=time.perf_counter() - started,
             finish_reason=finish_reason,
+            tool_calls=tool_calls or [],
         )
         self.usage.record(result)
         return result
 
     def _completion(self, response: Any, role: Role, model: str, started: float) -> Completion:
         choice = response.choices[0]
-        return self._record(
-            choice.message.content or "", response.usage, role, model, started, choice.finish_reason
-        )
+        text, calls = choice.message.content or "", parse_tool_calls(choice.message)
+        return self._record(text, response.usage, role, model, started, choice.finish_reason, calls)
 
     def _send(self, req: _Request, role: Role) -> Completion:
         ep = self.endpoint(role)
@@ -176,7 +195,43 @@ class LLMClient:
             raise translate(exc, ep.base_url, retrying.statistics.get("attempt_number")) from None
         return self._completion(response, role, ep.settings.model, started)
 
-    # -- free text ---------------------------------------------------------------------------------
+    def _drive(self, dialogue: _Dialogue, role: Role) -> Any:
+        """Send each request the dialogue yields, feed back the answer (a 400 as data); its result."""
+        step = _advance(dialogue, None)
+        while isinstance(step, _Request):
+            step = _advance(dialogue, _bad_request_as_answer(self._send, step, role))
+        return step.value
+
+    async def _adrive(self, dialogue: _Dialogue, role: Role) -> Any:
+        """:meth:`_drive` for async calls."""
+        step = _advance(dialogue, None)
+        while isinstance(step, _Request):
+            try:
+                answer: Completion | Exception = await self._asend(step, role)
+            except LLMBadRequestError as exc:
+                answer = exc
+            step = _advance(dialogue, answer)
+        return step.value
+
+    # -- free text (native tools offered where the endpoint takes them) ---------------------------
+    def wants_tools(self, role: Role) -> bool:
+        """Whether a call for ``role`` offers native ``tools`` now (setting, endpoint kind, past refusal)."""
+        cfg = self.settings.for_role(role)
+        return offer_tools(cfg, _key(cfg) in self._no_tools)
+
+    def _text_dialogue(self, request: _Request, role: Role) -> _Dialogue:
+        """One call; if the endpoint refuses ``tools`` (400), once more without them, and remember that."""
+        if request.tools and not self.wants_tools(role):
+            request = replace(request, tools=None)
+        answer = yield request
+        if isinstance(answer, LLMBadRequestError) and request.tools:
+            answer = yield replace(request, tools=None)
+            if isinstance(answer, Completion):  # the 400 was about tools: the JSON action protocol takes over
+                self._no_tools.add(_key(self.settings.for_role(role)))
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
     def complete(
         self,
         messages: list[Message],
@@ -185,8 +240,10 @@ class LLMClient:
         temperature: float | None = None,
         max_tokens: int | None = None,
         stop: list[str] | None = None,
+        tools: list[dict] | None = None,
     ) -> Completion:
-        return self._send(_Request(messages, temperature, max_tokens, stop), role)
+        request = _Request(messages, temperature, max_tokens, stop, tools=tools)
+        return self._drive(self._text_dialogue(request, role), role)
 
     async def acomplete(
         self,
@@ -196,8 +253,10 @@ class LLMClient:
         temperature: float | None = None,
         max_tokens: int | None = None,
         stop: list[str] | None = None,
+        tools: list[dict] | None = None,
     ) -> Completion:
-        return await self._asend(_Request(messages, temperature, max_tokens, stop), role)
+        request = _Request(messages, temperature, max_tokens, stop, tools=tools)
+        return await self._adrive(self._text_dialogue(request, role), role)
 
     def stream(
         self,
@@ -281,17 +340,7 @@ class LLMClient:
         temperature: float | None = None,
         max_tokens: int | None = None,
     ) -> SchemaT:
-        dialogue = self._structured_dialogue(messages, schema, role, temperature, max_tokens)
-        request = next(dialogue)
-        while True:
-            try:
-                answer: Completion | Exception = self._send(request, role)
-            except LLMBadRequestError as exc:
-                answer = exc
-            try:
-                request = dialogue.send(answer)
-            except StopIteration as done:
-                return done.value
+        return self._drive(self._structured_dialogue(messages, schema, role, temperature, max_tokens), role)
 
     async def astructured(
         self,
@@ -303,13 +352,32 @@ class LLMClient:
         max_tokens: int | None = None,
     ) -> SchemaT:
         dialogue = self._structured_dialogue(messages, schema, role, temperature, max_tokens)
-        request = next(dialogue)
-        while True:
-            try:
-                answer: Completion | Exception = await self._asend(request, role)
-            except LLMBadRequestError as exc:
-                answer = exc
-            try:
-                request = dialogue.send(answer)
-            except StopIteration as done:
-                return done.value
+        return await self._adrive(dialogue, role)
+
+
+def _key(cfg: ModelSettings) -> str:
+    """One endpoint: where it is and which model it serves."""
+    return f"{cfg.base_url or 'local'}|{cfg.model}"
+
+
+@dataclass
+class _Done:
+    value: Any  # what the dialogue returned
+
+
+def _advance(dialogue: _Dialogue, answer: Completion | Exception | None) -> _Request | _Done:
+    """Feed ``answer`` to the dialogue (``None`` starts it): its next request, or its result."""
+    try:
+        return dialogue.send(answer)
+    except StopIteration as done:
+        return _Done(done.value)
+
+
+def _bad_request_as_answer(
+    send: Callable[[_Request, Role], Completion], request: _Request, role: Role
+) -> Completion | Exception:
+    """``send(request, role)``, with a 400 returned instead of raised (the dialogue decides what it means)."""
+    try:
+        return send(request, role)
+    except LLMBadRequestError as exc:
+        return exc
