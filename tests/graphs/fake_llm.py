@@ -51,6 +51,8 @@ class ScriptedFakeLLM:
         temperature: float | None = None,
         max_tokens: int | None = None,
         stop: list[str] | None = None,
+        tools: list[dict] | None = None,  # ignored: this fake answers in text (the JSON action protocol)
+        **_: Any,
     ) -> Completion:
         conversation = "\n".join(m["content"] for m in messages)
         for rule in self.rules:
@@ -62,7 +64,12 @@ class ScriptedFakeLLM:
             raise AssertionError(f"FakeLLM has no rule for role={role}: {conversation[-300:]!r}")
         if self.delay_s:
             time.sleep(self.delay_s)
-        record = {"role": role, "last": messages[-1]["content"][:4000], "reply": text[:2000]}
+        record = {
+            "role": role,
+            "last": messages[-1]["content"][:4000],
+            "reply": text[:2000],
+            "max_tokens": max_tokens,
+        }
         self.calls.append(record)
         if self.log_path is not None:
             with self.log_path.open("a") as fh:

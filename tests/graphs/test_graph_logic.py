@@ -91,7 +91,7 @@ def test_adaptive_stop_when_score_stops_improving():
     ("budgets", "reason"),
     [
         (Budgets(max_llm_calls=4), "LLM calls"),
-        (Budgets(max_tokens=50), "tokens"),
+        (Budgets(max_tokens=300), "tokens"),
         (Budgets(max_rounds=0), "refinement rounds"),
     ],
 )
@@ -103,6 +103,40 @@ def test_batch_budget_stops_with_best_candidate(budgets, reason):
     assert reason in result["reason"]
     assert result["answer"] in {"11", "13", "14"}
     assert llm.count("refiner") == 0
+
+
+@pytest.mark.parametrize("max_calls", [2, 3, 5])
+def test_parallel_drafts_never_exceed_the_call_budget(max_calls):
+    llm = hard_llm()
+    out = run(llm, SolveConfig(k=3, budgets=Budgets(max_llm_calls=max_calls)))
+    assert len(llm.calls) == max_calls  # booked before each call, so k parallel drafts cannot overshoot
+    assert out["usage"]["llm_calls"] == max_calls
+    assert out["result"]["stopped_by"] == "budget"
+    assert "LLM calls" in out["result"]["reason"]
+
+
+def test_budget_spent_before_any_draft_gives_an_empty_answer():
+    llm = hard_llm()
+    out = run(llm, SolveConfig(k=3, budgets=Budgets(max_tokens=50)))  # the intake call alone costs more
+    assert llm.count("solver", "Task:") == 0 and not out.get("candidates")
+    result = out["result"]
+    assert (result["answer"], result["verified"], result["stopped_by"]) == ("", False, "budget")
+    assert "tokens" in result["reason"]
+
+
+def test_calls_ask_for_no_more_tokens_than_the_budget_has_left():
+    llm = hard_llm()
+    run(llm, SolveConfig(k=1, max_tokens_per_call=10_000, budgets=Budgets(max_tokens=400)))
+    asked = [c["max_tokens"] for c in llm.calls]
+    assert asked[0] == 400  # nothing spent yet
+    assert all(a < 400 for a in asked[1:]), asked  # later calls are capped at what is left
+
+
+def test_wall_time_budget_stops_new_calls():
+    llm = hard_llm(delay_s=0.2)
+    out = run(llm, SolveConfig(k=3, budgets=Budgets(max_wall_s=0.3)))
+    assert out["result"]["stopped_by"] == "budget"
+    assert len(llm.calls) <= 1 + 3  # intake, then the drafts already started; nothing after the deadline
 
 
 def test_interactive_budget_interrupts_and_resumes():

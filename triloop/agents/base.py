@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from triloop.agents.errors import AgentParseError
+from triloop.agents.meter import CallMeter
 from triloop.agents.models import LLMCall
 from triloop.agents.parsing import parse_model
 from triloop.agents.prompts import REPAIR
@@ -33,14 +34,39 @@ class AgentContext(BaseModel):
     llm: Any  # an LLM (Protocol; pydantic cannot validate it)
     emit: Any = _no_events
     max_tokens: int | None = None
+    meter: CallMeter | None = None  # the run's live budget, shared by its parallel calls
     calls: list[LLMCall] = []
 
+    def _reserve(self) -> int | None:
+        """Book the call with the meter (raises :class:`BudgetExhausted`); the ``max_tokens`` to ask for."""
+        left = self.meter.reserve() if self.meter is not None else None
+        if left is None:
+            return self.max_tokens
+        return max(1, min(left, self.max_tokens or left))
+
     def complete(
-        self, messages: list[Message], *, role: Role, purpose: str, temperature: float | None = None
+        self,
+        messages: list[Message],
+        *,
+        role: Role,
+        purpose: str,
+        temperature: float | None = None,
+        tools: list[dict] | None = None,
     ) -> Completion:
-        """One model call; its cost goes to :attr:`calls` and to the event sink."""
+        """One model call; its cost goes to :attr:`calls`, the meter and the event sink."""
         llm: LLM = self.llm
-        completion = llm.complete(messages, role=role, temperature=temperature, max_tokens=self.max_tokens)
+        max_tokens = self._reserve()
+        try:
+            extra = {"tools": tools} if tools is not None else {}  # fakes without the kwarg keep working
+            completion = llm.complete(
+                messages, role=role, temperature=temperature, max_tokens=max_tokens, **extra
+            )
+        except BaseException:
+            if self.meter is not None:
+                self.meter.release()
+            raise
+        if self.meter is not None:
+            self.meter.settle(completion.prompt_tokens + completion.completion_tokens)
         call = LLMCall.of(completion, purpose)
         if not call.role or call.role == "default":
             call.role = role

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from triloop.agents.base import AgentContext
 from triloop.agents.errors import AgentParseError
+from triloop.agents.meter import BudgetExhausted
 from triloop.agents.models import Candidate, Feedback, StepScores
 from triloop.agents.prompts import REVIEW, SELF_CRITIQUE, STEP_SCORES, render_solution
 from triloop.llm.base import Role
@@ -27,7 +28,7 @@ def evidence_text(candidate: Candidate) -> str:
 
 def judged_messages(system: str, task: str, candidate: Candidate, extra: str = "") -> list[dict[str, str]]:
     """The prompt that shows a solution with its evidence to a judge (step scorer or reviewer)."""
-    solution = render_solution(candidate.steps, candidate.answer)
+    solution = render_solution(candidate.steps, candidate.answer, candidate.code)
     user = f"Task:\n{task}\n\nSolution:\n{solution}\n\nEvidence:\n{evidence_text(candidate)}{extra}"
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
@@ -94,7 +95,7 @@ def review(
         feedback = ctx.complete_json(
             messages, Feedback, role=role, purpose=f"review:{candidate.id}", temperature=0.0
         )
-    except AgentParseError as exc:
+    except (AgentParseError, BudgetExhausted) as exc:  # fall back to what the evidence says
         ctx.emit({"type": "parse_error", "purpose": f"review:{candidate.id}", "error": str(exc)})
         feedback = feedback_from_evidence(candidate, others)
     feedback.candidate_id = candidate.id

@@ -7,6 +7,7 @@ through :class:`SolveNodes`; nothing here is global. Nodes report what they do a
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -16,6 +17,7 @@ from langgraph.types import Command, Send, interrupt
 
 from triloop.agents.base import AgentContext
 from triloop.agents.errors import AgentParseError
+from triloop.agents.meter import BudgetExhausted, CallMeter
 from triloop.agents.models import Candidate, Feedback, IntakePlan
 from triloop.agents.prompts import INTAKE
 from triloop.agents.refiner import refine
@@ -26,6 +28,7 @@ from triloop.graphs.budget import exceeded, extended_budgets
 from triloop.graphs.memory import GraphMemory
 from triloop.graphs.reflect import reflect_to_memory
 from triloop.graphs.state import SolveConfig, SolveResult, SolveState, plan_for
+from triloop.graphs.triage import choose, decide
 from triloop.graphs.verify import verify_candidate
 from triloop.llm.base import LLM
 from triloop.tools.base import Tool
@@ -59,6 +62,8 @@ class SolveNodes:
         self.tools = dict(tools)
         self.memory = memory
         self.defaults = defaults
+        self._meters: dict[str, CallMeter] = {}  # live budget per run id, shared by parallel tasks
+        self._meters_lock = threading.Lock()
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -66,13 +71,28 @@ class SolveNodes:
         raw = state.get("config")
         return SolveConfig.model_validate(raw) if raw else self.defaults
 
-    def ctx(self, config: SolveConfig, node: str) -> AgentContext:
+    def meter(self, state: Mapping[str, Any], config: SolveConfig) -> CallMeter:
+        """The run's live budget meter, synced with the totals and (extended) limits in ``state``."""
+        limits = extended_budgets(config.budgets, state.get("budget_extensions", 0))
+        usage = state.get("usage", {})
+        with self._meters_lock:
+            meter = self._meters.setdefault(state.get("run_id", ""), CallMeter())
+        return meter.sync(
+            calls=usage.get("llm_calls", 0),
+            tokens=usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0),
+            max_calls=limits.max_llm_calls,
+            max_tokens=limits.max_tokens,
+            deadline=state.get("started_at", time.time()) + limits.max_wall_s,
+        )
+
+    def ctx(self, state: Mapping[str, Any], config: SolveConfig, node: str) -> AgentContext:
         writer = get_stream_writer()
 
         def emit(event: dict[str, Any]) -> None:
             writer({"node": node, "t": time.time(), **event})
 
-        return AgentContext(llm=self.llm, emit=emit, max_tokens=config.max_tokens_per_call)
+        meter = self.meter(state, config)
+        return AgentContext(llm=self.llm, emit=emit, max_tokens=config.max_tokens_per_call, meter=meter)
 
     def emit(self, node: str, event: dict[str, Any]) -> None:
         get_stream_writer()({"node": node, "t": time.time(), **event})
@@ -82,7 +102,8 @@ class SolveNodes:
     def intake(self, state: SolveState) -> dict[str, Any]:
         """Classify the task, retrieve memory context, write a short plan."""
         config = self.config(state)
-        ctx = self.ctx(config, "intake")
+        started_at = state.get("started_at") or time.time()  # wall time counts from here, intake included
+        ctx = self.ctx({**state, "started_at": started_at}, config, "intake")
         tool_names = ", ".join(sorted(self.tools)) or "none"
         messages = [
             {"role": "system", "content": INTAKE.replace("{tools}", tool_names)},
@@ -90,7 +111,7 @@ class SolveNodes:
         ]
         try:
             intake = ctx.complete_json(messages, IntakePlan, role="solver", purpose="intake", temperature=0.0)
-        except AgentParseError:
+        except (AgentParseError, BudgetExhausted):
             intake = IntakePlan(kind="coding" if state.get("tests") else "open", plan="")
         if state.get("tests"):
             intake.kind = "coding"
@@ -101,7 +122,7 @@ class SolveNodes:
             "kind": intake.kind,
             "plan": intake.plan,
             "context": context,
-            "started_at": state.get("started_at") or time.time(),
+            "started_at": started_at,
             "round": 0,
             "best_history": [],
             "budget_extensions": 0,
@@ -121,8 +142,19 @@ class SolveNodes:
         plan = plan_for(config)
         index = payload["index"]
         cid = f"c{index}"
-        ctx = self.ctx(config, "solve")
-        candidate = solve(
+        ctx = self.ctx(payload, config, "solve")
+        try:
+            candidate = self._draft(ctx, payload, config, index, cid)
+        except BudgetExhausted as exc:  # the budget ran out before this draft was finished: drop it
+            self.emit("solve", {"type": "budget_stop", "candidate": cid, "reason": str(exc)})
+            return {"usage": _usage(ctx)}
+        candidate = self._verify(ctx, candidate, payload, plan)
+        return {"candidates": {cid: _dump(candidate)}, "usage": _usage(ctx, len(candidate.tool_calls))}
+
+    def _draft(
+        self, ctx: AgentContext, payload: Mapping[str, Any], config: SolveConfig, index: int, cid: str
+    ) -> Candidate:
+        return solve(
             ctx,
             task=payload["task"],
             kind=payload["kind"],
@@ -134,8 +166,6 @@ class SolveNodes:
             tools=self.tools,
             max_tool_calls=config.max_tool_calls,
         )
-        candidate = self._verify(ctx, candidate, payload, plan)
-        return {"candidates": {cid: _dump(candidate)}, "usage": _usage(ctx, len(candidate.tool_calls))}
 
     def _verify(self, ctx: AgentContext, candidate: Candidate, payload: Mapping[str, Any], plan) -> Candidate:
         candidate = verify_candidate(
@@ -194,54 +224,15 @@ class SolveNodes:
     def triage(self, state: SolveState) -> dict[str, Any]:
         """Coarse vs fine: settle easy/verified problems, refine hard ones, stop on budgets or no gain."""
         config = self.config(state)
-        plan = plan_for(config)
-        active = _active(state)
-        best = max(active, key=lambda c: c.score or 0.0)
-        history = state.get("best_history", [])
         rounds = state.get("round", 0)
-        shares = scoring.vote_shares(active, weighted=False)  # easy needs real agreement, not one high score
-        top_share = max(shares.values()) if shares else 0.0
         limits = extended_budgets(config.budgets, state.get("budget_extensions", 0))
         elapsed = time.time() - state.get("started_at", time.time())
         over = exceeded(state.get("usage", {}), limits, elapsed, rounds)
-
-        verified = sorted(
-            (
-                (scoring.combine(c, with_agreement=False), c.id)
-                for c in active
-                if scoring.is_verified(c, config.verify_score)
-            ),
-            reverse=True,
+        decision = decide(
+            config, plan_for(config), _active(state), state.get("best_history", []), rounds, over
         )
-        decision, stopped_by, reason = "review", None, ""
-        if not plan.refine:
-            decision, stopped_by, reason = "settle", "done", f"strategy {config.strategy} does not refine"
-        elif (
-            rounds == 0
-            and len(active) > 1
-            and top_share >= config.easy_agreement
-            and ((best.score or 0) >= config.easy_score and not best.failing_evidence)
-        ):
-            decision, stopped_by, reason = (
-                "settle",
-                "easy",
-                f"agreement {top_share:.2f}, best {best.score:.2f}",
-            )
-        elif verified:
-            decision, stopped_by, reason = (
-                "settle",
-                "verified",
-                f"evidence passes, score {verified[0][0]:.2f}",
-            )
-        elif rounds >= 1 and len(history) >= 2 and history[-1] - history[-2] < config.min_improvement:
-            decision, stopped_by = "settle", "no_improvement"
-            reason = f"best score {history[-2]:.2f} -> {history[-1]:.2f}"
-        elif over:
-            decision, stopped_by, reason = "budget", "budget", over
-        self.emit(
-            "triage", {"type": "decision", "decision": decision, "stopped_by": stopped_by, "reason": reason}
-        )
-        return {"decision": decision, "stopped_by": stopped_by, "reason": reason}
+        self.emit("triage", {"type": "decision", **decision._asdict()})
+        return decision._asdict()
 
     def route_triage(self, state: SolveState) -> str | list[Send]:
         decision = state.get("decision")
@@ -286,7 +277,7 @@ class SolveNodes:
         config = self.config(payload)
         plan = plan_for(config)
         target = Candidate.model_validate(payload["target"])
-        ctx = self.ctx(config, "review")
+        ctx = self.ctx(payload, config, "review")
         feedback = review(
             ctx,
             task=payload["task"],
@@ -308,19 +299,24 @@ class SolveNodes:
         target = Candidate.model_validate(payload["target"])
         round_ = payload["round"]
         cid = f"{target.id.split('.')[0]}.r{round_}"
-        ctx = self.ctx(config, "refine")
-        refined = refine(
-            ctx,
-            task=payload["task"],
-            candidate=target,
-            feedback=Feedback.model_validate(payload["fb"]),
-            cid=cid,
-            round_=round_,
-            tools=self.tools,
-            max_tool_calls=config.max_tool_calls,
-            temperature=config.temperature(0),
-            role=plan.refiner_role,
-        )
+        ctx = self.ctx(payload, config, "refine")
+        try:
+            refined = refine(
+                ctx,
+                task=payload["task"],
+                candidate=target,
+                feedback=Feedback.model_validate(payload["fb"]),
+                cid=cid,
+                round_=round_,
+                tools=self.tools,
+                max_tool_calls=config.max_tool_calls,
+                temperature=config.temperature(0),
+                role=plan.refiner_role,
+                kind=payload["kind"],
+            )
+        except BudgetExhausted as exc:  # no budget left to refine: the parent stays as it is
+            self.emit("refine", {"type": "budget_stop", "candidate": cid, "reason": str(exc)})
+            return {"usage": _usage(ctx)}
         refined = self._verify(ctx, refined, payload, plan)
         return {"candidates": {cid: _dump(refined)}, "usage": _usage(ctx, len(refined.tool_calls))}
 
@@ -332,26 +328,15 @@ class SolveNodes:
         plan = plan_for(config)
         active = _active(state)
         stopped_by = state.get("stopped_by") or "done"
-        rule = plan.settle if stopped_by == "easy" or plan.settle != "weighted" else "best"
-
-        def is_verified(cand: Candidate) -> bool:
-            return scoring.is_verified(cand, config.verify_score)
-
-        if rule == "best":
-            chosen = max(active, key=lambda c: (is_verified(c), c.score or 0.0))
-        else:
-            shares = scoring.vote_shares(active, weighted=rule == "weighted")
-            top = max(shares, key=shares.__getitem__)
-            group = [c for c in active if scoring.normalize_answer(c.answer) == top]
-            chosen = max(group, key=lambda c: c.score or 0.0)
+        chosen = choose(config, plan, active, stopped_by)
         result = SolveResult(
             run_id=state.get("run_id", ""),
             strategy=config.strategy,
             answer=chosen.answer,
             code=chosen.code,
-            candidate_id=chosen.id,
+            candidate_id=chosen.id or None,
             score=chosen.score,
-            verified=is_verified(chosen),
+            verified=scoring.is_verified(chosen, config.verify_score),
             evidence=[e.model_dump(mode="json") for e in chosen.evidence if e.kind != "step_score"],
             stopped_by=stopped_by,
             reason=state.get("reason", ""),
@@ -360,6 +345,8 @@ class SolveNodes:
             wall_s=round(time.time() - state.get("started_at", time.time()), 3),
         )
         self.emit("finalize", {"type": "result", **result.model_dump(mode="json")})
+        with self._meters_lock:
+            self._meters.pop(state.get("run_id", ""), None)
         return {"result": result.model_dump(mode="json"), "stopped_by": stopped_by}
 
     def reflect(self, state: SolveState) -> dict[str, Any]:

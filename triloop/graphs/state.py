@@ -33,7 +33,7 @@ class UnknownRunError(GraphError):
 
 
 class Budgets(BaseModel):
-    """Per-run limits. Checked between stages, so a stage in flight may overshoot by one fan-out."""
+    """Per-run limits: booked before every model call (see ``agents/meter.py``) and checked at triage."""
 
     max_llm_calls: int = Field(60, ge=1)
     max_tokens: int = Field(200_000, ge=1)

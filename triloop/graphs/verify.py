@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 
 from triloop.agents.base import AgentContext, EventSink
+from triloop.agents.meter import BudgetExhausted
 from triloop.agents.models import Candidate, Evidence
 from triloop.agents.parsing import normalize_answer
 from triloop.agents.reviewer import step_scores
@@ -117,7 +118,10 @@ def verify_candidate(
     if exec_value is not None:
         components["execution"] = exec_value
     if plan.step_scoring and candidate.steps:
-        candidate.step_scores = step_scores(ctx, task=task, candidate=candidate, role=plan.scorer_role)
+        try:
+            candidate.step_scores = step_scores(ctx, task=task, candidate=candidate, role=plan.scorer_role)
+        except BudgetExhausted as exc:  # scored by execution evidence alone
+            ctx.emit({"type": "budget_stop", "candidate": candidate.id, "reason": str(exc)})
         for i, value in enumerate(candidate.step_scores, 1):
             candidate.evidence.append(Evidence(kind="step_score", detail=f"{value:.2f}", step=i))
         steps_value = steps_component(candidate.step_scores)

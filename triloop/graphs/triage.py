@@ -1,0 +1,73 @@
+"""The decisions of the loop as pure functions: coarse vs fine at triage, and which candidate to settle on.
+
+Kept apart from the nodes (which only move state in and out) so the rules read in one place and can
+be tested without a graph.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from triloop.agents.models import Candidate
+from triloop.graphs import scoring
+from triloop.graphs.state import SolveConfig, StrategyPlan
+
+
+class Decision(NamedTuple):
+    decision: str  # "settle" | "review" | "budget"
+    stopped_by: str | None
+    reason: str
+
+
+def decide(
+    config: SolveConfig,
+    plan: StrategyPlan,
+    active: list[Candidate],
+    history: list[float],
+    rounds: int,
+    over_budget: str,
+) -> Decision:
+    """Settle easy or verified problems, stop on budgets or no gain, otherwise review (fine)."""
+    if not active:  # the budget ran out before any draft was finished
+        return Decision("settle", "budget", over_budget or "no draft finished within the budget")
+    if not plan.refine:
+        return Decision("settle", "done", f"strategy {config.strategy} does not refine")
+    best = max(active, key=lambda c: c.score or 0.0)
+    shares = scoring.vote_shares(active, weighted=False)  # easy needs real agreement, not one high score
+    top_share = max(shares.values()) if shares else 0.0
+    if (
+        rounds == 0
+        and len(active) > 1
+        and top_share >= config.easy_agreement
+        and (best.score or 0) >= config.easy_score
+        and not best.failing_evidence
+    ):
+        return Decision("settle", "easy", f"agreement {top_share:.2f}, best {best.score:.2f}")
+    verified = [
+        scoring.combine(c, with_agreement=False)
+        for c in active
+        if scoring.is_verified(c, config.verify_score)
+    ]
+    if verified:
+        return Decision("settle", "verified", f"evidence passes, score {max(verified):.2f}")
+    if over_budget:  # before the adaptive stop: a spent budget may be why the last round gained nothing
+        return Decision("budget", "budget", over_budget)
+    if rounds >= 1 and len(history) >= 2 and history[-1] - history[-2] < config.min_improvement:
+        return Decision("settle", "no_improvement", f"best score {history[-2]:.2f} -> {history[-1]:.2f}")
+    return Decision("review", None, "")
+
+
+def choose(config: SolveConfig, plan: StrategyPlan, active: list[Candidate], stopped_by: str) -> Candidate:
+    """The answer: score-weighted majority (easy), plain majority (sc) or the best (verified first).
+
+    With no candidate (the budget ran out before any draft was finished) an empty one stands in.
+    """
+    if not active:
+        return Candidate(id="", stated_answer=False)
+    rule = plan.settle if stopped_by == "easy" or plan.settle != "weighted" else "best"
+    if rule == "best":
+        return max(active, key=lambda c: (scoring.is_verified(c, config.verify_score), c.score or 0.0))
+    shares = scoring.vote_shares(active, weighted=rule == "weighted")
+    top = max(shares, key=shares.__getitem__)
+    group = [c for c in active if scoring.normalize_answer(c.answer) == top]
+    return max(group, key=lambda c: c.score or 0.0)
