@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from triloop.cli_options import ModelOption, settings_for
 from triloop.errors import ConfigError, TriloopError
 from triloop.graphs.cli import register as register_graph_commands
 from triloop.memory.cli import app as memory_app
@@ -32,18 +33,6 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-ModelOption = Annotated[
-    str | None,
-    typer.Option("--model", "-m", help="model name: 'local' (default), 'local-small', or a remote model"),
-]
-
-
-def _settings(model: str | None):
-    from triloop.config import load_settings
-
-    return load_settings(llm={"model": model}) if model else load_settings()
-
-
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="what to ask the model")],
@@ -55,7 +44,7 @@ def ask(
 
     if not question.strip():
         raise ConfigError("the question is empty")
-    with LLMClient(_settings(model)) as llm:
+    with LLMClient(settings_for(model)) as llm:
         for piece in llm.stream([{"role": "user", "content": question}], max_tokens=max_tokens):
             console.out(piece, end="", highlight=False)
         console.out("")
@@ -71,7 +60,7 @@ def doctor(model: ModelOption = None) -> None:
     """Show which endpoint, model, sandbox and memory would be used, and whether each works."""
     from triloop.doctor import run_checks
 
-    checks = run_checks(_settings(model))
+    checks = run_checks(settings_for(model))
     table = Table(title="triloop doctor")
     for col in ("part", "setting", "status"):
         table.add_column(col)

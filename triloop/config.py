@@ -23,6 +23,7 @@ from pydantic_settings import (
 )
 
 from triloop.errors import ConfigError
+from triloop.graphs.state import SolveConfig
 from triloop.memory.settings import MemorySettings
 from triloop.tools.sandbox.settings import SandboxSettings
 
@@ -43,6 +44,9 @@ class ModelSettings(BaseModel):
     max_tokens: int = Field(1024, gt=0)
     timeout_s: float = Field(300.0, gt=0)
     max_concurrency: int = Field(4, ge=1, description="parallel requests allowed to this endpoint")
+    native_tools: Literal["auto", "on", "off"] = Field(
+        "auto", description="send OpenAI tools: auto = to remote endpoints until one refuses them"
+    )
 
     @property
     def is_local(self) -> bool:
@@ -59,6 +63,7 @@ class RoleOverride(BaseModel):
     max_tokens: int | None = Field(None, gt=0)
     timeout_s: float | None = Field(None, gt=0)
     max_concurrency: int | None = Field(None, ge=1)
+    native_tools: Literal["auto", "on", "off"] | None = None
 
 
 class RetrySettings(BaseModel):
@@ -98,6 +103,7 @@ class Settings(BaseSettings):
     local: LocalModelSettings = Field(default_factory=LocalModelSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     memory: MemorySettings = Field(default_factory=MemorySettings)
+    solve: SolveConfig = Field(default_factory=SolveConfig, description="defaults of `triloop solve` runs")
     data_dir: Path = Field(default_factory=lambda: Path.home() / ".local" / "share" / "triloop")
 
     @classmethod

@@ -99,3 +99,27 @@ def test_live_view_follows_the_stream_events(tmp_path):
     assert "settle -> verified" in text
     assert {"replaced", "active"} <= {ev["status"] for ev in view.candidates.values()}
     assert view.calls > 5 and view.tokens > 0
+
+
+def test_solve_takes_defaults_from_the_solve_settings_and_flags_override_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRILOOP_DATA_DIR", str(tmp_path))
+    toml = tmp_path / "triloop.toml"
+    toml.write_text('[solve]\nstrategy = "sc"\nk = 2\n[solve.budgets]\nmax_rounds = 0\n')
+    monkeypatch.setenv("TRILOOP_CONFIG", str(toml))
+    llm = hard_llm()
+    monkeypatch.setattr("triloop.graphs.factory.make_llm", lambda settings: llm)
+    args = ["solve", "What is 3*4?", "--no-tools", "--no-memory", "--no-interactive"]
+    result = CliRunner().invoke(app, [*args, "--run-id", "cfg1"])
+    assert result.exit_code == 0, result.output
+    assert "(sc)" in result.output  # the strategy came from [solve]
+    assert llm.count("solver", "Task:") == 2  # k = 2 from [solve]
+    flagged = CliRunner().invoke(app, [*args, "--k", "1", "--strategy", "single", "--run-id", "cfg2"])
+    assert flagged.exit_code == 0 and "(single)" in flagged.output
+    assert llm.count("solver", "Task:") == 3  # the flag k=1 won over the setting
+
+
+def test_solve_rejects_invalid_option_values_clearly(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRILOOP_DATA_DIR", str(tmp_path))
+    bad = CliRunner().invoke(app, ["solve", "2+2", "--k", "0"])
+    assert bad.exit_code != 0
+    assert "invalid solve options" in str(bad.exception) and "k" in str(bad.exception)

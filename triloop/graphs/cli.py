@@ -14,17 +14,19 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from triloop.cli_options import ModelOption, settings_for
+
 console = Console()
 
 
-def _runner_parts(stack: ExitStack, *, use_tools: bool, use_memory: bool, on_event: Any) -> Any:
+def _runner_parts(
+    stack: ExitStack, settings: Any, *, use_tools: bool, use_memory: bool, on_event: Any
+) -> Any:
     """Build LLM, tools, memory, checkpointer and runner from settings (closed by ``stack``)."""
-    from triloop.config import load_settings
     from triloop.graphs.builder import build_solve_graph
     from triloop.graphs.factory import make_llm, make_memory, make_tools
     from triloop.graphs.runner import RunPaths, SolveRunner, sqlite_checkpointer
 
-    settings = load_settings()
     paths = RunPaths(root=settings.data_dir / "runs")
     llm = make_llm(settings)
     if hasattr(llm, "close"):
@@ -40,7 +42,7 @@ def _runner_parts(stack: ExitStack, *, use_tools: bool, use_memory: bool, on_eve
         memory.register_tools(tools)
         tools = [*tools, *retrieval]
     saver = stack.enter_context(sqlite_checkpointer(paths.checkpoints))
-    graph = build_solve_graph(llm, tools=tools, memory=memory, checkpointer=saver)
+    graph = build_solve_graph(llm, tools=tools, memory=memory, config=settings.solve, checkpointer=saver)
     return SolveRunner(graph, paths, on_event=on_event), paths
 
 
@@ -81,30 +83,68 @@ def _print_result(outcome: Any, paths: Any) -> None:
     console.print(f"trace: {paths.trace(result.run_id)}   resume/report id: {result.run_id}")
 
 
+def solve_config(defaults: Any, flags: dict[str, Any], budget_flags: dict[str, Any]) -> Any:
+    """The run's config: the ``[solve]`` settings with the flags the user gave (None keeps a setting)."""
+    from pydantic import ValidationError
+
+    from triloop.graphs.state import STRATEGIES, SolveConfig, SolveInputError
+
+    strategy = flags.get("strategy")
+    if strategy is not None and strategy not in STRATEGIES:
+        raise SolveInputError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+    chosen = {key: value for key, value in flags.items() if value is not None}
+    budgets = {key: value for key, value in budget_flags.items() if value is not None}
+    merged = defaults.model_dump()
+    merged.update(chosen)
+    merged["budgets"] = {**merged["budgets"], **budgets}
+    try:
+        return SolveConfig.model_validate(merged)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise SolveInputError(f"invalid solve options: {problems}") from None
+
+
 def solve_command(
     task: Annotated[str, typer.Argument(help="the task, in words")],
-    strategy: Annotated[str, typer.Option(help="single | sc | bok | self-refine | triloop")] = "triloop",
-    k: Annotated[int, typer.Option(help="candidates drafted in parallel")] = 3,
-    max_rounds: Annotated[int, typer.Option(help="refinement rounds budget")] = 3,
-    budget_tokens: Annotated[int, typer.Option(help="token budget for the run")] = 200_000,
-    budget_calls: Annotated[int, typer.Option(help="LLM-call budget for the run")] = 60,
-    budget_seconds: Annotated[float, typer.Option(help="wall-time budget for the run")] = 1800.0,
-    max_tool_calls: Annotated[int, typer.Option(help="tool calls allowed per candidate")] = 3,
+    strategy: Annotated[
+        str | None, typer.Option(help="single | sc | bok | self-refine | triloop (default triloop)")
+    ] = None,
+    k: Annotated[int | None, typer.Option(help="candidates drafted in parallel (default 3)")] = None,
+    max_rounds: Annotated[int | None, typer.Option(help="refinement rounds budget (default 3)")] = None,
+    budget_tokens: Annotated[int | None, typer.Option(help="token budget (default 200000)")] = None,
+    budget_calls: Annotated[int | None, typer.Option(help="LLM-call budget (default 60)")] = None,
+    budget_seconds: Annotated[float | None, typer.Option(help="wall-time budget (default 1800)")] = None,
+    max_tool_calls: Annotated[
+        int | None, typer.Option(help="tool calls allowed per candidate (default 3)")
+    ] = None,
     tests: Annotated[Path | None, typer.Option(help="file with tests the code answer must pass")] = None,
     interactive: Annotated[bool, typer.Option(help="ask before going over budget")] = True,
     tools: Annotated[bool, typer.Option(help="give the agents the sandbox tools")] = True,
     memory: Annotated[bool, typer.Option(help="use the vector memory")] = True,
     run_id: Annotated[str | None, typer.Option(help="choose the run id")] = None,
+    model: ModelOption = None,
 ) -> None:
-    """Solve a task with the agent team; prints the answer, its verification evidence and the cost."""
+    """Solve a task with the agent team; prints the answer, its verification evidence and the cost.
+
+    Unset options take their value from the ``[solve]`` settings (``triloop.toml`` or ``TRILOOP_SOLVE__*``).
+    """
     from rich.live import Live
 
     from triloop.graphs.live import LiveView
     from triloop.graphs.runner import new_run_id
-    from triloop.graphs.state import STRATEGIES, Budgets, SolveConfig, SolveInputError
+    from triloop.graphs.state import SolveInputError
 
-    if strategy not in STRATEGIES:
-        raise SolveInputError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+    settings = settings_for(model)
+    config = solve_config(
+        settings.solve,
+        {"strategy": strategy, "k": k, "max_tool_calls": max_tool_calls, "interactive": interactive},
+        {
+            "max_llm_calls": budget_calls,
+            "max_tokens": budget_tokens,
+            "max_wall_s": budget_seconds,
+            "max_rounds": max_rounds,
+        },
+    )
     if not task.strip():
         raise SolveInputError("the task is empty")
     test_text = None
@@ -112,22 +152,12 @@ def solve_command(
         if not tests.is_file():
             raise SolveInputError(f"tests file {tests} does not exist")
         test_text = tests.read_text(encoding="utf-8")
-    config = SolveConfig(
-        strategy=strategy,  # type: ignore[arg-type]
-        k=k,
-        max_tool_calls=max_tool_calls,
-        interactive=interactive,
-        budgets=Budgets(
-            max_llm_calls=budget_calls,
-            max_tokens=budget_tokens,
-            max_wall_s=budget_seconds,
-            max_rounds=max_rounds,
-        ),
-    )
     rid = run_id or new_run_id()
     view = LiveView(rid)
     with ExitStack() as stack:
-        runner, paths = _runner_parts(stack, use_tools=tools, use_memory=memory, on_event=view.on_event)
+        runner, paths = _runner_parts(
+            stack, settings, use_tools=tools, use_memory=memory, on_event=view.on_event
+        )
         with Live(view, console=console, refresh_per_second=4, transient=True):
             outcome = _drive(
                 runner, lambda: runner.start(task, config, tests=test_text, run_id=rid), interactive
@@ -139,6 +169,7 @@ def resume_command(
     run_id: Annotated[str, typer.Argument(help="the run id printed by `triloop solve`")],
     tools: Annotated[bool, typer.Option(help="give the agents the sandbox tools")] = True,
     memory: Annotated[bool, typer.Option(help="use the vector memory")] = True,
+    model: ModelOption = None,
 ) -> None:
     """Continue a run from its last checkpoint (after a crash or a budget pause)."""
     from rich.live import Live
@@ -147,7 +178,9 @@ def resume_command(
 
     view = LiveView(run_id)
     with ExitStack() as stack:
-        runner, paths = _runner_parts(stack, use_tools=tools, use_memory=memory, on_event=view.on_event)
+        runner, paths = _runner_parts(
+            stack, settings_for(model), use_tools=tools, use_memory=memory, on_event=view.on_event
+        )
         with Live(view, console=console, refresh_per_second=4, transient=True):
             pending = runner.outcome(run_id)  # a paused run asks its question first
             first = (lambda: pending) if pending.interrupt is not None else (lambda: runner.resume(run_id))

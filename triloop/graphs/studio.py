@@ -29,4 +29,4 @@ def make_graph() -> CompiledStateGraph:
         tools = [*tools, *retrieval]
     except TriloopError:
         memory = None
-    return build_solve_graph(llm, tools=tools, memory=memory)
+    return build_solve_graph(llm, tools=tools, memory=memory, config=settings.solve)

@@ -1,0 +1,22 @@
+"""Options shared by the CLI's command groups (kept here so the groups need not import each other)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from triloop.config import Settings
+
+ModelOption = Annotated[
+    str | None,
+    typer.Option("--model", "-m", help="model name: 'local' (default), 'local-small', or a remote model"),
+]
+
+
+def settings_for(model: str | None) -> Settings:
+    """The settings, with ``--model`` (when given) replacing the shared model name."""
+    from triloop.config import load_settings
+
+    return load_settings(llm={"model": model}) if model else load_settings()
