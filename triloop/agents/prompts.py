@@ -62,6 +62,11 @@ TOOL_RESULT = (
 
 CODING_HINT = "For a coding task, put the complete code in one ```python block in your answer, then 'Final answer: see code'."
 
+CODE_MISSING = (
+    "Your answer has no code block. Reply with the complete code (the whole solution, not a fragment) in "
+    "one ```python block, then the line 'Final answer: see code'."
+)
+
 STEP_SCORES = """You are the Reviewer. Judge each numbered step of a proposed solution: is the step correct?
 Give each step a value from 0 (wrong) to 1 (surely correct). Use the evidence (tool results, test runs).
 Reply with only a JSON object: {"scores": [<one number per step>]}"""
@@ -80,8 +85,10 @@ Reply with only a JSON object: {"wrong_step": <step number or null>, "why": "<re
 REPAIR = "Your reply was not valid: {error}. Reply again with only the JSON object."
 
 
-def render_solution(steps: list[str], answer: str) -> str:
-    """A candidate as the numbered text the Reviewer and Refiner read."""
+def render_solution(steps: list[str], answer: str, code: str | None = None) -> str:
+    """A candidate as the numbered text the Reviewer and Refiner read (with its code, if not in a step)."""
     lines = [f"{i}. {step}" for i, step in enumerate(steps, 1)]
+    if code and code.strip() and code.strip() not in "\n".join(steps):
+        lines.append(f"Code:\n```python\n{code.strip()}\n```")
     lines.append(f"Final answer: {answer}")
     return "\n".join(lines)

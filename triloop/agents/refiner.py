@@ -6,9 +6,9 @@ from collections.abc import Mapping
 
 from triloop.agents.base import AgentContext
 from triloop.agents.models import Candidate, Feedback
-from triloop.agents.prompts import REFINE, render_solution
+from triloop.agents.prompts import CODING_HINT, REFINE, render_solution
 from triloop.agents.reviewer import evidence_text
-from triloop.agents.solver import candidate_from_text, tools_block
+from triloop.agents.solver import candidate_from_text, tools_block, with_code
 from triloop.agents.toolloop import tool_loop
 from triloop.llm.base import Role
 from triloop.tools.base import Tool
@@ -26,14 +26,17 @@ def refine(
     max_tool_calls: int,
     temperature: float,
     role: Role = "refiner",
+    kind: str = "open",
 ) -> Candidate:
     """A new candidate whose parent is ``candidate``."""
     where = f"Step {feedback.wrong_step} is wrong. " if feedback.wrong_step else ""
+    system = REFINE + ("\n" + CODING_HINT if kind == "coding" else "")
+    solution = render_solution(candidate.steps, candidate.answer, candidate.code)
     messages = [
-        {"role": "system", "content": REFINE + "\n" + tools_block(tools, max_tool_calls)},
+        {"role": "system", "content": system + "\n" + tools_block(tools, max_tool_calls)},
         {
             "role": "user",
-            "content": f"Task:\n{task}\n\nSolution:\n{render_solution(candidate.steps, candidate.answer)}"
+            "content": f"Task:\n{task}\n\nSolution:\n{solution}"
             f"\n\nEvidence:\n{evidence_text(candidate)}\n\nFeedback: {where}{feedback.why}\n"
             f"What to change: {feedback.change}",
         },
@@ -50,6 +53,10 @@ def refine(
     refined = candidate_from_text(
         text, cid=cid, tool_calls=calls, temperature=temperature, round_=round_, parent=candidate.id
     )
+    if kind == "coding":
+        refined = with_code(
+            ctx, messages, refined, role=role, purpose=f"refine:{cid}", temperature=temperature
+        )
     if refined.code is None and candidate.code and refined.answer.lower().startswith("see code"):
         refined.code = candidate.code
     return refined

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from triloop.agents.base import AgentContext
 from triloop.agents.models import Candidate, ToolCall
 from triloop.agents.parsing import final_answer, last_code, steps_of
-from triloop.agents.prompts import CODING_HINT, FEW_SHOT_TOOL, SOLVER, TOOLS_BLOCK
+from triloop.agents.prompts import CODE_MISSING, CODING_HINT, FEW_SHOT_TOOL, SOLVER, TOOLS_BLOCK
 from triloop.agents.toolloop import tool_loop
 from triloop.llm.base import Message, Role
 from triloop.tools.base import Tool
@@ -57,6 +57,34 @@ def candidate_from_text(
         raw=text,
         tool_calls=tool_calls,
     )
+
+
+def with_code(
+    ctx: AgentContext,
+    messages: list[Message],
+    candidate: Candidate,
+    *,
+    role: Role,
+    purpose: str,
+    temperature: float | None,
+) -> Candidate:
+    """A coding candidate without a code block gets one more turn to write it.
+
+    Small models often end a coding answer with "Final answer: see code" and no code; one targeted
+    follow-up in the same conversation fixes most of these for the price of one call.
+    """
+    if candidate.code is not None:
+        return candidate
+    retry = [
+        *messages,
+        {"role": "assistant", "content": candidate.raw},
+        {"role": "user", "content": CODE_MISSING},
+    ]
+    reply = ctx.complete(retry, role=role, purpose=purpose + ":code", temperature=temperature)
+    code = last_code(reply.text)
+    if code is None:
+        return candidate
+    return candidate.model_copy(update={"code": code, "raw": candidate.raw + "\n\n" + reply.text})
 
 
 def task_message(task: str, kind: str, plan: str, context: str) -> str:
@@ -108,6 +136,11 @@ def solve(
         temperature=temperature,
         purpose=f"solve:{cid}",
     )
-    return candidate_from_text(
+    candidate = candidate_from_text(
         text, cid=cid, tool_calls=calls, temperature=temperature, round_=0, parent=None
     )
+    if kind == "coding":
+        candidate = with_code(
+            ctx, messages, candidate, role=role, purpose=f"solve:{cid}", temperature=temperature
+        )
+    return candidate
