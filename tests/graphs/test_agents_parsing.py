@@ -17,6 +17,15 @@ def test_parse_action_from_fenced_json_with_raw_newlines():
     assert action.args["code"] == "print(1)\nprint(2)"
 
 
+def test_parse_action_reads_the_openai_name_arguments_shape_for_known_tools():
+    # what Qwen2.5-Coder-1.5B writes when the embedded server is offered native tools (seen in a real run)
+    text = '```json\n{\n  "name": "run_python",\n  "arguments": {\n    "code": "print(482917 * 736251)"\n  }\n}\n```'
+    action = parse_action(text, {"run_python"})
+    assert action is not None and action.tool == "run_python"
+    assert action.args == {"code": "print(482917 * 736251)"}
+    assert parse_action('{"name": "Alice", "arguments": {"x": 1}}', {"run_python"}) is None  # not a tool
+
+
 def test_bare_python_block_is_a_run_python_action_but_a_final_answer_wins():
     assert parse_action("```python\nprint(6*7)\n```", {"run_python"}).args["code"] == "print(6*7)\n"
     assert parse_action("```python\nprint(6*7)\n```\nFinal answer: 42", {"run_python"}) is None

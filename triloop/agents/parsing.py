@@ -77,11 +77,16 @@ def parse_action(text: str, tool_names: set[str]) -> Action | None:
     no final answer is read as a ``run_python`` call when that tool exists: small models do this often.
     """
     for value in _json_objects(text):
-        if isinstance(value, dict) and isinstance(value.get("tool"), str):
+        if not isinstance(value, dict):
+            continue
+        tool = value.get("tool")
+        if tool is None and value.get("name") in tool_names:  # the OpenAI shape, {"name", "arguments"}
+            tool = value["name"]
+        if isinstance(tool, str):
             args = value.get("args", value.get("arguments", {}))
             if not isinstance(args, dict):
                 args = {}
-            return Action(tool=value["tool"], args=args)
+            return Action(tool=tool, args=args)
     if final_answer(text) is not None:
         return None
     if "run_python" in tool_names:
