@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from triloop.agents.errors import AgentParseError
-from triloop.agents.models import Candidate, StepScores, ToolCall
+from triloop.agents.models import Candidate, Evidence, StepScores, ToolCall
 from triloop.agents.parsing import final_answer, normalize_answer, parse_action, parse_model, steps_of
 from triloop.graphs import scoring
 
@@ -82,6 +82,23 @@ def test_agreement_counts_one_vote_per_lineage():
 def test_failing_evidence_caps_the_score():
     cand = Candidate(id="c", components={"execution": 0.5, "steps": 1.0}, failing_evidence=True)
     assert scoring.combine(cand) <= scoring.FAILING_CAP
+
+
+def test_failing_tests_score_by_the_share_of_checks_that_passed():
+    def failing(share: float | None) -> Candidate:
+        evidence = [Evidence(kind="tests", passed=False, share=share)]
+        return Candidate(
+            id="c",
+            evidence=evidence,
+            failing_evidence=True,
+            components={"execution": scoring.execution_component(evidence), "steps": 0.6},
+        )
+
+    assert scoring.execution_component([Evidence(kind="tests", passed=False, share=0.75)]) == 0.75
+    assert scoring.execution_component([Evidence(kind="tests", passed=False)]) == 0.0  # not counted
+    none, some, most = failing(None), failing(0.25), failing(0.75)
+    # still below any clean candidate, but ordered: fixing some asserts is visible progress
+    assert scoring.combine(none) < scoring.combine(some) < scoring.combine(most) <= scoring.FAILING_CAP
 
 
 def test_repl_print_prints_a_trailing_expression_only():

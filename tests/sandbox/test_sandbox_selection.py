@@ -130,6 +130,27 @@ def test_agent_tools_on_bwrap(bwrap_sandbox):
         RunPython(bwrap_sandbox)(code="")
 
 
+@pytest.mark.bwrap
+def test_run_tests_reports_every_failing_assert_with_what_it_got(bwrap_sandbox):
+    tests = (
+        "from solution import double\n"
+        "assert double(1) == 2\n"
+        "assert double(5) == 10\n"  # fails: got 0
+        "assert double(2) == 4\n"  # still runs after the failure above
+        "assert not double(0)\n"
+        "def test_neg():\n    assert double(-1) == -2\n"  # fails: got 0
+    )
+    res = RunTests(bwrap_sandbox)(code="def double(x):\n    return 2 * x if 0 < x < 3 else 0\n", tests=tests)
+    assert not res.ok
+    assert (res.data["checks_passed"], res.data["checks_total"]) == (3, 5)
+    assert "FAIL line 3: assert double(5) == 10" in res.output and "double(5) returned 0" in res.output
+    assert "FAIL test_neg" in res.output and "FAILED: 2 of 5 checks failing" in res.output
+    good = RunTests(bwrap_sandbox)(code="def double(x):\n    return 2 * x\n", tests=tests)
+    assert good.ok and (good.data["checks_passed"], good.data["checks_total"]) == (5, 5)
+    broken = RunTests(bwrap_sandbox)(code="def double(x) return", tests=tests)  # set-up fails: no count
+    assert not broken.ok and "SyntaxError" in broken.output and "checks_passed" not in broken.data
+
+
 def test_no_warnings_leak_from_default_settings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -55,6 +55,7 @@ class Evidence(BaseModel):
     passed: bool | None = None  # None: informative only (e.g. a score)
     detail: str = ""
     step: int | None = None  # 1-based step it concerns, if any
+    share: float | None = None  # fraction of its checks that passed, where counted (tests)
 
 
 class Candidate(BaseModel):

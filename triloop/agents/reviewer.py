@@ -19,7 +19,8 @@ def evidence_text(candidate: Candidate) -> str:
     for ev in candidate.evidence:
         if ev.passed is not None:
             where = f" (step {ev.step})" if ev.step else ""
-            lines.append(f"- {ev.kind}{where}: {'passed' if ev.passed else 'FAILED'} {ev.detail[:300]}")
+            limit = 800 if ev.kind == "tests" else 300  # every failing check with what it got
+            lines.append(f"- {ev.kind}{where}: {'passed' if ev.passed else 'FAILED'} {ev.detail[:limit]}")
     for i, score in enumerate(candidate.step_scores, 1):
         if score < 0.5:
             lines.append(f"- step {i} has a low score ({score:.2f})")

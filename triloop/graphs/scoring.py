@@ -100,12 +100,17 @@ def answer_vs_tool_output(candidate: Candidate) -> Evidence | None:
 
 
 def execution_component(evidence: list[Evidence]) -> float | None:
-    """Fraction of checked evidence that passed; failed tests alone make it 0. None if nothing checked."""
+    """Fraction of checked evidence that passed; None if nothing checked.
+
+    Failed tests decide it alone: the share of their checks that passed (0 when not counted), so a
+    refinement that fixes some of the failing asserts shows progress.
+    """
     checked = [e for e in evidence if e.kind in _CHECKED and e.passed is not None]
     if not checked:
         return None
-    if any(e.kind == "tests" and not e.passed for e in checked):
-        return 0.0
+    failed_tests = [e for e in checked if e.kind == "tests" and not e.passed]
+    if failed_tests:
+        return min(e.share or 0.0 for e in failed_tests)
     return sum(1.0 for e in checked if e.passed) / len(checked)
 
 
@@ -156,7 +161,7 @@ def combine(candidate: Candidate, *, with_agreement: bool = True) -> float:
         total = sum(WEIGHTS[k] for k in available)
         score = sum(WEIGHTS[k] * v for k, v in available.items()) / total
     if candidate.failing_evidence:
-        score = min(score, FAILING_CAP)
+        score = FAILING_CAP * score  # below every clean candidate, but still ordered by its evidence
     return round(score, 4)
 
 

@@ -61,7 +61,7 @@ def execution_evidence(
     ran_already = any(c.args.get("code") == candidate.code for c in candidate.tool_calls)
     if candidate.code and tests and "run_tests" in tools:
         result = _traced(emit, tools, "run_tests", {"code": candidate.code, "tests": tests})
-        found.append(Evidence(kind="tests", passed=result.ok, detail=result.output[:500]))
+        found.append(tests_evidence(result))
     elif candidate.code and kind == "coding" and "run_python" in tools:
         result = _traced(emit, tools, "run_python", {"code": candidate.code})
         found.append(
@@ -70,6 +70,13 @@ def execution_evidence(
     elif candidate.code and "run_python" in tools and is_number(candidate.answer) and not ran_already:
         found.append(rerun_numeric(candidate, tools, emit))
     return found
+
+
+def tests_evidence(result: ToolResult) -> Evidence:
+    """The task's tests: pass/fail, the runner's report (failing checks first) and the share that passed."""
+    passed, total = result.data.get("checks_passed"), result.data.get("checks_total")
+    share = passed / total if isinstance(passed, int) and isinstance(total, int) and total else None
+    return Evidence(kind="tests", passed=result.ok, detail=result.output[:800], share=share)
 
 
 def is_number(answer: str) -> bool:

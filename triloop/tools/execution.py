@@ -7,6 +7,7 @@ first, then stdout/stderr. ``ToolSpec`` docs are what the memory stores and refi
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -62,15 +63,42 @@ RUN_TESTS_SPEC = ToolSpec(
     ],
 )
 
-#: Runs test_solution.py: top-level asserts run on import; then test_* functions and TestCase classes.
+#: Runs test_solution.py statement by statement: each top-level ``assert`` is one check (a failing one is
+#: reported and the next still runs, so partial progress is visible); any other statement is set-up, and
+#: its failure ends the run. Then test_* functions and TestCase classes, one check each. The last line
+#: is the summary ``PASSED: n of n checks`` / ``FAILED: k of n checks failing``.
 TEST_RUNNER = """\
-import importlib, inspect, sys, traceback, unittest
-failed = 0
-mod = importlib.import_module("test_solution")
+import ast, inspect, sys, traceback, types, unittest
+passed = failed = 0
+source = open("test_solution.py", encoding="utf-8").read()
+mod = types.ModuleType("test_solution")
+mod.__file__ = "test_solution.py"
+sys.modules["test_solution"] = mod
+for node in ast.parse(source, "test_solution.py").body:
+    code = compile(ast.Module([node], []), "test_solution.py", "exec")
+    if not isinstance(node, ast.Assert):
+        exec(code, mod.__dict__)
+        continue
+    try:
+        exec(code, mod.__dict__)
+        passed += 1
+    except Exception as exc:
+        failed += 1
+        print(f"FAIL line {node.lineno}: {ast.get_source_segment(source, node)}")
+        print(f"  {type(exc).__name__}: {exc}" if str(exc) else f"  {type(exc).__name__}")
+        test = node.test
+        subject = test.left if isinstance(test, ast.Compare) else getattr(test, "operand", test)
+        if isinstance(exc, AssertionError) and isinstance(subject, ast.Call):
+            try:
+                got = eval(compile(ast.Expression(subject), "test_solution.py", "eval"), mod.__dict__)
+                print(f"  {ast.get_source_segment(source, subject)} returned {got!r:.200}")
+            except Exception as again:
+                print(f"  {ast.get_source_segment(source, subject)} raised {type(again).__name__}: {again}")
 funcs = [(n, f) for n, f in vars(mod).items() if n.startswith("test") and inspect.isfunction(f)]
 for name, func in funcs:
     try:
         func()
+        passed += 1
         print(f"PASS {name}")
     except Exception:
         failed += 1
@@ -79,10 +107,28 @@ for name, func in funcs:
 suite = unittest.defaultTestLoader.loadTestsFromModule(mod)
 if suite.countTestCases():
     res = unittest.TextTestRunner(stream=sys.stdout, verbosity=2).run(suite)
-    failed += len(res.failures) + len(res.errors)
-print(f"{'FAILED' if failed else 'PASSED'}: {failed} failing")
+    bad = len(res.failures) + len(res.errors)
+    failed += bad
+    passed += res.testsRun - bad
+total = passed + failed
+print(f"FAILED: {failed} of {total} checks failing" if failed else f"PASSED: {total} of {total} checks")
 sys.exit(1 if failed else 0)
 """
+
+_SUMMARY = re.compile(
+    r"^(?:PASSED: (\d+) of (\d+) checks|FAILED: (\d+) of (\d+) checks failing)$", re.MULTILINE
+)
+
+
+def checks_passed(stdout: str) -> tuple[int, int] | None:
+    """``(passed, total)`` from the test runner's summary line; None when it never got there."""
+    found = _SUMMARY.findall(stdout)
+    if not found:
+        return None
+    ok, ok_total, failing, total = found[-1]
+    if ok:
+        return int(ok), int(ok_total)
+    return int(total) - int(failing), int(total)
 
 
 def render(result: ExecResult) -> str:
@@ -159,7 +205,11 @@ class RunTests(_ExecTool):
         result = self.sandbox.execute(
             TEST_RUNNER, files=files, timeout=kwargs.get("timeout", 60), workspace=self.workspace
         )
-        return self._result(result)
+        out = self._result(result)
+        counts = checks_passed(result.stdout)
+        if counts is not None:
+            out.data["checks_passed"], out.data["checks_total"] = counts
+        return out
 
 
 def execution_tools(sandbox: Sandbox, workspace: Path | str | None = None) -> dict[str, Any]:
