@@ -142,3 +142,16 @@ def test_code_block_cut_off_by_max_tokens_is_still_the_code():
     from triloop.agents.parsing import last_code
 
     assert last_code("Here:\n```python\ndef f(x):\n    return x\n") == "def f(x):\n    return x\n"
+
+
+def test_answers_that_only_point_at_code_never_agree():
+    def coder(cid: str, answer: str = "see code") -> Candidate:
+        return Candidate(id=cid, answer=answer, code="def f():\n    return 1\n")
+
+    pool = [coder("c0"), coder("c1", "See the code above."), coder("c2", "42")]
+    assert scoring.agreement(pool) == {"c0": 0.0, "c1": 0.0, "c2": 0.0}
+    shares = scoring.vote_shares(pool, weighted=False)
+    assert max(shares.values()) == pytest.approx(1 / 3)  # three separate votes: nothing looks "easy"
+    # a refinement and its parent still form one lineage; a real answer is compared as before
+    assert scoring.answer_key(coder("c0.r1")) == scoring.answer_key(coder("c0"))
+    assert scoring.answer_key(Candidate(id="c3", answer="See code")) == "see code"  # no code: plain text

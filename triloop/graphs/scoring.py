@@ -121,6 +121,21 @@ def steps_component(step_scores: list[float]) -> float | None:
     return 0.5 * sum(step_scores) / len(step_scores) + 0.5 * min(step_scores)
 
 
+_CODE_POINTER = re.compile(r"^(?:see|in|refer to) (?:the )?(?:code|function|solution)\b|^see (?:above|below)\b")
+
+
+def answer_key(candidate: Candidate) -> str:
+    """What votes and agreement compare: the normalized answer.
+
+    An answer that only points at the candidate's code ("see code") says nothing about what the code
+    does, so two such answers do not agree: each is its own key.
+    """
+    answer = normalize_answer(candidate.answer)
+    if candidate.code and (not answer or _CODE_POINTER.match(answer)):
+        return f"#code:{lineage(candidate.id)}"
+    return answer
+
+
 def lineage(candidate_id: str) -> str:
     """The root draft a candidate descends from ("c1.r2" -> "c1")."""
     return candidate_id.split(".")[0]
@@ -141,7 +156,7 @@ def agreement(candidates: list[Candidate]) -> dict[str, float]:
     out = {}
     for cand in candidates:
         others = [c for root, c in latest.items() if root != lineage(cand.id)]
-        same = sum(1 for c in others if normalize_answer(c.answer) == normalize_answer(cand.answer))
+        same = sum(1 for c in others if answer_key(c) == answer_key(cand))
         out[cand.id] = same / len(others)
     return out
 
@@ -176,9 +191,9 @@ def is_verified(candidate: Candidate, threshold: float) -> bool:
 
 
 def vote_shares(candidates: list[Candidate], weighted: bool) -> dict[str, float]:
-    """Share of the (score-weighted) vote per normalized answer."""
+    """Share of the (score-weighted) vote per answer (see :func:`answer_key`)."""
     totals: dict[str, float] = defaultdict(float)
     for cand in candidates:
-        totals[normalize_answer(cand.answer)] += max(cand.score or 0.0, 1e-6) if weighted else 1.0
+        totals[answer_key(cand)] += max(cand.score or 0.0, 1e-6) if weighted else 1.0
     whole = sum(totals.values()) or 1.0
     return {answer: value / whole for answer, value in totals.items()}

@@ -69,5 +69,5 @@ def choose(config: SolveConfig, plan: StrategyPlan, active: list[Candidate], sto
         return max(active, key=lambda c: (scoring.is_verified(c, config.verify_score), c.score or 0.0))
     shares = scoring.vote_shares(active, weighted=rule == "weighted")
     top = max(shares, key=shares.__getitem__)
-    group = [c for c in active if scoring.normalize_answer(c.answer) == top]
+    group = [c for c in active if scoring.answer_key(c) == top]
     return max(group, key=lambda c: c.score or 0.0)
