@@ -14,6 +14,7 @@ Run: .venv/bin/python benchmarks/graph_overhead.py [--real] [--iterations N]
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import platform
 import statistics
@@ -55,9 +56,11 @@ class InstantFakeLLM:
 
 
 def fake_round_ms(iterations: int, checkpoint_dir: Path | None, rounds: int = 1) -> list[float]:
+    """Framework time of whole runs; like ``timeit``, garbage from earlier runs is collected first."""
     config = SolveConfig(k=3, review_top=2, budgets=Budgets(max_rounds=rounds))
     times = []
     for i in range(iterations):
+        gc.collect()
         llm = InstantFakeLLM()
         if checkpoint_dir is None:
             graph = build_solve_graph(llm, config=config)
