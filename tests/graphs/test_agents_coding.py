@@ -74,3 +74,15 @@ def test_the_refiner_of_a_coding_task_sees_the_code_and_is_asked_for_code():
     )
     assert "return x + 1" in llm.calls[0]["last"]  # the parent's code is shown, not only its steps
     assert "return 2 * x" in (refined.code or "") and refined.parent_id == "c0"
+
+
+def test_a_one_off_computation_is_not_taken_as_the_code_of_a_coding_task():
+    from triloop.agents.models import ToolCall
+    from triloop.agents.solver import candidate_from_text, with_code
+
+    ran = [ToolCall(tool="run_python", args={"code": "print(1234 * 5678)"}, ok=True, output="7006652")]
+    cand = candidate_from_text(NO_CODE, cid="c0", tool_calls=ran, temperature=0.2, round_=0, parent=None)
+    assert cand.code == "print(1234 * 5678)"  # the fallback: the last code that ran
+    llm = ScriptedFakeLLM([Rule("solver", "has no code block", CODE_REPLY)])
+    fixed = with_code(AgentContext(llm=llm), [], cand, role="solver", purpose="solve:c0", temperature=0.2)
+    assert fixed.code is not None and "def double" in fixed.code and len(llm.calls) == 1

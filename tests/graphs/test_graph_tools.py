@@ -87,3 +87,43 @@ def test_unknown_tool_is_failing_evidence_not_a_crash():
     )
     cand = out["candidates"]["c0"]
     assert cand["tool_calls"][0]["ok"] is False and cand["failing_evidence"] is True
+
+
+def test_a_copy_of_the_few_shot_call_is_not_run_and_spends_the_budget():
+    tool = FakeArithmeticTool()
+    copy = (
+        '```json\n{"tool": "run_python", "args": {"code": "print(1234 * 5678)"}}\n```'  # the example's call
+    )
+    llm = ScriptedFakeLLM(
+        [
+            intake_rule(),
+            Rule(
+                "solver",
+                "Tool result (run_python, ok):\n80779853376",
+                "1. computed\nFinal answer: 80779853376",
+            ),
+            Rule("solver", "worked example", ASK),  # after being told, the model asks for this task's call
+            Rule("solver", "Task:\n123456", copy),
+        ]
+    )
+    cfg = SolveConfig(strategy="single", max_tool_calls=2)
+    out = build_solve_graph(llm, tools=[tool], config=cfg).invoke(
+        {"task": "123456 * 654321 = ?", "config": cfg.model_dump()}
+    )
+    assert tool.calls == ["print(123456 * 654321)"]  # the copied example call never ran
+    assert out["result"]["answer"] == "80779853376"
+    assert any("worked example" in c["last"] for c in llm.calls)
+
+    stubborn = ScriptedFakeLLM(
+        [
+            intake_rule(),
+            Rule("solver", "no longer available", "1. gave up\nFinal answer: 0"),
+            Rule("solver", "Task:", copy),
+        ]
+    )
+    tool = FakeArithmeticTool()
+    build_solve_graph(stubborn, tools=[tool], config=cfg).invoke(
+        {"task": "123456 * 654321 = ?", "config": cfg.model_dump()}
+    )
+    # intake, three copies (the third finds the budget of two spent), then the answer without tools
+    assert tool.calls == [] and stubborn.count("solver") == 1 + 3 + 1

@@ -52,6 +52,11 @@ NO_TOOLS_LEFT = (
 
 NOTHING_PRINTED = "\n(Nothing was printed: only what you print() comes back.)"
 
+EXAMPLE_CALL = (
+    "That is the call from the worked example, which was about a different task; it was not run. "
+    "Call a tool for THIS task, or answer."
+)
+
 REPEATED_CALL = "You already made exactly this call. Its result was:\n{output}\nDo not repeat it: use the result, or change the call."
 
 TOOL_RESULT = (

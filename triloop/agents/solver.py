@@ -59,6 +59,11 @@ def candidate_from_text(
     )
 
 
+def defines_something(code: str) -> bool:
+    """Whether ``code`` defines a function or class (a solution, not a one-off computation)."""
+    return bool(re.search(r"^\s*(?:async\s+)?(?:def|class)\s", code, flags=re.MULTILINE))
+
+
 def with_code(
     ctx: AgentContext,
     messages: list[Message],
@@ -68,12 +73,13 @@ def with_code(
     purpose: str,
     temperature: float | None,
 ) -> Candidate:
-    """A coding candidate without a code block gets one more turn to write it.
+    """A coding candidate without code that defines something gets one more turn to write it.
 
-    Small models often end a coding answer with "Final answer: see code" and no code; one targeted
-    follow-up in the same conversation fixes most of these for the price of one call.
+    Small models often end a coding answer with "Final answer: see code" and no code, or leave only a
+    one-off ``run_python`` computation; one targeted follow-up in the same conversation fixes most of
+    these for the price of one call. Without a better reply the candidate stays as it was.
     """
-    if candidate.code is not None:
+    if candidate.code is not None and defines_something(candidate.code):
         return candidate
     retry = [
         *messages,

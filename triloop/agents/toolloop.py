@@ -20,7 +20,7 @@ from typing import Any
 from triloop.agents.base import AgentContext
 from triloop.agents.models import ToolCall
 from triloop.agents.parsing import parse_action
-from triloop.agents.prompts import NO_TOOLS_LEFT, NOTHING_PRINTED, REPEATED_CALL, TOOL_RESULT
+from triloop.agents.prompts import EXAMPLE_CALL, NO_TOOLS_LEFT, NOTHING_PRINTED, REPEATED_CALL, TOOL_RESULT
 from triloop.llm.base import Completion, Message, Role
 from triloop.tools.base import Tool, ToolResult
 
@@ -81,7 +81,10 @@ def _requests(completion: Completion, names: set[str]) -> tuple[list[_Request], 
             {
                 "id": call.id,
                 "type": "function",
-                "function": {"name": call.name, "arguments": call.raw_arguments or json.dumps(call.arguments)},
+                "function": {
+                    "name": call.name,
+                    "arguments": call.raw_arguments or json.dumps(call.arguments),
+                },
             }
             for call in completion.tool_calls
         ]
@@ -112,7 +115,10 @@ def _run_call(
         calls.append(previous.model_copy(update={"latency_s": 0.0}))
         return REPEATED_CALL.format(output=previous.output)
     if request.error is not None:
-        result, latency = ToolResult(ok=False, output=f"bad arguments for {request.tool}: {request.error}"), 0.0
+        result, latency = (
+            ToolResult(ok=False, output=f"bad arguments for {request.tool}: {request.error}"),
+            0.0,
+        )
     else:
         result, latency = run_tool(tools, request.tool, args)
     output = result.output[:MAX_TOOL_OUTPUT]
@@ -125,6 +131,17 @@ def _run_call(
     ctx.emit({"type": "tool_call", "role": role, **record.model_dump(exclude={"data"})})
     status = "ok" if result.ok else "failed"
     return TOOL_RESULT.format(tool=request.tool, status=status, output=output)
+
+
+def example_calls(messages: list[Message], names: set[str]) -> list[tuple[str, dict[str, Any]]]:
+    """The tool calls shown in the conversation before the loop starts (few-shot examples)."""
+    shown = []
+    for message in messages:
+        if message.get("role") == "assistant" and isinstance(message.get("content"), str):
+            action = parse_action(message["content"], names)
+            if action is not None:
+                shown.append((action.tool, action.args))
+    return shown
 
 
 def tool_loop(
@@ -142,16 +159,26 @@ def tool_loop(
     calls: list[ToolCall] = []
     names = set(tools) if max_tool_calls > 0 else set()
     schemas = [tools[name].spec.openai_schema() for name in sorted(names)] or None
+    examples = example_calls(messages, names)
+    copied = 0  # calls that only repeated an example: not run, but they spend the budget
     while True:
-        completion = ctx.complete(messages, role=role, purpose=purpose, temperature=temperature, tools=schemas)
+        completion = ctx.complete(
+            messages, role=role, purpose=purpose, temperature=temperature, tools=schemas
+        )
         requests, asked = _requests(completion, names)
         if asked is None:
             return completion.text, calls
         messages.append(asked)
         spent = False
         for request in requests:  # in order; each counts against the budget
-            spent = spent or len(calls) >= max_tool_calls
-            feedback = NO_TOOLS_LEFT if spent else _run_call(ctx, tools, calls, request, role)
+            spent = spent or len(calls) + copied >= max_tool_calls
+            if spent:
+                feedback = NO_TOOLS_LEFT
+            elif (request.tool, request.args) in examples:  # small models copy the few-shot call verbatim
+                copied += 1
+                feedback = EXAMPLE_CALL
+            else:
+                feedback = _run_call(ctx, tools, calls, request, role)
             messages.append(_reply(request, feedback))
         if spent:
             final = ctx.complete(
