@@ -68,16 +68,9 @@ def test_function_writing_task_verified_by_execution(request, sandbox_tools):
         max_tokens_per_call=400,
         budgets=Budgets(max_rounds=2, max_llm_calls=24),
     )
-    # Known weakness (issue 5 note): in about one run of three the 1.5B model answers "see code" in every
-    # candidate without writing a code block. Up to three independent runs; the first with code is judged.
-    for attempt in range(1, 4):
-        out = solve(
-            llm, sandbox_tools, config, PALINDROME_TASK, tests=PALINDROME_TESTS, run_id=f"e2e-{attempt}"
-        )
-        result = out["result"]
-        if result["code"]:
-            break
-    print("function-writing attempts:", attempt)
+    out = solve(llm, sandbox_tools, config, PALINDROME_TASK, tests=PALINDROME_TESTS, run_id="e2e-fn")
+    result = out["result"]
+    print("function-writing:", result["stopped_by"], result["rounds"], "rounds", result["usage"])
     assert result["code"] and "def is_palindrome" in result["code"], result
     tests_evidence = [e for e in result["evidence"] if e["kind"] == "tests"]
     assert tests_evidence and tests_evidence[-1]["passed"] is True, result
