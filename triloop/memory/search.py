@@ -1,4 +1,4 @@
-"""One filtered nearest-neighbour query against one Chroma collection, flattened to plain lists."""
+"""Nearest-neighbour search over Chroma collections: filtered queries, merged, diversified by MMR."""
 
 from __future__ import annotations
 
@@ -7,7 +7,42 @@ from typing import Any
 import numpy as np
 
 from triloop.memory.errors import InvalidQueryError
+from triloop.memory.mmr import mmr_select
 from triloop.memory.where import matches as where_matches
+
+
+def nearest(
+    collections: list[Any],
+    vector: np.ndarray,
+    k: int,
+    *,
+    where: dict | None,
+    mmr_lambda: float | None,
+    fetch_factor: int,
+    overfetch: int,
+) -> list[tuple[str, str, float]]:
+    """The top ``k`` ``(id, document, similarity)`` across ``collections``; with ``mmr_lambda``, from
+    ``k * fetch_factor`` candidates diversified by MMR, else the ``k`` most similar."""
+    mmr = mmr_lambda is not None
+    fetch = k * fetch_factor if mmr else k
+    ids: list[str] = []
+    docs: list[str] = []
+    dists: list[float] = []
+    vecs: list[np.ndarray] = []
+    for collection in collections:
+        got = query_collection(collection, vector, fetch, where, mmr, overfetch)
+        ids += got["ids"]
+        docs += got["documents"]
+        dists += got["distances"]
+        if mmr:
+            vecs += got["embeddings"]
+    if not ids:
+        return []
+    if mmr_lambda is not None:
+        order = mmr_select(vector, np.asarray(vecs, dtype=np.float32), k, mmr_lambda)
+    else:
+        order = list(np.argsort(dists)[:k])
+    return [(ids[i], docs[i], 1.0 - dists[i]) for i in order]
 
 
 def query_collection(

@@ -6,6 +6,7 @@ Every write goes through ``ChromaBackend.writing()`` (cross-process safe); every
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -19,7 +20,7 @@ from triloop.memory.errors import (
     RecordNotFoundError,
     RecordTooLargeError,
 )
-from triloop.memory.mmr import mmr_select
+from triloop.memory.maintenance import PAGE, iter_collection, prune_collection
 from triloop.memory.records import (
     KINDS,
     SCHEMA_VERSION,
@@ -34,13 +35,12 @@ from triloop.memory.records import (
     parse_record,
 )
 from triloop.memory.results import AddResult, AnyRecord, CollectionStats, MemoryStats, PruneReport, SearchHit
-from triloop.memory.search import query_collection
+from triloop.memory.search import nearest
 from triloop.memory.settings import MemorySettings
 from triloop.memory.where import validate as validate_where
 from triloop.tools.base import ToolSpec
 
 RecordT = TypeVar("RecordT", bound=MemoryRecord)
-PAGE = 500
 
 
 def _collection_of(record: MemoryRecord) -> str:
@@ -312,46 +312,25 @@ class MemoryStore:
     ) -> list[SearchHit]:
         """``search`` with a precomputed unit query vector (the benchmark and batch callers use it)."""
         self.backend.refresh()
-        fetch = k * self.settings.mmr_fetch_factor if mmr else k
-        ids: list[str] = []
-        docs: list[str] = []
-        dists: list[float] = []
-        vecs: list[np.ndarray] = []
-        for name in self._names(kind, task_kind):
-            collection = self.backend.collection(name, create=False)
-            if collection is None:
-                continue
-            got = query_collection(collection, vector, fetch, where, mmr, self.settings.filter_overfetch)
-            ids += got["ids"]
-            docs += got["documents"]
-            dists += got["distances"]
-            if mmr:
-                vecs += got["embeddings"]
-        if not ids:
-            return []
-        if mmr:
-            order = mmr_select(vector, np.asarray(vecs, dtype=np.float32), k, self.settings.mmr_lambda)
-        else:
-            order = list(np.argsort(dists)[:k])
-        return [
-            SearchHit(record=self._parse(kind, ids[i], docs[i]), similarity=1.0 - dists[i]) for i in order
-        ]
+        collections = [self.backend.collection(name, create=False) for name in self._names(kind, task_kind)]
+        found = nearest(
+            [c for c in collections if c is not None],
+            vector,
+            k,
+            where=where,
+            mmr_lambda=self.settings.mmr_lambda if mmr else None,
+            fetch_factor=self.settings.mmr_fetch_factor,
+            overfetch=self.settings.filter_overfetch,
+        )
+        return [SearchHit(record=self._parse(kind, i, doc), similarity=sim) for i, doc, sim in found]
 
     def iter_records(self, kind: Kind) -> Iterator[AnyRecord]:
         """Every record of ``kind``, page by page (export, prune)."""
         self.backend.refresh()
         for name in self._names(kind):
             collection = self.backend.collection(name, create=False)
-            if collection is None:
-                continue
-            offset = 0
-            while True:
-                got = collection.get(include=["documents"], limit=PAGE, offset=offset)
-                for record_id, document in zip(got["ids"], got["documents"], strict=True):
-                    yield self._parse(kind, record_id, document)
-                if len(got["ids"]) < PAGE:
-                    break
-                offset += PAGE
+            if collection is not None:
+                yield from iter_collection(collection, functools.partial(self._parse, kind))
 
     def stats(self) -> MemoryStats:
         self.backend.refresh()
@@ -379,15 +358,8 @@ class MemoryStore:
             for kind in KINDS:
                 for name in self._names(kind):
                     collection = self.backend.collection(name, create=False)
-                    if collection is None or collection.count() <= bound:
-                        continue
-                    got = collection.get(include=["documents"])
-                    records = [
-                        self._parse(kind, i, d) for i, d in zip(got["ids"], got["documents"], strict=True)
-                    ]
-                    records.sort(key=lambda r: (r.usefulness, r.updated_at))
-                    doomed = [r.id for r in records[: len(records) - bound]]
-                    for start in range(0, len(doomed), PAGE):
-                        collection.delete(ids=doomed[start : start + PAGE])
-                    removed[name] = len(doomed)
+                    if collection is not None:
+                        gone = prune_collection(collection, functools.partial(self._parse, kind), bound)
+                        if gone:
+                            removed[name] = gone
         return PruneReport(removed=removed)
