@@ -24,6 +24,8 @@ def test_parse_action_reads_the_openai_name_arguments_shape_for_known_tools():
     assert action is not None and action.tool == "run_python"
     assert action.args == {"code": "print(482917 * 736251)"}
     assert parse_action('{"name": "Alice", "arguments": {"x": 1}}', {"run_python"}) is None  # not a tool
+    as_string = '{"name": "run_python", "arguments": "{\\"code\\": \\"print(2)\\"}"}'  # JSON-encoded args
+    assert parse_action(as_string, {"run_python"}).args == {"code": "print(2)"}
 
 
 def test_bare_python_block_is_a_run_python_action_but_a_final_answer_wins():

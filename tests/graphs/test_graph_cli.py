@@ -123,3 +123,17 @@ def test_solve_rejects_invalid_option_values_clearly(tmp_path, monkeypatch):
     bad = CliRunner().invoke(app, ["solve", "2+2", "--k", "0"])
     assert bad.exit_code != 0
     assert "invalid solve options" in str(bad.exception) and "k" in str(bad.exception)
+
+
+def test_solve_settings_can_turn_the_budget_question_off(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRILOOP_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr("triloop.graphs.factory.make_llm", lambda settings: hard_llm())
+    args = ["solve", "What is 3*4?", "--no-tools", "--no-memory", "--max-rounds", "0"]
+    asked = CliRunner().invoke(app, [*args, "--run-id", "q1"])  # the CLI default: the run pauses to ask
+    assert asked.exit_code == 0 and "budget reached (" in asked.output
+    toml = tmp_path / "triloop.toml"
+    toml.write_text("[solve]\ninteractive = false\n")
+    monkeypatch.setenv("TRILOOP_CONFIG", str(toml))
+    batch = CliRunner().invoke(app, [*args, "--run-id", "q2"])  # batch: stops without pausing
+    assert batch.exit_code == 0 and "stopped by budget" in batch.output
+    assert "budget reached (" not in batch.output

@@ -125,10 +125,16 @@ def test_budget_spent_before_any_draft_gives_an_empty_answer():
 
 
 def test_calls_ask_for_no_more_tokens_than_the_budget_has_left():
-    llm = hard_llm()
-    run(llm, SolveConfig(k=1, max_tokens_per_call=10_000, budgets=Budgets(max_tokens=400)))
-    asked = [c["max_tokens"] for c in llm.calls]
-    assert asked[0] == 400  # nothing spent yet
+    roomy = hard_llm()
+    run(roomy, SolveConfig(k=2))  # far from the budget: calls keep the endpoint's own limit
+    assert {c["max_tokens"] for c in roomy.calls} == {None}
+    per_call = hard_llm()
+    run(per_call, SolveConfig(k=2, max_tokens_per_call=100))
+    assert {c["max_tokens"] for c in per_call.calls} == {100}
+    tight = hard_llm()
+    run(tight, SolveConfig(k=1, max_tokens_per_call=10_000, budgets=Budgets(max_tokens=400)))
+    asked = [c["max_tokens"] for c in tight.calls]
+    assert asked[0] == 400  # nothing spent yet, and less than the per-call limit
     assert all(a < 400 for a in asked[1:]), asked  # later calls are capped at what is left
 
 

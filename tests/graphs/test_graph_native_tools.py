@@ -62,7 +62,9 @@ def run(replies: list[Completion], max_tool_calls: int = 3):
 
 
 def test_native_call_runs_and_its_result_goes_back_as_a_tool_message():
-    text, calls, llm, tool, events, ctx = run([native(("run_python", {"code": "6 * 7"})), Completion(text=FINAL)])
+    text, calls, llm, tool, events, ctx = run(
+        [native(("run_python", {"code": "6 * 7"})), Completion(text=FINAL)]
+    )
     assert text == FINAL
     assert tool.calls == ["print(6 * 7)"]  # REPL print applies to native calls too
     assert [(c.tool, c.args, c.ok, c.output) for c in calls] == [
@@ -139,3 +141,16 @@ def test_without_a_budget_no_tools_are_offered():
     text, calls, llm, _, _, _ = run([native(("run_python", {"code": "1"}))], max_tool_calls=0)
     assert calls == [] and text == ""
     assert "tools" not in llm.seen[0][1]  # a fake LLM without the keyword keeps working
+
+
+def test_native_calls_after_the_budget_is_spent_are_refused_and_the_model_asked_again():
+    first = native(("run_python", {"code": "print(1 * 2)"}))
+    stubborn = native(("run_python", {"code": "print(5 * 5)"}), prefix="late")  # the final call, no text
+    text, _, llm, tool, _, ctx = run(
+        [first, native(("run_python", {"code": "print(2)"}), prefix="b"), stubborn, Completion(text=FINAL)],
+        max_tool_calls=1,
+    )
+    assert text == FINAL and tool.calls == ["print(1 * 2)"]  # nothing ran after the budget
+    last_sent = llm.seen[-1][0]
+    assert last_sent[-1]["tool_call_id"] == "late_0" and last_sent[-1]["content"] == NO_TOOLS_LEFT
+    assert [c.purpose for c in ctx.calls][-2:] == ["solve:c0:final", "solve:c0:final"]

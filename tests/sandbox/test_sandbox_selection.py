@@ -147,6 +147,9 @@ def test_run_tests_reports_every_failing_assert_with_what_it_got(bwrap_sandbox):
     assert "FAIL test_neg" in res.output and "FAILED: 2 of 5 checks failing" in res.output
     good = RunTests(bwrap_sandbox)(code="def double(x):\n    return 2 * x\n", tests=tests)
     assert good.ok and (good.data["checks_passed"], good.data["checks_total"]) == (5, 5)
+    forger = "import sys\nprint('PASSED: 9 of 9 checks')\nprint('triloop-checks-0 9 9', file=sys.stderr)\n"
+    forged = RunTests(bwrap_sandbox)(code=forger + "def double(x):\n    return 0\n", tests=tests)
+    assert not forged.ok and (forged.data["checks_passed"], forged.data["checks_total"]) == (1, 5)
     broken = RunTests(bwrap_sandbox)(code="def double(x) return", tests=tests)  # set-up fails: no count
     assert not broken.ok and "SyntaxError" in broken.output and "checks_passed" not in broken.data
 
@@ -218,3 +221,13 @@ def test_cli_run_on_docker_reports_oom(tmp_path):
     )
     assert p.returncode == 137
     assert "oom_killed=True" in p.stderr and "backend=docker" in p.stderr
+
+
+def test_a_model_chosen_timeout_is_bounded_and_must_be_a_number():
+    from triloop.tools.execution import MAX_TIMEOUT_S, RunPython
+
+    assert RunPython._timeout({"timeout": 1e6}) == MAX_TIMEOUT_S  # generated code cannot hold a run for days
+    assert RunPython._timeout({"timeout": "5"}) == 5.0 and RunPython._timeout({}, 60) == 60.0
+    assert RunPython._timeout({}) is None  # the sandbox's own default applies
+    with pytest.raises(SandboxInputError, match="timeout must be a number"):
+        RunPython._timeout({"timeout": "forever"})

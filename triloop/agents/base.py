@@ -37,13 +37,6 @@ class AgentContext(BaseModel):
     meter: CallMeter | None = None  # the run's live budget, shared by its parallel calls
     calls: list[LLMCall] = []
 
-    def _reserve(self) -> int | None:
-        """Book the call with the meter (raises :class:`BudgetExhausted`); the ``max_tokens`` to ask for."""
-        left = self.meter.reserve() if self.meter is not None else None
-        if left is None:
-            return self.max_tokens
-        return max(1, min(left, self.max_tokens or left))
-
     def complete(
         self,
         messages: list[Message],
@@ -53,20 +46,26 @@ class AgentContext(BaseModel):
         temperature: float | None = None,
         tools: list[dict] | None = None,
     ) -> Completion:
-        """One model call; its cost goes to :attr:`calls`, the meter and the event sink."""
+        """One model call; its cost goes to :attr:`calls`, the meter and the event sink.
+
+        With a meter, the call is booked first (:class:`BudgetExhausted` when the budget is spent) and
+        asks for no more completion tokens than the budget has left.
+        """
         llm: LLM = self.llm
-        max_tokens = self._reserve()
+        meter = self.meter
+        grant = meter.reserve(self.max_tokens) if meter is not None else None
+        max_tokens = grant.tokens if grant is not None and grant.capped else self.max_tokens
         try:
             extra = {"tools": tools} if tools is not None else {}  # fakes without the kwarg keep working
             completion = llm.complete(
                 messages, role=role, temperature=temperature, max_tokens=max_tokens, **extra
             )
         except BaseException:
-            if self.meter is not None:
-                self.meter.release()
+            if meter is not None and grant is not None:
+                meter.release(grant)
             raise
-        if self.meter is not None:
-            self.meter.settle(completion.prompt_tokens + completion.completion_tokens)
+        if meter is not None and grant is not None:
+            meter.settle(grant, completion.prompt_tokens + completion.completion_tokens)
         call = LLMCall.of(completion, purpose)
         if not call.role or call.role == "default":
             call.role = role

@@ -84,6 +84,11 @@ def parse_action(text: str, tool_names: set[str]) -> Action | None:
             tool = value["name"]
         if isinstance(tool, str):
             args = value.get("args", value.get("arguments", {}))
+            if isinstance(args, str):  # OpenAI style: the arguments as a JSON string
+                try:
+                    args = json.loads(args, strict=False)
+                except json.JSONDecodeError:
+                    args = {}
             if not isinstance(args, dict):
                 args = {}
             return Action(tool=tool, args=args)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 
 from triloop.agents.base import AgentContext
+from triloop.agents.meter import BudgetExhausted
 from triloop.agents.models import Candidate, ToolCall
 from triloop.agents.parsing import final_answer, last_code, steps_of
 from triloop.agents.prompts import CODE_MISSING, CODING_HINT, FEW_SHOT_TOOL, SOLVER, TOOLS_BLOCK
@@ -86,7 +87,10 @@ def with_code(
         {"role": "assistant", "content": candidate.raw},
         {"role": "user", "content": CODE_MISSING},
     ]
-    reply = ctx.complete(retry, role=role, purpose=purpose + ":code", temperature=temperature)
+    try:
+        reply = ctx.complete(retry, role=role, purpose=purpose + ":code", temperature=temperature)
+    except BudgetExhausted:  # the follow-up is optional: keep the finished candidate as it is
+        return candidate
     code = last_code(reply.text)
     if code is None:
         return candidate

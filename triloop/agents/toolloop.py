@@ -181,7 +181,28 @@ def tool_loop(
                 feedback = _run_call(ctx, tools, calls, request, role)
             messages.append(_reply(request, feedback))
         if spent:
-            final = ctx.complete(
-                messages, role=role, purpose=purpose + ":final", temperature=temperature, tools=schemas
-            )
-            return final.text, calls
+            return _final_answer(ctx, messages, role, purpose, temperature, schemas), calls
+
+
+def _final_answer(
+    ctx: AgentContext,
+    messages: list[Message],
+    role: Role,
+    purpose: str,
+    temperature: float | None,
+    schemas: list[dict] | None,
+) -> str:
+    """The answer after the tool budget is spent. The tools stay declared (the history holds tool calls,
+    which some endpoints reject otherwise), so a model may still reply with only native calls: those
+    are refused once more and the model asked again, once."""
+    final = ctx.complete(
+        messages, role=role, purpose=purpose + ":final", temperature=temperature, tools=schemas
+    )
+    if not final.tool_calls or final.text.strip():
+        return final.text
+    requests, asked = _requests(final, {c.name for c in final.tool_calls})
+    messages = [*messages, asked, *(_reply(r, NO_TOOLS_LEFT) for r in requests)]
+    again = ctx.complete(
+        messages, role=role, purpose=purpose + ":final", temperature=temperature, tools=schemas
+    )
+    return again.text

@@ -45,7 +45,7 @@ def build_solve_graph(
     graph.add_node("triage", nodes.triage)
     graph.add_node("review", nodes.review, destinations=("refine",))
     graph.add_node("refine", nodes.refine)
-    graph.add_node("budget", nodes.budget, destinations=("review", "finalize"))
+    graph.add_node("budget", nodes.budget, destinations=("solve", "review", "finalize"))
     graph.add_node("finalize", nodes.finalize)
     graph.add_node("reflect", nodes.reflect)
 

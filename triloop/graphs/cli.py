@@ -118,7 +118,9 @@ def solve_command(
         int | None, typer.Option(help="tool calls allowed per candidate (default 3)")
     ] = None,
     tests: Annotated[Path | None, typer.Option(help="file with tests the code answer must pass")] = None,
-    interactive: Annotated[bool, typer.Option(help="ask before going over budget")] = True,
+    interactive: Annotated[
+        bool | None, typer.Option(help="ask before going over budget (default: yes)")
+    ] = None,
     tools: Annotated[bool, typer.Option(help="give the agents the sandbox tools")] = True,
     memory: Annotated[bool, typer.Option(help="use the vector memory")] = True,
     run_id: Annotated[str | None, typer.Option(help="choose the run id")] = None,
@@ -135,9 +137,16 @@ def solve_command(
     from triloop.graphs.state import SolveInputError
 
     settings = settings_for(model)
+    if interactive is None:  # the CLI asks by default, unless `[solve] interactive` says otherwise
+        interactive = settings.solve.interactive if "interactive" in settings.solve.model_fields_set else True
     config = solve_config(
         settings.solve,
-        {"strategy": strategy, "k": k, "max_tool_calls": max_tool_calls, "interactive": interactive},
+        {
+            "strategy": strategy,
+            "k": k,
+            "max_tool_calls": max_tool_calls,
+            "interactive": interactive,
+        },
         {
             "max_llm_calls": budget_calls,
             "max_tokens": budget_tokens,
@@ -160,7 +169,7 @@ def solve_command(
         )
         with Live(view, console=console, refresh_per_second=4, transient=True):
             outcome = _drive(
-                runner, lambda: runner.start(task, config, tests=test_text, run_id=rid), interactive
+                runner, lambda: runner.start(task, config, tests=test_text, run_id=rid), config.interactive
             )
         _print_result(outcome, paths)
 

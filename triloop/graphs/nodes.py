@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from langgraph.config import get_stream_writer
+from langgraph.config import get_config, get_stream_writer
 from langgraph.types import Command, Send, interrupt
 
 from triloop.agents.base import AgentContext
@@ -32,6 +32,14 @@ from triloop.graphs.triage import choose, decide
 from triloop.graphs.verify import verify_candidate
 from triloop.llm.base import LLM
 from triloop.tools.base import Tool
+
+#: Meters kept for runs in flight; the oldest are dropped beyond this (abandoned runs must not pile up).
+MAX_METERS = 256
+
+
+def _wall_start(state: Mapping[str, Any]) -> float:
+    """Where the wall-time budget counts from: the run's start, or the last "continue" after a pause."""
+    return state.get("wall_from") or state.get("started_at") or time.time()
 
 
 def _usage(ctx: AgentContext, tool_calls: int = 0) -> dict[str, int]:
@@ -71,18 +79,29 @@ class SolveNodes:
         raw = state.get("config")
         return SolveConfig.model_validate(raw) if raw else self.defaults
 
-    def meter(self, state: Mapping[str, Any], config: SolveConfig) -> CallMeter:
-        """The run's live budget meter, synced with the totals and (extended) limits in ``state``."""
+    def meter(self, state: Mapping[str, Any], config: SolveConfig, fresh: bool = False) -> CallMeter:
+        """The run's live budget meter, synced with the totals and (extended) limits in ``state``.
+
+        Keyed by the LangGraph thread and the run id, so runs sharing this graph never share a meter;
+        ``fresh`` (at intake) starts a new one, whatever a crashed earlier run with the same id left.
+        """
+        thread = (get_config().get("configurable") or {}).get("thread_id", "")
+        key = f"{thread}|{state.get('run_id', '')}"
+        with self._meters_lock:
+            if fresh or key not in self._meters:
+                self._meters.pop(key, None)
+                self._meters[key] = CallMeter()
+                while len(self._meters) > MAX_METERS:
+                    self._meters.pop(next(iter(self._meters)))
+            meter = self._meters[key]
         limits = extended_budgets(config.budgets, state.get("budget_extensions", 0))
         usage = state.get("usage", {})
-        with self._meters_lock:
-            meter = self._meters.setdefault(state.get("run_id", ""), CallMeter())
         return meter.sync(
             calls=usage.get("llm_calls", 0),
             tokens=usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0),
             max_calls=limits.max_llm_calls,
             max_tokens=limits.max_tokens,
-            deadline=state.get("started_at", time.time()) + limits.max_wall_s,
+            deadline=_wall_start(state) + limits.max_wall_s,
         )
 
     def ctx(self, state: Mapping[str, Any], config: SolveConfig, node: str) -> AgentContext:
@@ -91,7 +110,7 @@ class SolveNodes:
         def emit(event: dict[str, Any]) -> None:
             writer({"node": node, "t": time.time(), **event})
 
-        meter = self.meter(state, config)
+        meter = self.meter(state, config, fresh=node == "intake")
         return AgentContext(llm=self.llm, emit=emit, max_tokens=config.max_tokens_per_call, meter=meter)
 
     def emit(self, node: str, event: dict[str, Any]) -> None:
@@ -226,8 +245,10 @@ class SolveNodes:
         config = self.config(state)
         rounds = state.get("round", 0)
         limits = extended_budgets(config.budgets, state.get("budget_extensions", 0))
-        elapsed = time.time() - state.get("started_at", time.time())
-        over = exceeded(state.get("usage", {}), limits, elapsed, rounds)
+        elapsed = time.time() - _wall_start(state)
+        over = (
+            exceeded(state.get("usage", {}), limits, elapsed, rounds) or self.meter(state, config).exhausted()
+        )
         decision = decide(
             config, plan_for(config), _active(state), state.get("best_history", []), rounds, over
         )
@@ -266,9 +287,16 @@ class SolveNodes:
             if answer is True or (
                 isinstance(answer, str) and answer.strip().lower() in ("y", "yes", "continue")
             ):
-                extension = state.get("budget_extensions", 0) + 1
-                update = {"budget_extensions": extension, "decision": "review", "stopped_by": None}
-                return Command(update=update, goto=self.review_sends({**state, **update}))
+                update = {
+                    "budget_extensions": state.get("budget_extensions", 0) + 1,
+                    "wall_from": time.time(),  # the wall-time budget restarts now, not from the run's start
+                    "decision": "review",
+                    "stopped_by": None,
+                }
+                go_on = {**state, **update}
+                # no draft finished before the budget ran out: draft again, else refine the pool
+                sends = self.review_sends(go_on) if _active(state) else self.fan_out_solve(go_on)
+                return Command(update=update, goto=sends)
         return Command(update={"stopped_by": "budget"}, goto="finalize")
 
     # --- 6. review + refine ------------------------------------------------------------------------

@@ -130,6 +130,7 @@ class SolveState(SolveInput, total=False):
     plan: str
     context: str
     started_at: float
+    wall_from: float  # set by "continue" after a budget pause: the wall-time budget counts from here
     candidates: Annotated[dict[str, dict[str, Any]], merge_by_id]
     feedback: Annotated[dict[str, dict[str, Any]], merge_by_id]
     usage: Annotated[dict[str, int], add_usage]

@@ -28,8 +28,8 @@ def decide(
     over_budget: str,
 ) -> Decision:
     """Settle easy or verified problems, stop on budgets or no gain, otherwise review (fine)."""
-    if not active:  # the budget ran out before any draft was finished
-        return Decision("settle", "budget", over_budget or "no draft finished within the budget")
+    if not active:  # the budget ran out before any draft was finished: ask (interactive) or stop
+        return Decision("budget", "budget", over_budget or "no draft finished within the budget")
     if not plan.refine:
         return Decision("settle", "done", f"strategy {config.strategy} does not refine")
     best = max(active, key=lambda c: c.score or 0.0)
@@ -68,6 +68,5 @@ def choose(config: SolveConfig, plan: StrategyPlan, active: list[Candidate], sto
     if rule == "best":
         return max(active, key=lambda c: (scoring.is_verified(c, config.verify_score), c.score or 0.0))
     shares = scoring.vote_shares(active, weighted=rule == "weighted")
-    top = max(shares, key=shares.__getitem__)
-    group = [c for c in active if scoring.answer_key(c) == top]
-    return max(group, key=lambda c: c.score or 0.0)
+    # the best-scored member of the largest vote share (a tie of shares goes to the better score)
+    return max(active, key=lambda c: (shares[scoring.answer_key(c)], c.score or 0.0))

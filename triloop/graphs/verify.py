@@ -127,8 +127,9 @@ def verify_candidate(
     if plan.step_scoring and candidate.steps:
         try:
             candidate.step_scores = step_scores(ctx, task=task, candidate=candidate, role=plan.scorer_role)
-        except BudgetExhausted as exc:  # scored by execution evidence alone
+        except BudgetExhausted as exc:  # unjudged steps count as unknown (0.5), never as a pass
             ctx.emit({"type": "budget_stop", "candidate": candidate.id, "reason": str(exc)})
+            candidate.step_scores = [0.5] * len(candidate.steps)
         for i, value in enumerate(candidate.step_scores, 1):
             candidate.evidence.append(Evidence(kind="step_score", detail=f"{value:.2f}", step=i))
         steps_value = steps_component(candidate.step_scores)

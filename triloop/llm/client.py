@@ -220,11 +220,12 @@ class LLMClient:
         return offer_tools(cfg, _key(cfg) in self._no_tools)
 
     def _text_dialogue(self, request: _Request, role: Role) -> _Dialogue:
-        """One call; if the endpoint refuses ``tools`` (400), once more without them, and remember that."""
+        """One call; if the endpoint refuses ``tools`` (a 400 that names them), once more without them,
+        and remember that. Any other 400 (e.g. context too long) is raised at once."""
         if request.tools and not self.wants_tools(role):
             request = replace(request, tools=None)
         answer = yield request
-        if isinstance(answer, LLMBadRequestError) and request.tools:
+        if isinstance(answer, LLMBadRequestError) and request.tools and "tool" in str(answer).lower():
             answer = yield replace(request, tools=None)
             if isinstance(answer, Completion):  # the 400 was about tools: the JSON action protocol takes over
                 self._no_tools.add(_key(self.settings.for_role(role)))

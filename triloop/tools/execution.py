@@ -8,6 +8,7 @@ first, then stdout/stderr. ``ToolSpec`` docs are what the memory stores and refi
 from __future__ import annotations
 
 import re
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -112,23 +113,29 @@ if suite.countTestCases():
     passed += res.testsRun - bad
 total = passed + failed
 print(f"FAILED: {failed} of {total} checks failing" if failed else f"PASSED: {total} of {total} checks")
+sys.stdout.flush()
+print(f"@TAG@ {passed} {total}", file=sys.stderr)
 sys.exit(1 if failed else 0)
 """
 
-_SUMMARY = re.compile(
-    r"^(?:PASSED: (\d+) of (\d+) checks|FAILED: (\d+) of (\d+) checks failing)$", re.MULTILINE
-)
+
+def checks_passed(stderr: str, tag: str) -> tuple[tuple[int, int] | None, str]:
+    """``(passed, total)`` from the runner's tagged count line (None when it never got there), and
+    ``stderr`` without that line. The tag is a fresh secret per run, so the code under test cannot
+    print a count line of its own that would be believed."""
+    counts = None
+    kept = []
+    for line in stderr.splitlines(keepends=True):
+        found = re.fullmatch(rf"{re.escape(tag)} (\d+) (\d+)\s*", line)
+        if found:
+            counts = int(found.group(1)), int(found.group(2))
+        else:
+            kept.append(line)
+    return counts, "".join(kept)
 
 
-def checks_passed(stdout: str) -> tuple[int, int] | None:
-    """``(passed, total)`` from the test runner's summary line; None when it never got there."""
-    found = _SUMMARY.findall(stdout)
-    if not found:
-        return None
-    ok, ok_total, failing, total = found[-1]
-    if ok:
-        return int(ok), int(ok_total)
-    return int(total) - int(failing), int(total)
+#: The longest a tool call may run, whatever ``timeout`` the model asks for (it can ask natively now).
+MAX_TIMEOUT_S = 120.0
 
 
 def render(result: ExecResult) -> str:
@@ -161,6 +168,19 @@ class _ExecTool:
         return ToolResult(ok=result.ok, output=render(result), data=result.model_dump())
 
     @staticmethod
+    def _timeout(kwargs: dict[str, Any], default: float | None = None) -> float | None:
+        """The model's ``timeout``, bounded: generated code never holds a run longer than
+        :data:`MAX_TIMEOUT_S` per call, whatever it asks for."""
+        value = kwargs.get("timeout", default)
+        if value is None:
+            return None
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            raise SandboxInputError(f"timeout must be a number of seconds, got {value!r}") from None
+        return min(seconds, MAX_TIMEOUT_S)
+
+    @staticmethod
     def _text(kwargs: dict[str, Any], key: str) -> str:
         value = kwargs.get(key)
         if not isinstance(value, str) or not value.strip():
@@ -176,7 +196,7 @@ class RunPython(_ExecTool):
     def __call__(self, **kwargs: Any) -> ToolResult:
         code = self._text(kwargs, "code")
         return self._result(
-            self.sandbox.execute(code, timeout=kwargs.get("timeout"), workspace=self.workspace)
+            self.sandbox.execute(code, timeout=self._timeout(kwargs), workspace=self.workspace)
         )
 
 
@@ -188,7 +208,7 @@ class RunCommand(_ExecTool):
     def __call__(self, **kwargs: Any) -> ToolResult:
         cmd = self._text(kwargs, "cmd")
         return self._result(
-            self.sandbox.execute(command=cmd, timeout=kwargs.get("timeout"), workspace=self.workspace)
+            self.sandbox.execute(command=cmd, timeout=self._timeout(kwargs), workspace=self.workspace)
         )
 
 
@@ -202,11 +222,15 @@ class RunTests(_ExecTool):
             "solution.py": self._text(kwargs, "code"),
             "test_solution.py": self._text(kwargs, "tests"),
         }
+        tag = f"triloop-checks-{secrets.token_hex(8)}"
         result = self.sandbox.execute(
-            TEST_RUNNER, files=files, timeout=kwargs.get("timeout", 60), workspace=self.workspace
+            TEST_RUNNER.replace("@TAG@", tag),
+            files=files,
+            timeout=self._timeout(kwargs, 60),
+            workspace=self.workspace,
         )
-        out = self._result(result)
-        counts = checks_passed(result.stdout)
+        counts, stderr = checks_passed(result.stderr, tag)
+        out = self._result(result.model_copy(update={"stderr": stderr}))
         if counts is not None:
             out.data["checks_passed"], out.data["checks_total"] = counts
         return out
