@@ -299,7 +299,7 @@ class LLMClient:
     ) -> Generator[_Request, Completion | Exception, SchemaT]:
         """Ask in the strongest mode the endpoint accepts; one repair round on a parse failure."""
         cfg = self.settings.for_role(role)
-        ep_key = cfg.base_url or cfg.model
+        ep_key = _key(cfg)
         prompt = [{"role": "system", "content": schema_instruction(schema)}, *messages]
         start = MODES.index(self._modes.get(ep_key, "json_schema"))
         for mode in MODES[start:]:
