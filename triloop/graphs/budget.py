@@ -1,8 +1,6 @@
-"""Budget checks: LLM calls, tokens and wall time per run, counted from the Completions in the state."""
+"""Budget limits per run: what a "continue" grants, and the refinement-round check of triage."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 from triloop.graphs.state import Budgets
 
@@ -23,16 +21,9 @@ def extended_budgets(budgets: Budgets, extensions: int) -> Budgets:
     )
 
 
-def exceeded(usage: Mapping[str, int], budgets: Budgets, elapsed_s: float, rounds: int = 0) -> str:
-    """Why the run is over budget ('' if it is not). Wall time counts from the run's start."""
-    calls = usage.get("llm_calls", 0)
-    tokens = usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0)
-    if calls >= budgets.max_llm_calls:
-        return f"LLM calls {calls} >= {budgets.max_llm_calls}"
-    if tokens >= budgets.max_tokens:
-        return f"tokens {tokens} >= {budgets.max_tokens}"
+def rounds_spent(rounds: int, budgets: Budgets) -> str:
+    """Why no further refinement round may start ('' if one may). Calls, tokens and wall time are the
+    live meter's (:class:`~triloop.agents.meter.CallMeter`), which books them before every call."""
     if rounds >= budgets.max_rounds:
         return f"refinement rounds {rounds} >= {budgets.max_rounds}"
-    if elapsed_s >= budgets.max_wall_s:
-        return f"wall time {elapsed_s:.0f}s >= {budgets.max_wall_s:.0f}s"
     return ""

@@ -24,7 +24,7 @@ from triloop.agents.refiner import refine
 from triloop.agents.reviewer import review
 from triloop.agents.solver import solve
 from triloop.graphs import scoring
-from triloop.graphs.budget import exceeded, extended_budgets
+from triloop.graphs.budget import extended_budgets, rounds_spent
 from triloop.graphs.memory import GraphMemory
 from triloop.graphs.reflect import reflect_to_memory
 from triloop.graphs.state import SolveConfig, SolveResult, SolveState, plan_for
@@ -245,10 +245,7 @@ class SolveNodes:
         config = self.config(state)
         rounds = state.get("round", 0)
         limits = extended_budgets(config.budgets, state.get("budget_extensions", 0))
-        elapsed = time.time() - _wall_start(state)
-        over = (
-            exceeded(state.get("usage", {}), limits, elapsed, rounds) or self.meter(state, config).exhausted()
-        )
+        over = self.meter(state, config).exhausted() or rounds_spent(rounds, limits)
         decision = decide(
             config, plan_for(config), _active(state), state.get("best_history", []), rounds, over
         )
