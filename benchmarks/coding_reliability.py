@@ -14,6 +14,7 @@ import argparse
 import json
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -52,6 +53,15 @@ TASKS = {
         'assert run_length("abc") == [("a", 1), ("b", 1), ("c", 1)]\n',
     ),
 }
+
+
+def commit() -> str:
+    """The code measured: HEAD, marked dirty when the tree has changes."""
+    root = Path(__file__).resolve().parents[1]
+    git = ["git", "-C", str(root)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run([*git, "status", "--porcelain", "triloop"], capture_output=True, text=True).stdout
+    return head + ("-dirty" if dirty.strip() else "") if head else "unknown"
 
 
 def one_run(graph: Any, config: SolveConfig, task: str, tests: str, run_id: str) -> dict[str, Any]:
@@ -133,6 +143,7 @@ def main() -> None:
         json.dumps(
             {
                 "machine": {"python": sys.version.split()[0], "platform": platform.platform()},
+                "commit": commit(),
                 "model": args.model,
                 "config": config.model_dump(mode="json"),
                 "summary": summary,
