@@ -70,7 +70,7 @@ class SolveNodes:
         self.tools = dict(tools)
         self.memory = memory
         self.defaults = defaults
-        self._meters: dict[str, CallMeter] = {}  # live budget per run id, shared by parallel tasks
+        self._meters: dict[str, CallMeter] = {}  # live budget per thread + run id, shared by its tasks
         self._meters_lock = threading.Lock()
 
     # --- helpers -------------------------------------------------------------------------------
