@@ -60,18 +60,8 @@ def test_the_refiner_of_a_coding_task_sees_the_code_and_is_asked_for_code():
         id="c0", steps=["Return x + x."], answer="see code", code="def double(x):\n    return x + 1\n"
     )
     llm = ScriptedFakeLLM([Rule("refiner", "You are the Refiner", CODE_REPLY)])
-    refined = refine(
-        AgentContext(llm=llm),
-        task="Write double(x).",
-        candidate=parent,
-        feedback=Feedback(wrong_step=1, why="tests failed: double(2) == 3", change="return 2 * x"),
-        cid="c0.r1",
-        round_=1,
-        tools={},
-        max_tool_calls=0,
-        temperature=0.2,
-        kind="coding",
-    )
+    feedback = Feedback(wrong_step=1, why="tests failed: double(2) == 3", change="return 2 * x")
+    refined = refine_coding(llm, parent, feedback)
     assert "return x + 1" in llm.calls[0]["last"]  # the parent's code is shown, not only its steps
     assert "return 2 * x" in (refined.code or "") and refined.parent_id == "c0"
 
@@ -86,3 +76,64 @@ def test_a_one_off_computation_is_not_taken_as_the_code_of_a_coding_task():
     llm = ScriptedFakeLLM([Rule("solver", "has no code block", CODE_REPLY)])
     fixed = with_code(AgentContext(llm=llm), [], cand, role="solver", purpose="solve:c0", temperature=0.2)
     assert fixed.code is not None and "def double" in fixed.code and len(llm.calls) == 1
+
+
+FAILED_RUN = (
+    "exit_code=1\nstdout:\nFAIL line 3: assert double(2) == 4\n  AssertionError\n  double(2) returned 3\n"
+    "FAILED: 1 of 2 checks failing"
+)
+
+
+def failing_parent() -> Candidate:
+    from triloop.agents.models import Evidence
+
+    return Candidate(
+        id="c0",
+        steps=["Return x + 1."],
+        answer="see code",
+        code="def double(x):\n    return x + 1\n",
+        evidence=[Evidence(kind="tests", passed=False, detail=FAILED_RUN, share=0.5)],
+        failing_evidence=True,
+    )
+
+
+def test_review_feedback_always_cites_the_failing_check():
+    from triloop.agents.reviewer import review
+
+    vague = '{"wrong_step": 1, "why": "The list is not sorted.", "change": "sort it"}'
+    llm = ScriptedFakeLLM([Rule("reviewer", "targeted feedback", vague)])
+    feedback = review(AgentContext(llm=llm), task="Write double(x).", candidate=failing_parent(), others=[])
+    assert feedback.why.startswith("The list is not sorted.")
+    assert "FAIL line 3: assert double(2) == 4; AssertionError; double(2) returned 3" in feedback.why
+
+
+def refine_failing_parent(llm: ScriptedFakeLLM) -> Candidate:
+    return refine_coding(llm, failing_parent(), Feedback(why="tests fail"))
+
+
+def refine_coding(llm: ScriptedFakeLLM, parent: Candidate, feedback: Feedback) -> Candidate:
+    return refine(
+        AgentContext(llm=llm),
+        task="Write double(x).",
+        candidate=parent,
+        feedback=feedback,
+        cid="c0.r1",
+        round_=1,
+        tools={},
+        max_tool_calls=0,
+        temperature=0.2,
+        kind="coding",
+    )
+
+
+def test_a_refinement_that_copies_the_failed_code_is_told_what_still_fails():
+    same = "```python\ndef double(x):\n    return x + 1\n```\nFinal answer: see code"
+    llm = ScriptedFakeLLM(
+        [Rule("refiner", "same as the code that failed", CODE_REPLY), Rule("refiner", "", same)]
+    )
+    refined = refine_failing_parent(llm)
+    assert "return 2 * x" in (refined.code or "") and len(llm.calls) == 2
+    assert "double(2) returned 3" in llm.calls[1]["last"]  # the follow-up names the failing check
+    changed = ScriptedFakeLLM([Rule("refiner", "", CODE_REPLY)])
+    refine_failing_parent(changed)
+    assert len(changed.calls) == 1  # new code: no follow-up

@@ -67,6 +67,11 @@ TOOL_RESULT = (
 
 CODING_HINT = "For a coding task, put the complete code in one ```python block in your answer, then 'Final answer: see code'."
 
+CODE_UNCHANGED = (
+    "Your code is the same as the code that failed ({failure}). Change the code so that this check "
+    "passes: reply with the complete corrected code in one ```python block, then 'Final answer: see code'."
+)
+
 CODE_MISSING = (
     "Your answer has no code block. Reply with the complete code (the whole solution, not a fragment) in "
     "one ```python block, then the line 'Final answer: see code'."

@@ -34,6 +34,26 @@ def judged_messages(system: str, task: str, candidate: Candidate, extra: str = "
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
+def first_failure(candidate: Candidate) -> str:
+    """The first failing check in a candidate's evidence, in a line or three ('' if none failed).
+
+    For tests that is the first ``FAIL`` block of the runner (the assert and what its call returned).
+    """
+    for ev in candidate.evidence:
+        if ev.passed is not False:
+            continue
+        lines = ev.detail.splitlines()
+        start = next((i for i, line in enumerate(lines) if line.startswith("FAIL")), None)
+        if start is None:
+            return f"{ev.kind}: {ev.detail[:200]}"
+        block = [
+            lines[start],
+            *(line.strip() for line in lines[start + 1 : start + 3] if line.startswith("  ")),
+        ]
+        return "; ".join(block)
+    return ""
+
+
 def feedback_from_evidence(candidate: Candidate, others: list[str]) -> Feedback:
     """Targeted feedback built from the evidence alone (when the Reviewer's reply is unreadable)."""
     for ev in candidate.evidence:
@@ -100,6 +120,9 @@ def review(
         ctx.emit({"type": "parse_error", "purpose": f"review:{candidate.id}", "error": str(exc)})
         feedback = feedback_from_evidence(candidate, others)
     feedback.candidate_id = candidate.id
+    failure = first_failure(candidate)
+    if failure and failure not in feedback.why:  # small reviewers ignore the evidence: ground the feedback
+        feedback.why = f"{feedback.why} Failing check: {failure}".strip()
     if feedback.wrong_step is not None and not 1 <= feedback.wrong_step <= max(1, len(candidate.steps)):
         feedback.wrong_step = None
     return feedback

@@ -82,17 +82,30 @@ def with_code(
     """
     if candidate.code is not None and defines_something(candidate.code):
         return candidate
-    retry = [
-        *messages,
-        {"role": "assistant", "content": candidate.raw},
-        {"role": "user", "content": CODE_MISSING},
-    ]
+    return code_follow_up(
+        ctx, messages, candidate, CODE_MISSING, role=role, purpose=purpose + ":code", temperature=temperature
+    )
+
+
+def code_follow_up(
+    ctx: AgentContext,
+    messages: list[Message],
+    candidate: Candidate,
+    request: str,
+    *,
+    role: Role,
+    purpose: str,
+    temperature: float | None,
+) -> Candidate:
+    """One more turn after the candidate's reply, asking ``request`` for code; the candidate with the new
+    code, or as it was when the reply brings no new code or the budget is spent (the turn is optional)."""
+    retry = [*messages, {"role": "assistant", "content": candidate.raw}, {"role": "user", "content": request}]
     try:
-        reply = ctx.complete(retry, role=role, purpose=purpose + ":code", temperature=temperature)
-    except BudgetExhausted:  # the follow-up is optional: keep the finished candidate as it is
+        reply = ctx.complete(retry, role=role, purpose=purpose, temperature=temperature)
+    except BudgetExhausted:
         return candidate
     code = last_code(reply.text)
-    if code is None:
+    if code is None or code == candidate.code:
         return candidate
     return candidate.model_copy(update={"code": code, "raw": candidate.raw + "\n\n" + reply.text})
 
