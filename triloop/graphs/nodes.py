@@ -7,24 +7,23 @@ through :class:`SolveNodes`; nothing here is global. Nodes report what they do a
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Mapping
 from typing import Any
 
-from langgraph.config import get_config, get_stream_writer
+from langgraph.config import get_stream_writer
 from langgraph.types import Command, Send, interrupt
 
 from triloop.agents.base import AgentContext
 from triloop.agents.errors import AgentParseError
-from triloop.agents.meter import BudgetExhausted, CallMeter
+from triloop.agents.meter import BudgetExhausted
 from triloop.agents.models import Candidate, Feedback, IntakePlan
 from triloop.agents.prompts import INTAKE
 from triloop.agents.refiner import refine
 from triloop.agents.reviewer import review
 from triloop.agents.solver import solve
 from triloop.graphs import scoring
-from triloop.graphs.budget import extended_budgets, rounds_spent
+from triloop.graphs.budget import Meters, extended_budgets, rounds_spent
 from triloop.graphs.memory import GraphMemory
 from triloop.graphs.reflect import reflect_to_memory
 from triloop.graphs.state import SolveConfig, SolveResult, SolveState, plan_for
@@ -32,14 +31,6 @@ from triloop.graphs.triage import choose, decide
 from triloop.graphs.verify import verify_candidate
 from triloop.llm.base import LLM
 from triloop.tools.base import Tool
-
-#: Meters kept for runs in flight; the oldest are dropped beyond this (abandoned runs must not pile up).
-MAX_METERS = 256
-
-
-def _wall_start(state: Mapping[str, Any]) -> float:
-    """Where the wall-time budget counts from: the run's start, or the last "continue" after a pause."""
-    return state.get("wall_from") or state.get("started_at") or time.time()
 
 
 def _usage(ctx: AgentContext, tool_calls: int = 0) -> dict[str, int]:
@@ -70,8 +61,7 @@ class SolveNodes:
         self.tools = dict(tools)
         self.memory = memory
         self.defaults = defaults
-        self._meters: dict[str, CallMeter] = {}  # live budget per thread + run id, shared by its tasks
-        self._meters_lock = threading.Lock()
+        self.meters = Meters()  # the live budget of each run in flight, shared by its parallel tasks
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -79,38 +69,13 @@ class SolveNodes:
         raw = state.get("config")
         return SolveConfig.model_validate(raw) if raw else self.defaults
 
-    def meter(self, state: Mapping[str, Any], config: SolveConfig, fresh: bool = False) -> CallMeter:
-        """The run's live budget meter, synced with the totals and (extended) limits in ``state``.
-
-        Keyed by the LangGraph thread and the run id, so runs sharing this graph never share a meter;
-        ``fresh`` (at intake) starts a new one, whatever a crashed earlier run with the same id left.
-        """
-        thread = (get_config().get("configurable") or {}).get("thread_id", "")
-        key = f"{thread}|{state.get('run_id', '')}"
-        with self._meters_lock:
-            if fresh or key not in self._meters:
-                self._meters.pop(key, None)
-                self._meters[key] = CallMeter()
-                while len(self._meters) > MAX_METERS:
-                    self._meters.pop(next(iter(self._meters)))
-            meter = self._meters[key]
-        limits = extended_budgets(config.budgets, state.get("budget_extensions", 0))
-        usage = state.get("usage", {})
-        return meter.sync(
-            calls=usage.get("llm_calls", 0),
-            tokens=usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0),
-            max_calls=limits.max_llm_calls,
-            max_tokens=limits.max_tokens,
-            deadline=_wall_start(state) + limits.max_wall_s,
-        )
-
     def ctx(self, state: Mapping[str, Any], config: SolveConfig, node: str) -> AgentContext:
         writer = get_stream_writer()
 
         def emit(event: dict[str, Any]) -> None:
             writer({"node": node, "t": time.time(), **event})
 
-        meter = self.meter(state, config, fresh=node == "intake")
+        meter = self.meters.of(state, config, fresh=node == "intake")
         return AgentContext(llm=self.llm, emit=emit, max_tokens=config.max_tokens_per_call, meter=meter)
 
     def emit(self, node: str, event: dict[str, Any]) -> None:
@@ -245,7 +210,7 @@ class SolveNodes:
         config = self.config(state)
         rounds = state.get("round", 0)
         limits = extended_budgets(config.budgets, state.get("budget_extensions", 0))
-        over = self.meter(state, config).exhausted() or rounds_spent(rounds, limits)
+        over = self.meters.of(state, config).exhausted() or rounds_spent(rounds, limits)
         decision = decide(
             config, plan_for(config), _active(state), state.get("best_history", []), rounds, over
         )
@@ -370,8 +335,7 @@ class SolveNodes:
             wall_s=round(time.time() - state.get("started_at", time.time()), 3),
         )
         self.emit("finalize", {"type": "result", **result.model_dump(mode="json")})
-        with self._meters_lock:
-            self._meters.pop(state.get("run_id", ""), None)
+        self.meters.drop(state)
         return {"result": result.model_dump(mode="json"), "stopped_by": stopped_by}
 
     def reflect(self, state: SolveState) -> dict[str, Any]:
