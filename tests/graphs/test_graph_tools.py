@@ -11,7 +11,7 @@ import json
 from fake_llm import Rule, ScriptedFakeLLM, intake_rule
 
 from triloop.graphs.builder import build_solve_graph
-from triloop.graphs.state import SolveConfig
+from triloop.graphs.state import Budgets, SolveConfig
 from triloop.tools.base import ToolResult, ToolSpec
 
 ASK = '```json\n{"tool": "run_python", "args": {"code": "print(123456 * 654321)"}}\n```'
@@ -127,3 +127,28 @@ def test_a_copy_of_the_few_shot_call_is_not_run_and_spends_the_budget():
     )
     # intake, three copies (the third finds the budget of two spent), then the answer without tools
     assert tool.calls == [] and stubborn.count("solver") == 1 + 3 + 1
+
+
+def test_a_copy_of_the_examples_answer_is_failing_evidence_and_never_easy():
+    copied = "1. Computed with run_python: 7006652.\nFinal answer: 7006652"  # the worked example's answer
+    llm = ScriptedFakeLLM(
+        [
+            intake_rule(),
+            Rule("reviewer", "Judge each numbered step", '{"scores": [1.0]}'),  # a judge fooled by it
+            Rule("solver", "Task:", copied),
+        ]
+    )
+    cfg = SolveConfig(k=2, max_tool_calls=0, budgets=Budgets(max_rounds=0))
+    out = build_solve_graph(llm, config=cfg).invoke(
+        {"task": "What is 123456 * 654321?", "config": cfg.model_dump()}
+    )
+    result = out["result"]
+    assert result["stopped_by"] != "easy" and result["verified"] is False
+    assert any(
+        e["kind"] == "answer" and e["passed"] is False and "worked example" in e["detail"]
+        for e in result["evidence"]
+    )
+    legit = build_solve_graph(ScriptedFakeLLM(llm.rules), config=cfg).invoke(
+        {"task": "What is 1234 * 5678?", "config": cfg.model_dump()}
+    )
+    assert not any("worked example" in e["detail"] for e in legit["result"]["evidence"])

@@ -26,6 +26,10 @@ The result comes back in the next message; then write the numbered steps and the
 Tools:
 {tools}"""
 
+#: The worked example's operands and answer: small models sometimes copy them into another task.
+EXAMPLE_OPERANDS = ("1234", "5678")
+EXAMPLE_ANSWER = "7006652"
+
 #: A worked tool exchange shown before the task (few-shot): small models copy the format reliably.
 FEW_SHOT_TOOL = [
     {"role": "user", "content": "Task:\nWhat is 1234 * 5678?"},

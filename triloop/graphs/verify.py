@@ -13,6 +13,7 @@ from triloop.agents.base import AgentContext, EventSink
 from triloop.agents.meter import BudgetExhausted
 from triloop.agents.models import Candidate, Evidence
 from triloop.agents.parsing import normalize_answer
+from triloop.agents.prompts import EXAMPLE_ANSWER, EXAMPLE_OPERANDS
 from triloop.agents.reviewer import step_scores
 from triloop.agents.toolloop import repl_print, run_tool
 from triloop.graphs.scoring import answer_vs_tool_output, execution_component, recompute, steps_component
@@ -79,6 +80,11 @@ def tests_evidence(result: ToolResult) -> Evidence:
     return Evidence(kind="tests", passed=result.ok, detail=result.output[:800], share=share)
 
 
+def copies_the_example(answer: str, task: str) -> bool:
+    """The answer is the few-shot example's while the task is another one (seen with the 1.5B model)."""
+    return normalize_answer(answer) == EXAMPLE_ANSWER and not all(o in task for o in EXAMPLE_OPERANDS)
+
+
 def is_number(answer: str) -> bool:
     return bool(re.fullmatch(r"-?\d+(?:\.\d+)?(?:e[+-]?\d+)?", normalize_answer(answer)))
 
@@ -112,6 +118,14 @@ def verify_candidate(
     check = answer_vs_tool_output(candidate)
     if check is not None:
         evidence.append(check)
+    if copies_the_example(candidate.answer, task):
+        evidence.append(
+            Evidence(
+                kind="answer",
+                passed=False,
+                detail="the answer is the worked example's (1234 * 5678), not this task's",
+            )
+        )
     if not candidate.stated_answer:
         evidence.append(Evidence(kind="answer", passed=False, detail="no 'Final answer:' line"))
     if tests and candidate.code is None:
