@@ -8,7 +8,7 @@ from triloop.agents.base import AgentContext
 from triloop.agents.models import Candidate, Feedback
 from triloop.agents.prompts import CODE_UNCHANGED, CODING_HINT, REFINE, render_solution
 from triloop.agents.reviewer import evidence_text, first_failure
-from triloop.agents.solver import candidate_from_text, code_follow_up, tools_block, with_code
+from triloop.agents.solver import candidate_from_text, code_follow_up, same_code, tools_block, with_code
 from triloop.agents.toolloop import tool_loop
 from triloop.llm.base import Role
 from triloop.tools.base import Tool
@@ -62,7 +62,7 @@ def refine(
     if kind == "coding" and candidate.failing_evidence and same_code(refined.code, candidate.code):
         # small models often copy the code they were shown: one more turn, told what still fails
         request = CODE_UNCHANGED.format(failure=first_failure(candidate) or "see the evidence")
-        changed = code_follow_up(
+        refined = code_follow_up(
             ctx,
             messages,
             refined,
@@ -71,15 +71,4 @@ def refine(
             purpose=f"refine:{cid}:changed",
             temperature=temperature,
         )
-        if not same_code(changed.code, refined.code):
-            refined = changed
     return refined
-
-
-def same_code(a: str | None, b: str | None) -> bool:
-    """Equal up to blank lines and trailing spaces."""
-
-    def norm(code: str | None) -> list[str]:
-        return [line.rstrip() for line in (code or "").splitlines() if line.strip()]
-
-    return norm(a) == norm(b)

@@ -87,6 +87,15 @@ def with_code(
     )
 
 
+def same_code(a: str | None, b: str | None) -> bool:
+    """Equal up to blank lines and trailing spaces."""
+
+    def norm(code: str | None) -> list[str]:
+        return [line.rstrip() for line in (code or "").splitlines() if line.strip()]
+
+    return norm(a) == norm(b)
+
+
 def code_follow_up(
     ctx: AgentContext,
     messages: list[Message],
@@ -105,7 +114,7 @@ def code_follow_up(
     except BudgetExhausted:
         return candidate
     code = last_code(reply.text)
-    if code is None or code == candidate.code:
+    if code is None or same_code(code, candidate.code):
         return candidate
     return candidate.model_copy(update={"code": code, "raw": candidate.raw + "\n\n" + reply.text})
 
