@@ -26,29 +26,6 @@ The result comes back in the next message; then write the numbered steps and the
 Tools:
 {tools}"""
 
-#: The worked example's operands and answer: small models sometimes copy them into another task.
-EXAMPLE_OPERANDS = ("1234", "5678")
-EXAMPLE_ANSWER = "7006652"
-
-#: A worked tool exchange shown before the task (few-shot): small models copy the format reliably.
-FEW_SHOT_TOOL = [
-    {"role": "user", "content": "Task:\nWhat is 1234 * 5678?"},
-    {
-        "role": "assistant",
-        "content": '```json\n{"tool": "run_python", "args": {"code": "print(1234 * 5678)"}}\n```',
-    },
-    {
-        "role": "user",
-        "content": "Tool result (run_python, ok):\nexit_code=0\nstdout:\n7006652\n\n"
-        "If this answers the task, reply now with numbered steps and the line 'Final answer: <answer>' (no JSON). "
-        "Otherwise call another tool.",
-    },
-    {
-        "role": "assistant",
-        "content": "1. Computed 1234 * 5678 with run_python: 7006652.\nFinal answer: 7006652",
-    },
-]
-
 NO_TOOLS_LEFT = (
     "Tools are no longer available. Do not write JSON. Reply now with numbered steps and end with the line "
     "'Final answer: <answer>'."
@@ -68,6 +45,30 @@ TOOL_RESULT = (
     "If this answers the task, reply now with numbered steps and the line 'Final answer: <answer>' (no JSON). "
     "Otherwise call another tool."
 )
+
+#: The worked example's operands and answer: small models sometimes copy them into another task.
+EXAMPLE_OPERANDS = ("1234", "5678")
+EXAMPLE_ANSWER = str(int(EXAMPLE_OPERANDS[0]) * int(EXAMPLE_OPERANDS[1]))
+_EXAMPLE_EXPR = " * ".join(EXAMPLE_OPERANDS)
+
+#: A worked tool exchange shown before the task (few-shot): small models copy the format reliably.
+FEW_SHOT_TOOL = [
+    {"role": "user", "content": f"Task:\nWhat is {_EXAMPLE_EXPR}?"},
+    {
+        "role": "assistant",
+        "content": f'```json\n{{"tool": "run_python", "args": {{"code": "print({_EXAMPLE_EXPR})"}}}}\n```',
+    },
+    {
+        "role": "user",
+        "content": TOOL_RESULT.format(
+            tool="run_python", status="ok", output=f"exit_code=0\nstdout:\n{EXAMPLE_ANSWER}"
+        ),
+    },
+    {
+        "role": "assistant",
+        "content": f"1. Computed {_EXAMPLE_EXPR} with run_python: {EXAMPLE_ANSWER}.\nFinal answer: {EXAMPLE_ANSWER}",
+    },
+]
 
 CODING_HINT = "For a coding task, put the complete code in one ```python block in your answer, then 'Final answer: see code'."
 

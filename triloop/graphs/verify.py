@@ -123,7 +123,7 @@ def verify_candidate(
             Evidence(
                 kind="answer",
                 passed=False,
-                detail="the answer is the worked example's (1234 * 5678), not this task's",
+                detail=f"the answer is the worked example's ({' * '.join(EXAMPLE_OPERANDS)}), not this task's",
             )
         )
     if not candidate.stated_answer:
