@@ -128,28 +128,23 @@ class SolveNodes:
         cid = f"c{index}"
         ctx = self.ctx(payload, config, "solve")
         try:
-            candidate = self._draft(ctx, payload, config, index, cid)
+            candidate = solve(
+                ctx,
+                task=payload["task"],
+                kind=payload["kind"],
+                plan=payload.get("plan", ""),
+                context=payload.get("context", ""),
+                cid=cid,
+                index=index,
+                temperature=config.temperature(index),
+                tools=self.tools,
+                max_tool_calls=config.max_tool_calls,
+            )
         except BudgetExhausted as exc:  # the budget ran out before this draft was finished: drop it
             self.emit("solve", {"type": "budget_stop", "candidate": cid, "reason": str(exc)})
             return {"usage": _usage(ctx)}
         candidate = self._verify(ctx, candidate, payload, plan)
         return {"candidates": {cid: _dump(candidate)}, "usage": _usage(ctx, len(candidate.tool_calls))}
-
-    def _draft(
-        self, ctx: AgentContext, payload: Mapping[str, Any], config: SolveConfig, index: int, cid: str
-    ) -> Candidate:
-        return solve(
-            ctx,
-            task=payload["task"],
-            kind=payload["kind"],
-            plan=payload.get("plan", ""),
-            context=payload.get("context", ""),
-            cid=cid,
-            index=index,
-            temperature=config.temperature(index),
-            tools=self.tools,
-            max_tool_calls=config.max_tool_calls,
-        )
 
     def _verify(self, ctx: AgentContext, candidate: Candidate, payload: Mapping[str, Any], plan) -> Candidate:
         candidate = verify_candidate(

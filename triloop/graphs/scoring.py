@@ -153,10 +153,11 @@ def agreement(candidates: list[Candidate]) -> dict[str, float]:
             latest[root] = cand
     if len(latest) < 2:
         return {}
+    keys = {cand.id: answer_key(cand) for cand in candidates}
     out = {}
     for cand in candidates:
         others = [c for root, c in latest.items() if root != lineage(cand.id)]
-        same = sum(1 for c in others if answer_key(c) == answer_key(cand))
+        same = sum(1 for c in others if keys[c.id] == keys[cand.id])
         out[cand.id] = same / len(others)
     return out
 
