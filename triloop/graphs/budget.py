@@ -32,8 +32,7 @@ class Meters:
     def of(self, state: Mapping[str, Any], config: SolveConfig, fresh: bool = False) -> CallMeter:
         """The run's meter, synced with the totals and (extended) limits in ``state``; ``fresh`` (at
         intake) starts a new one, whatever a crashed earlier run with the same id left behind."""
-        thread = (get_config().get("configurable") or {}).get("thread_id", "")
-        key = f"{thread}|{state.get('run_id', '')}"
+        key = self._key(state)
         with self._lock:
             if fresh or key not in self._meters:
                 self._meters.pop(key, None)
@@ -53,9 +52,13 @@ class Meters:
 
     def drop(self, state: Mapping[str, Any]) -> None:
         """Forget a finished run's meter."""
-        thread = (get_config().get("configurable") or {}).get("thread_id", "")
         with self._lock:
-            self._meters.pop(f"{thread}|{state.get('run_id', '')}", None)
+            self._meters.pop(self._key(state), None)
+
+    @staticmethod
+    def _key(state: Mapping[str, Any]) -> str:
+        thread = (get_config().get("configurable") or {}).get("thread_id", "")
+        return f"{thread}|{state.get('run_id', '')}"
 
 
 def extended_budgets(budgets: Budgets, extensions: int) -> Budgets:
