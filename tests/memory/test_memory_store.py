@@ -190,3 +190,30 @@ def test_post_filter_and_chroma_filter_agree(tmp_path, embedding) -> None:
     by_id = {r.id: r for r in records}
     assert all(by_id[i].outcome == "solved" for i in results[0][0])
     assert all(by_id[i].outcome != "solved" and by_id[i].tokens >= 50 for i in results[0][2])
+
+
+def test_a_query_before_the_servers_index_reaches_disk_is_retried_briefly():
+    from triloop.memory.search import query
+
+    class FreshCollection:
+        """FAKE collection: the chroma-server race of chroma-core/chroma#4212, then an answer."""
+
+        def __init__(self, failures: int, message: str) -> None:
+            self.failures, self.message, self.calls = failures, message, 0
+
+        def query(self, **kwargs):
+            self.calls += 1
+            if self.calls <= self.failures:
+                raise RuntimeError(self.message)
+            return {"ids": [["a"]]}
+
+    race = FreshCollection(2, "Error creating hnsw segment reader: Nothing found on disk")
+    assert query(race, n_results=1) == {"ids": [["a"]]} and race.calls == 3
+    other = FreshCollection(1, "bad filter")
+    with pytest.raises(RuntimeError, match="bad filter"):
+        query(other, n_results=1)
+    assert other.calls == 1  # any other error is not retried
+    lasting = FreshCollection(99, "Nothing found on disk")
+    with pytest.raises(RuntimeError):
+        query(lasting, n_results=1)
+    assert lasting.calls == 6  # bounded

@@ -5,10 +5,28 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
 from triloop.memory.errors import InvalidQueryError
 from triloop.memory.mmr import mmr_select
 from triloop.memory.where import matches as where_matches
+
+
+def _not_flushed_yet(exc: BaseException) -> bool:
+    """A chroma server queried right after another process created or filled the collection, before its
+    vector index reached disk (chroma-core/chroma#4212): transient, it clears within moments."""
+    return "Nothing found on disk" in str(exc)
+
+
+@retry(
+    retry=retry_if_exception(_not_flushed_yet),
+    stop=stop_after_attempt(6),
+    wait=wait_exponential(multiplier=0.05, max=1.0),
+    reraise=True,
+)
+def query(collection: Any, **kwargs: Any) -> Any:
+    """``collection.query``, retried (bounded) while a fresh collection's index is not on disk yet."""
+    return collection.query(**kwargs)
 
 
 def nearest(
@@ -52,15 +70,15 @@ def query_collection(
     plain query (fast); Chroma's own metadata filter (slow at scale) only runs if too few matched."""
     include = ["documents", "distances", "metadatas"] + (["embeddings"] if mmr else [])
     if where is None:
-        return _flat(collection.query(query_embeddings=vector[None, :], n_results=fetch, include=include))
+        return _flat(query(collection, query_embeddings=vector[None, :], n_results=fetch, include=include))
     over = fetch * overfetch
-    got = _flat(collection.query(query_embeddings=vector[None, :], n_results=over, include=include))
+    got = _flat(query(collection, query_embeddings=vector[None, :], n_results=over, include=include))
     keep = [i for i, meta in enumerate(got["metadatas"]) if where_matches(where, meta or {})]
     if len(keep) >= fetch or len(got["ids"]) < over:  # enough matches, or the whole collection was seen
         return {key: [values[i] for i in keep[:fetch]] for key, values in got.items()}
     try:
         return _flat(
-            collection.query(query_embeddings=vector[None, :], n_results=fetch, where=where, include=include)
+            query(collection, query_embeddings=vector[None, :], n_results=fetch, where=where, include=include)
         )
     except ValueError as exc:
         raise InvalidQueryError(f"bad filter {where!r}: {exc}") from exc

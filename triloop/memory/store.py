@@ -35,7 +35,7 @@ from triloop.memory.records import (
     parse_record,
 )
 from triloop.memory.results import AddResult, AnyRecord, CollectionStats, MemoryStats, PruneReport, SearchHit
-from triloop.memory.search import nearest
+from triloop.memory.search import nearest, query
 from triloop.memory.settings import MemorySettings
 from triloop.memory.where import validate as validate_where
 from triloop.tools.base import ToolSpec
@@ -133,8 +133,11 @@ class MemoryStore:
                     self._upsert(name, [existing], np.asarray(got["embeddings"]))
                     return AddResult(id=existing.id, merged=True, similarity=1.0)
             elif collection.count():
-                near = collection.query(
-                    query_embeddings=vector, n_results=1, include=["documents", "embeddings", "distances"]
+                near = query(
+                    collection,
+                    query_embeddings=vector,
+                    n_results=1,
+                    include=["documents", "embeddings", "distances"],
                 )
                 if near["ids"][0]:
                     similarity = 1.0 - float(near["distances"][0][0])
