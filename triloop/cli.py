@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from triloop.bench.cli import app as bench_app
 from triloop.cli_options import ModelOption, settings_for
 from triloop.errors import ConfigError, TriloopError
 from triloop.graphs.cli import register as register_graph_commands
@@ -27,6 +28,7 @@ app = typer.Typer(
 )
 app.add_typer(sandbox_app, name="sandbox", help="Run code in a hardened sandbox.")
 app.add_typer(memory_app, name="memory", help="Inspect and maintain the vector memory.")
+app.add_typer(bench_app, name="bench", help="Measure strategies on HumanEval-format coding problems.")
 register_graph_commands(app)
 
 console = Console()

@@ -51,7 +51,9 @@ class ToolCall(BaseModel):
 class Evidence(BaseModel):
     """One piece of verification evidence about a candidate."""
 
-    kind: Literal["tool", "code_run", "tests", "recompute", "answer", "step_score"]
+    kind: Literal[
+        "tool", "code_run", "tests", "recompute", "answer", "step_score", "doctests", "generated_tests"
+    ]
     passed: bool | None = None  # None: informative only (e.g. a score)
     detail: str = ""
     step: int | None = None  # 1-based step it concerns, if any
@@ -78,6 +80,8 @@ class Candidate(BaseModel):
     score: float | None = None
     components: dict[str, float] = Field(default_factory=dict)
     status: Literal["active", "replaced", "rejected"] = "active"
+    report: dict | None = None  # coding: the checks it was run on and what each call returned
+    behaviour: str | None = None  # coding: its behaviour cluster; what votes and agreement compare
 
 
 class IntakePlan(BaseModel):
@@ -85,6 +89,7 @@ class IntakePlan(BaseModel):
 
     kind: TaskKind = "open"
     plan: str = ""
+    signature: str = ""  # coding: the function to write, e.g. "def f(x: int) -> int"
 
 
 class StepScores(BaseModel):

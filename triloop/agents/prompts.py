@@ -11,7 +11,8 @@ INTAKE = """You triage problems. Classify the task and write a short plan of app
 If one of these tools would make the answer more reliable, the plan says so: {tools}.
 Kinds: "coding" (write or fix code), "math" (calculation, quantitative reasoning), "open" (open question),
 "ml" (machine-learning experiment).
-Reply with only a JSON object: {"kind": "<kind>", "plan": "<plan>"}"""
+For a coding task, also give the signature of the function to write ("def name(args)").
+Reply with only a JSON object: {"kind": "<kind>", "plan": "<plan>", "signature": "<signature or empty>"}"""
 
 SOLVER = """You are the Solver. Solve the task in numbered steps (1., 2., ...) and end with one line
 "Final answer: <answer>". Be concise."""

@@ -1,6 +1,6 @@
 """Build the solve graph. Edges read like the loop:
 
-intake -> solve (k in parallel) -> score -> triage -> settle: finalize -> reflect
+intake -> solve (k in parallel) [+ tester, coding] -> score -> triage -> settle: finalize -> reflect
                                                  \\-> review -> refine (re-verify) -> score -> triage ...
                                                  \\-> budget -> (interrupt: continue?) -> review | finalize
 """
@@ -41,17 +41,19 @@ def build_solve_graph(
     graph = StateGraph(SolveState, input_schema=SolveInput)
     graph.add_node("intake", nodes.intake)
     graph.add_node("solve", nodes.solve)
+    graph.add_node("tester", nodes.tester)
     graph.add_node("score", nodes.score)
     graph.add_node("triage", nodes.triage)
     graph.add_node("review", nodes.review, destinations=("refine",))
     graph.add_node("refine", nodes.refine)
-    graph.add_node("budget", nodes.budget, destinations=("solve", "review", "finalize"))
+    graph.add_node("budget", nodes.budget, destinations=("solve", "tester", "review", "finalize"))
     graph.add_node("finalize", nodes.finalize)
     graph.add_node("reflect", nodes.reflect)
 
     graph.add_edge(START, "intake")
-    graph.add_conditional_edges("intake", nodes.fan_out_solve, ["solve"])
+    graph.add_conditional_edges("intake", nodes.fan_out_solve, ["solve", "tester"])
     graph.add_edge("solve", "score")
+    graph.add_edge("tester", "score")
     graph.add_edge("score", "triage")
     graph.add_conditional_edges("triage", nodes.route_triage, ["review", "budget", "finalize"])
     graph.add_edge("refine", "score")

@@ -215,6 +215,9 @@ def report_command(
 
 def register(app: typer.Typer) -> None:
     """Add the graph's top-level commands (solve, resume, report) to ``app``."""
+    from triloop.kinds.coding.cli import code_command
+
     app.command("solve")(solve_command)
+    app.command("code")(code_command)
     app.command("resume")(resume_command)
     app.command("report")(report_command)

@@ -19,16 +19,16 @@ from triloop.agents.errors import AgentParseError
 from triloop.agents.meter import BudgetExhausted
 from triloop.agents.models import Candidate, Feedback, IntakePlan
 from triloop.agents.prompts import INTAKE
-from triloop.agents.refiner import refine
-from triloop.agents.reviewer import review
-from triloop.agents.solver import solve
 from triloop.graphs import scoring
 from triloop.graphs.budget import Meters, extended_budgets, rounds_spent
 from triloop.graphs.memory import GraphMemory
 from triloop.graphs.reflect import reflect_to_memory
 from triloop.graphs.state import SolveConfig, SolveResult, SolveState, plan_for
 from triloop.graphs.triage import choose, decide
-from triloop.graphs.verify import verify_candidate
+from triloop.kinds.base import Kind
+from triloop.kinds.coding.kind import CodingKind
+from triloop.kinds.coding.spec import CodeSpec, doctest_checks, signature_entry_point, task_entry_point
+from triloop.kinds.general import GeneralKind
 from triloop.llm.base import LLM
 from triloop.tools.base import Tool
 
@@ -81,6 +81,12 @@ class SolveNodes:
     def emit(self, node: str, event: dict[str, Any]) -> None:
         get_stream_writer()({"node": node, "t": time.time(), **event})
 
+    def kind(self, state: Mapping[str, Any], config: SolveConfig) -> Kind:
+        """The task kind that drafts, checks, reviews and refines this run's candidates."""
+        if state.get("kind") == "coding":
+            return CodingKind(self.tools)
+        return GeneralKind(self.tools, config.max_tool_calls)
+
     # --- 1. intake -----------------------------------------------------------------------------
 
     def intake(self, state: SolveState) -> dict[str, Any]:
@@ -88,22 +94,33 @@ class SolveNodes:
         config = self.config(state)
         started_at = state.get("started_at") or time.time()  # wall time counts from here, intake included
         ctx = self.ctx({**state, "started_at": started_at}, config, "intake")
-        tool_names = ", ".join(sorted(self.tools)) or "none"
-        messages = [
-            {"role": "system", "content": INTAKE.replace("{tools}", tool_names)},
-            {"role": "user", "content": state["task"]},
-        ]
-        try:
-            intake = ctx.complete_json(messages, IntakePlan, role="solver", purpose="intake", temperature=0.0)
-        except (AgentParseError, BudgetExhausted):
-            intake = IntakePlan(kind="coding" if state.get("tests") else "open", plan="")
-        if state.get("tests"):
-            intake.kind = "coding"
-        context = self.memory.context_for(state["task"], intake.kind) if self.memory is not None else ""
-        self.emit("intake", {"type": "intake", "kind": intake.kind, "plan": intake.plan})
+        task = state["task"]
+        entry = state.get("entry_point") or task_entry_point(task, state.get("signature"))
+        if entry:  # a coding task by its own text (a stub or signature): no model call to classify it
+            intake = IntakePlan(kind="coding", plan="", signature=state.get("signature") or "")
+        else:
+            tool_names = ", ".join(sorted(self.tools)) or "none"
+            messages = [
+                {"role": "system", "content": INTAKE.replace("{tools}", tool_names)},
+                {"role": "user", "content": task},
+            ]
+            try:
+                intake = ctx.complete_json(messages, IntakePlan, role="solver", purpose="intake", temperature=0.0)
+            except (AgentParseError, BudgetExhausted):
+                intake = IntakePlan(kind="coding" if state.get("tests") else "open", plan="")
+            if state.get("tests"):
+                intake.kind = "coding"
+            if intake.kind == "coding":
+                entry = signature_entry_point(intake.signature)
+        spec = CodeSpec(entry_point=entry, doctests=doctest_checks(task, entry) if entry else [])
+        context = self.memory.context_for(task, intake.kind) if self.memory is not None else ""
+        self.emit("intake", {"type": "intake", "kind": intake.kind, "plan": intake.plan, "entry_point": entry})
         return {
             "config": config.model_dump(mode="json"),
             "kind": intake.kind,
+            "entry_point": entry,
+            "signature": intake.signature or state.get("signature"),
+            "spec": spec.model_dump(mode="json"),
             "plan": intake.plan,
             "context": context,
             "started_at": started_at,
@@ -117,7 +134,22 @@ class SolveNodes:
         """2. Solve: k candidates in parallel, at diverse temperatures and prompt styles."""
         config = self.config(state)
         plan = plan_for(config)
-        return [Send("solve", {**state, "index": i}) for i in range(plan.k)]
+        sends = [Send("solve", {**state, "index": i}) for i in range(plan.k)]
+        if state.get("kind") == "coding" and state.get("entry_point") and plan.refine and plan.k > 1:
+            sends.append(Send("tester", state))  # generated tests (CodeT), in parallel with the drafts
+        return sends
+
+    def tester(self, state: SolveState) -> dict[str, Any]:
+        """The Tester writes test inputs and expected results from the specification only."""
+        config = self.config(state)
+        ctx = self.ctx(state, config, "tester")
+        spec = CodeSpec.model_validate(state.get("spec") or {})
+        try:
+            spec.generated = CodingKind(self.tools).write_tests(ctx, state)
+        except BudgetExhausted as exc:
+            self.emit("tester", {"type": "budget_stop", "reason": str(exc)})
+        self.emit("tester", {"type": "tests", "tests": [c.model_dump() for c in spec.generated]})
+        return {"spec": spec.model_dump(mode="json"), "usage": _usage(ctx)}
 
     # --- 2. solve ------------------------------------------------------------------------------
 
@@ -127,48 +159,23 @@ class SolveNodes:
         index = payload["index"]
         cid = f"c{index}"
         ctx = self.ctx(payload, config, "solve")
+        kind = self.kind(payload, config)
         try:
-            candidate = solve(
-                ctx,
-                task=payload["task"],
-                kind=payload["kind"],
-                plan=payload.get("plan", ""),
-                context=payload.get("context", ""),
-                cid=cid,
-                index=index,
-                temperature=config.temperature(index),
-                tools=self.tools,
-                max_tool_calls=config.max_tool_calls,
-            )
+            candidate = kind.draft(ctx, payload, index=index, cid=cid, temperature=config.temperature(index))
         except BudgetExhausted as exc:  # the budget ran out before this draft was finished: drop it
             self.emit("solve", {"type": "budget_stop", "candidate": cid, "reason": str(exc)})
             return {"usage": _usage(ctx)}
-        candidate = self._verify(ctx, candidate, payload, plan)
+        candidate = kind.verify(ctx, candidate, payload, plan)
         return {"candidates": {cid: _dump(candidate)}, "usage": _usage(ctx, len(candidate.tool_calls))}
-
-    def _verify(self, ctx: AgentContext, candidate: Candidate, payload: Mapping[str, Any], plan) -> Candidate:
-        candidate = verify_candidate(
-            ctx,
-            candidate,
-            task=payload["task"],
-            kind=payload["kind"],
-            tests=payload.get("tests"),
-            tools=self.tools,
-            plan=plan,
-        )
-        return candidate
 
     # --- 3. score ------------------------------------------------------------------------------
 
     def score(self, state: SolveState) -> dict[str, Any]:
         """Pool-level scoring: agreement, combined scores; a worse refinement never replaces its parent."""
+        config = self.config(state)
         pool = _active(state)
-        agree = scoring.agreement(pool)
+        self.kind(state, config).evaluate(pool, state, plan_for(config), lambda e: self.emit("score", e))
         by_id = {c.id: c for c in pool}
-        for cand in pool:
-            if cand.id in agree:
-                cand.components["agreement"] = agree[cand.id]
-            cand.score = scoring.combine(cand)
         for cand in pool:
             parent = by_id.get(cand.parent_id or "")
             if parent is None or parent.status != "active":
@@ -221,12 +228,8 @@ class SolveNodes:
     def review_sends(self, state: Mapping[str, Any], round_bump: int = 1) -> list[Send]:
         config = self.config(state)
         active = sorted(_active(state), key=lambda c: c.score or 0.0, reverse=True)  # type: ignore[arg-type]
-        others = {c.id: [o.answer for o in active if o.id != c.id] for c in active}
         round_ = state.get("round", 0) + round_bump
-        return [
-            Send("review", {**state, "target": _dump(c), "others": others[c.id], "round": round_})
-            for c in active[: config.review_top]
-        ]
+        return [Send("review", {**state, "target": _dump(c), "round": round_}) for c in active[: config.review_top]]
 
     # --- 5. budget (interrupt in interactive runs) ----------------------------------------------
 
@@ -263,14 +266,8 @@ class SolveNodes:
         plan = plan_for(config)
         target = Candidate.model_validate(payload["target"])
         ctx = self.ctx(payload, config, "review")
-        feedback = review(
-            ctx,
-            task=payload["task"],
-            candidate=target,
-            others=payload.get("others", []),
-            role=plan.critic_role,
-            self_critique=plan.critic_role == "solver",
-        )
+        others = [c for c in _active(payload) if c.id != target.id]
+        feedback = self.kind(payload, config).review(ctx, target, payload, plan, others)
         self.emit("review", {"type": "feedback", **feedback.model_dump()})
         fb = feedback.model_dump(mode="json")
         return Command(
@@ -285,24 +282,16 @@ class SolveNodes:
         round_ = payload["round"]
         cid = f"{target.id.split('.')[0]}.r{round_}"
         ctx = self.ctx(payload, config, "refine")
+        kind = self.kind(payload, config)
+        feedback = Feedback.model_validate(payload["fb"])
         try:
-            refined = refine(
-                ctx,
-                task=payload["task"],
-                candidate=target,
-                feedback=Feedback.model_validate(payload["fb"]),
-                cid=cid,
-                round_=round_,
-                tools=self.tools,
-                max_tool_calls=config.max_tool_calls,
-                temperature=config.temperature(0),
-                role=plan.refiner_role,
-                kind=payload["kind"],
+            refined = kind.refine(
+                ctx, target, feedback, payload, plan, cid=cid, round_=round_, temperature=config.temperature(0)
             )
         except BudgetExhausted as exc:  # no budget left to refine: the parent stays as it is
             self.emit("refine", {"type": "budget_stop", "candidate": cid, "reason": str(exc)})
             return {"usage": _usage(ctx)}
-        refined = self._verify(ctx, refined, payload, plan)
+        refined = kind.verify(ctx, refined, payload, plan)
         return {"candidates": {cid: _dump(refined)}, "usage": _usage(ctx, len(refined.tool_calls))}
 
     # --- 7. finalize + reflect -----------------------------------------------------------------------
@@ -323,6 +312,8 @@ class SolveNodes:
             score=chosen.score,
             verified=scoring.is_verified(chosen, config.verify_score),
             evidence=[e.model_dump(mode="json") for e in chosen.evidence if e.kind != "step_score"],
+            checks=(chosen.report or {}).get("outcomes", []),
+            agreement=chosen.components.get("agreement"),
             stopped_by=stopped_by,
             reason=state.get("reason", ""),
             rounds=state.get("round", 0),

@@ -116,14 +116,21 @@ class SolveRunner:
         return RunOutcome(run_id=run_id, result=SolveResult.model_validate(result) if result else None)
 
     def start(
-        self, task: str, config: SolveConfig, *, tests: str | None = None, run_id: str | None = None
+        self,
+        task: str,
+        config: SolveConfig,
+        *,
+        tests: str | None = None,
+        run_id: str | None = None,
+        signature: str | None = None,
     ) -> RunOutcome:
-        """Start a new run."""
+        """Start a new run (``signature``: the function a coding task asks for, if not in the task)."""
         run_id = run_id or new_run_id()
         graph_input = {
             "run_id": run_id,
             "task": task,
             "tests": tests,
+            "signature": signature,
             "config": config.model_dump(mode="json"),
         }
         return self._stream(run_id, graph_input)

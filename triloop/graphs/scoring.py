@@ -125,11 +125,13 @@ _CODE_POINTER = re.compile(r"^(?:see|in|refer to) (?:the )?(?:code|function|solu
 
 
 def answer_key(candidate: Candidate) -> str:
-    """What votes and agreement compare: the normalized answer.
+    """What votes and agreement compare: the behaviour cluster for code, else the normalized answer.
 
     An answer that only points at the candidate's code ("see code") says nothing about what the code
     does, so two such answers do not agree: each is its own key.
     """
+    if candidate.behaviour is not None:  # code: candidates that behave alike on the checks agree
+        return candidate.behaviour
     answer = normalize_answer(candidate.answer)
     if candidate.code and (not answer or _CODE_POINTER.match(answer)):
         return f"#code:{lineage(candidate.id)}"

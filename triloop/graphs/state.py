@@ -120,6 +120,8 @@ class SolveInput(TypedDict, total=False):
     run_id: str
     task: str
     tests: str | None
+    entry_point: str | None  # coding: the function to write (else read from a stub in the task)
+    signature: str | None  # coding: e.g. "def f(x: int) -> int"
     config: dict[str, Any]
 
 
@@ -128,6 +130,7 @@ class SolveState(SolveInput, total=False):
 
     kind: str
     plan: str
+    spec: dict[str, Any]  # coding: the task's examples and the Tester's generated tests (CodeSpec)
     context: str
     started_at: float
     wall_from: float  # set by "continue" after a budget pause: the wall-time budget counts from here
@@ -154,6 +157,8 @@ class SolveResult(BaseModel):
     score: float | None = None
     verified: bool = False
     evidence: list[dict[str, Any]] = Field(default_factory=list)
+    checks: list[dict[str, Any]] = Field(default_factory=list)  # coding: each check the code was run on
+    agreement: float | None = None  # the share of the pool's agreement the answer had (CodeT for code)
     stopped_by: str
     reason: str = ""
     rounds: int = 0

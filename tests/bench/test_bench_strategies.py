@@ -1,0 +1,83 @@
+"""Strategies map their source (one completion, or a solve-graph run) to an Attempt (no model, no sandbox)."""
+
+from __future__ import annotations
+
+import pytest
+from bench_fakes import AnswerLLM, ScriptedGraph
+
+from triloop.bench.harness import attempt_of
+from triloop.bench.problems import BenchProblem
+from triloop.bench.strategies import PLAIN_TEMPLATE, GraphStrategy, PlainStrategy, build_strategies
+from triloop.graphs.state import SolveConfig
+
+PROBLEM = BenchProblem(
+    task_id="mine/0",
+    prompt='import math\n\n\ndef root(x: float) -> float:\n    """Square root of x."""\n',
+    entry_point="root",
+    test="def check(candidate):\n    assert candidate(4.0) == 2.0\n",
+)
+
+
+def test_plain_is_one_completion_at_temperature_0_and_takes_the_code_from_the_reply():
+    pytest.importorskip("triloop.kinds.coding.extract", reason="the coding kind's extractor is not there yet")
+    llm = AnswerLLM("Here:\n```python\ndef root(x: float) -> float:\n    return math.sqrt(x)\n```\n")
+    attempt = PlainStrategy(llm).run(PROBLEM)
+    (call,) = llm.calls
+    assert call["messages"] == [{"role": "user", "content": PLAIN_TEMPLATE.format(prompt=PROBLEM.prompt)}]
+    assert call["messages"][0]["content"].endswith('"""Square root of x."""\n```')
+    assert call["temperature"] == 0.0 and call["max_tokens"] == 768
+    assert attempt.code is not None and "import math" in attempt.code and "math.sqrt(x)" in attempt.code
+    assert (attempt.calls, attempt.prompt_tokens, attempt.completion_tokens) == (1, 20, 10)
+    assert attempt.error is None
+
+
+def test_plain_without_code_in_the_reply_is_no_code_with_the_reason():
+    pytest.importorskip("triloop.kinds.coding.extract", reason="the coding kind's extractor is not there yet")
+    attempt = PlainStrategy(AnswerLLM("I cannot help with that.")).run(PROBLEM)
+    assert attempt.code is None and attempt.note
+
+
+RESULT = {
+    "run_id": "r",
+    "strategy": "sc",
+    "answer": "see code",
+    "code": "def root(x):\n    return x ** 0.5\n",
+    "stopped_by": "verified",
+    "rounds": 2,
+    "usage": {"llm_calls": 7, "prompt_tokens": 900, "completion_tokens": 300, "tool_calls": 2},
+}
+
+
+def test_graph_strategy_runs_the_graph_without_tests_and_reads_the_result():
+    graph = ScriptedGraph(RESULT)
+    config = SolveConfig(strategy="sc", k=5, interactive=False)
+    attempt = GraphStrategy(graph, config).run(PROBLEM)
+    (sent,) = graph.inputs
+    given = sent["input"]
+    assert given["task"] == PROBLEM.prompt and given["entry_point"] == "root"
+    assert "tests" not in given  # the hidden tests never reach the strategy
+    assert given["config"]["strategy"] == "sc" and given["config"]["k"] == 5
+    assert given["config"]["interactive"] is False
+    assert sent["config"]["configurable"]["thread_id"] == given["run_id"]
+    assert attempt.code == RESULT["code"]
+    assert (attempt.calls, attempt.prompt_tokens, attempt.completion_tokens) == (7, 900, 300)
+    assert (attempt.rounds, attempt.stopped_by) == (2, "verified")
+
+
+def test_a_graph_that_raises_becomes_a_failed_attempt():
+    strategy = GraphStrategy(
+        ScriptedGraph(RuntimeError("budget table on fire")), SolveConfig(strategy="single")
+    )
+    attempt = attempt_of(strategy, PROBLEM)
+    assert attempt.code is None and attempt.error == "RuntimeError: budget table on fire"
+    assert attempt.wall_s >= 0
+
+
+def test_build_strategies_shares_one_graph_and_never_asks():
+    base = SolveConfig(interactive=True, k=4)
+    built = build_strategies(["plain", "single", "triloop"], AnswerLLM(""), tools=[], config=base)
+    assert [s.name for s in built] == ["plain", "single", "triloop"]
+    graphs = [s for s in built if isinstance(s, GraphStrategy)]
+    assert graphs[0].graph is graphs[1].graph
+    assert all(not g.config.interactive and g.config.k == 4 for g in graphs)
+    assert [g.config.strategy for g in graphs] == ["single", "triloop"]

@@ -1,0 +1,53 @@
+"""Reading a coding task: entry point, examples as checks, the Tester's asserts."""
+
+from __future__ import annotations
+
+from triloop.kinds.coding.spec import doctest_checks, generated_checks, task_entry_point
+
+STUB = '''def add(a: int, b: int) -> int:
+    """Add two numbers.
+    >>> add(1, 2)
+    3
+    >>> add(-1,
+    ... 1)
+    0
+    >>> add(2, 2)
+    4
+    For example: add(5, 5) == 10 and add(0, 7) ➞ 7.
+    add([1], [2]) => [1, 2]
+    """
+'''
+
+
+def test_doctest_and_arrow_examples_become_checks():
+    checks = {c.call: c.expected for c in doctest_checks(STUB, "add")}
+    assert checks["add(1, 2)"] == "3"
+    assert checks["add(2, 2)"] == "4"
+    assert checks["add(-1, 1)"] == "0"  # a call continued on a "..." line
+    assert checks["add(5, 5)"] == "10"
+    assert checks["add(0, 7)"] == "7"
+    assert checks["add([1], [2])"] == "[1, 2]"
+    assert all(c.source == "doctest" for c in doctest_checks(STUB, "add"))
+
+
+def test_examples_of_other_functions_are_not_checks():
+    assert doctest_checks(">>> helper(1)\n2\n", "add") == []
+
+
+def test_generated_asserts_of_all_shapes():
+    reply = (
+        "```python\nassert add(1, 1) == 2\nassert is_ok(add(1, 1))\nassert not add(0, 0)\n"
+        "assert add(2, 2) == add(1, 3)\nprint('x')\nassert add(1, 1) == 3\n```"
+    )
+    checks = generated_checks(reply, "add")
+    assert [(c.call, c.expected) for c in checks] == [
+        ("add(1, 1)", "2"),
+        ("is_ok(add(1, 1))", "True"),
+        ("add(0, 0)", "False"),
+    ]  # an expected value that calls the function itself is no test; a repeated call counts once
+
+
+def test_entry_point_from_signature_or_stub():
+    assert task_entry_point("reverse words", "def rev(s: str) -> str") == "rev"
+    assert task_entry_point(STUB) == "add"
+    assert task_entry_point("What is 2 + 2?") is None

@@ -1,0 +1,163 @@
+"""What the bench compares: a strategy turns a problem into final code plus its cost.
+
+``plain`` is one chat completion with no graph: the anchor every user compares with, since a
+multi-agent loop is only worth its tokens if it beats asking once. The graph strategies (``single``,
+``sc``, ``bok``, ``self-refine``, ``triloop``) run the solve graph with memory off, so runs are
+independent and the order of problems cannot leak answers between them.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pydantic import BaseModel
+
+from triloop.bench.errors import BenchInputError
+from triloop.bench.problems import BenchProblem
+
+if TYPE_CHECKING:
+    from triloop.graphs.state import SolveConfig
+    from triloop.llm.base import LLM
+    from triloop.tools.base import Tool
+
+GRAPH_STRATEGIES = ("single", "sc", "bok", "self-refine", "triloop")
+STRATEGY_NAMES = ("plain", *GRAPH_STRATEGIES)
+#: What ``triloop bench`` runs when no ``--strategy`` is given.
+DEFAULT_STRATEGIES = ("plain", "single", "sc", "self-refine", "triloop")
+
+PLAIN_TEMPLATE = (
+    "Complete the following Python function. Reply with the complete function in one ```python code block."
+    "\n\n```python\n{prompt}```"
+)
+PLAIN_MAX_TOKENS = 768
+
+
+class Attempt(BaseModel):
+    """One strategy's answer to one problem: the final code (None = no answer) and what it cost.
+
+    ``note`` says why there is no code when that is not an exception (e.g. the extractor's defect).
+    """
+
+    code: str | None
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    wall_s: float
+    rounds: int = 0
+    stopped_by: str = ""
+    error: str | None = None
+    note: str | None = None
+
+
+class Strategy(Protocol):
+    """Anything with a name that answers a problem. Exceptions are the harness's to record."""
+
+    name: str
+
+    def run(self, problem: BenchProblem) -> Attempt: ...
+
+
+class PlainStrategy:
+    """One completion at temperature 0, code taken from the reply: no tools, no review, no retry."""
+
+    name = "plain"
+
+    def __init__(self, llm: LLM, *, max_tokens: int = PLAIN_MAX_TOKENS) -> None:
+        self.llm = llm
+        self.max_tokens = max_tokens
+
+    def run(self, problem: BenchProblem) -> Attempt:
+        from triloop.kinds.coding.extract import extract_code  # the coding kind is optional at import time
+
+        started = time.perf_counter()
+        messages = [{"role": "user", "content": PLAIN_TEMPLATE.format(prompt=problem.prompt)}]
+        reply = self.llm.complete(messages, temperature=0.0, max_tokens=self.max_tokens)
+        extraction = extract_code(reply.text, entry_point=problem.entry_point, prompt=problem.prompt)
+        return Attempt(
+            code=extraction.code,
+            calls=1,
+            prompt_tokens=reply.prompt_tokens,
+            completion_tokens=reply.completion_tokens,
+            wall_s=time.perf_counter() - started,
+            stopped_by="done",
+            note=None if extraction.code else extraction.defect,
+        )
+
+
+class GraphStrategy:
+    """One run of the solve graph with ``config.strategy``; the graph may be shared by several strategies
+    (the strategy travels in each run's input)."""
+
+    def __init__(self, graph: Any, config: SolveConfig) -> None:
+        self.graph = graph
+        self.config = config
+        self.name: str = config.strategy
+
+    def run(self, problem: BenchProblem) -> Attempt:
+        from triloop.graphs.state import SolveResult
+
+        started = time.perf_counter()
+        run_id = f"bench-{self.name}-{uuid.uuid4().hex[:8]}"
+        state = self.graph.invoke(
+            {
+                "run_id": run_id,
+                "task": problem.prompt,
+                "entry_point": problem.entry_point,
+                "config": self.config.model_dump(mode="json"),
+            },
+            config={"configurable": {"thread_id": run_id}, "recursion_limit": 200},
+        )
+        result = SolveResult.model_validate(state["result"])
+        usage = result.usage
+        return Attempt(
+            code=result.code,
+            calls=usage.get("llm_calls", 0),
+            prompt_tokens=usage.get("prompt_tokens", 0),
+            completion_tokens=usage.get("completion_tokens", 0),
+            wall_s=time.perf_counter() - started,
+            rounds=result.rounds,
+            stopped_by=result.stopped_by,
+        )
+
+
+def parse_strategies(names: Sequence[str] | None) -> list[str]:
+    """Validated strategy names in the order given, duplicates dropped; the defaults when none."""
+    if not names:
+        return list(DEFAULT_STRATEGIES)
+    chosen: list[str] = []
+    for raw in names:
+        for name in (part.strip().lower() for part in raw.split(",")):
+            if not name:
+                continue
+            if name not in STRATEGY_NAMES:
+                raise BenchInputError(f"unknown strategy {name!r}; choose from {', '.join(STRATEGY_NAMES)}")
+            if name not in chosen:
+                chosen.append(name)
+    if not chosen:
+        raise BenchInputError(f"no strategy given; choose from {', '.join(STRATEGY_NAMES)}")
+    return chosen
+
+
+def build_strategies(
+    names: Sequence[str], llm: LLM, *, tools: Sequence[Tool], config: SolveConfig
+) -> list[Strategy]:
+    """The strategies ``names`` on one LLM; graph strategies share one graph (memory off) and ``tools``.
+
+    ``config`` is the base solve config; each graph strategy gets a copy with its own ``strategy`` and
+    ``interactive=False`` (a bench never stops to ask).
+    """
+    from triloop.graphs.builder import build_solve_graph
+
+    graph = None
+    built: list[Strategy] = []
+    for name in parse_strategies(names):
+        if name == "plain":
+            built.append(PlainStrategy(llm))
+            continue
+        if graph is None:
+            graph = build_solve_graph(llm, tools=list(tools), memory=None, config=config)
+        built.append(GraphStrategy(graph, config.model_copy(update={"strategy": name, "interactive": False})))
+    return built

@@ -1,0 +1,59 @@
+"""The one small interface between the generic MAgICoRe loop and a task kind.
+
+The graph (``triloop/graphs``) owns the loop: fan out drafts, score the pool, triage, review and refine
+the hard ones, settle. A *kind* owns what differs between tasks: how a candidate is drafted, what
+evidence can tell right from wrong, what the Reviewer is shown and how the Refiner is asked. Coding
+(``kinds/coding``) runs code against checks; the general kind (``kinds/general``) keeps the step-scored
+reasoning path with tool calls and recomputation that math and open questions use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from triloop.agents.base import AgentContext
+from triloop.agents.models import Candidate, Feedback
+from triloop.graphs.state import StrategyPlan
+
+
+class Kind(Protocol):
+    """What the graph calls; ``run`` is the graph state (or a task payload of it), read-only here."""
+
+    name: str
+
+    def draft(
+        self, ctx: AgentContext, run: Mapping[str, Any], *, index: int, cid: str, temperature: float
+    ) -> Candidate:
+        """Candidate number ``index`` (drafted in its own parallel task)."""
+        ...
+
+    def verify(self, ctx: AgentContext, candidate: Candidate, run: Mapping[str, Any], plan: StrategyPlan) -> Candidate:
+        """Evidence about one candidate, in its own task (after drafting or refining)."""
+        ...
+
+    def evaluate(self, pool: list[Candidate], run: Mapping[str, Any], plan: StrategyPlan, emit: Any) -> None:
+        """Pool-level evidence and scores (agreement between candidates), in place."""
+        ...
+
+    def review(
+        self, ctx: AgentContext, target: Candidate, run: Mapping[str, Any], plan: StrategyPlan, others: list[Candidate]
+    ) -> Feedback:
+        """Targeted feedback on ``target``, grounded in its evidence."""
+        ...
+
+    def refine(
+        self,
+        ctx: AgentContext,
+        target: Candidate,
+        feedback: Feedback,
+        run: Mapping[str, Any],
+        plan: StrategyPlan,
+        *,
+        cid: str,
+        round_: int,
+        temperature: float,
+    ) -> Candidate:
+        """A new candidate whose parent is ``target``."""
+        ...
+
