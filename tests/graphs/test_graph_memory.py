@@ -6,7 +6,13 @@ the experience into the Solver's prompt.
 
 from __future__ import annotations
 
-from fake_llm import Rule, ScriptedFakeLLM, intake_rule, scores_rule
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from fake_llm import Rule, ScriptedFakeLLM, intake_rule
 from scenarios import hard_llm
 
 from triloop.graphs.builder import build_solve_graph
@@ -16,8 +22,40 @@ from triloop.graphs.state import SolveConfig
 from triloop.memory.settings import MemorySettings
 from triloop.memory.store import MemoryStore
 from triloop.tools.base import ToolResult, ToolSpec
+from triloop.tools.sandbox.result import ExecResult
 
 CODE = "def add(a, b):\n    return a + b\n"
+
+
+class FakeSandbox:
+    """FAKE sandbox: runs the (scripted, trusted) program in a plain host subprocess, no isolation.
+
+    The coding kind runs its checks in the sandbox of the execution tools; this stands in for it so the
+    reflect wiring is tested without a docker/bwrap backend.
+    """
+
+    name = "fake"
+
+    def execute(
+        self, code: str, *, files: dict[str, str] | None = None, timeout: float | None = None, **_
+    ) -> ExecResult:
+        with tempfile.TemporaryDirectory() as ws:
+            for name, text in {**(files or {}), "main.py": code}.items():
+                (Path(ws) / name).write_text(text)
+            started = time.monotonic()
+            try:
+                proc = subprocess.run(
+                    [sys.executable, "main.py"], cwd=ws, capture_output=True, text=True, timeout=timeout
+                )
+            except subprocess.TimeoutExpired:
+                return ExecResult(timed_out=True, duration_s=time.monotonic() - started, backend=self.name)
+            return ExecResult(
+                stdout=proc.stdout,
+                stderr=proc.stderr,
+                exit_code=proc.returncode,
+                duration_s=time.monotonic() - started,
+                backend=self.name,
+            )
 
 
 class FakeRunTests:
@@ -27,7 +65,12 @@ class FakeRunTests:
         name="run_tests", signature="run_tests(code: str, tests: str) -> str", purpose="run tests"
     )
 
+    def __init__(self) -> None:
+        self.sandbox = FakeSandbox()  # where the coding kind runs its checks (the real tools carry theirs)
+        self.calls = 0
+
     def __call__(self, code: str, tests: str) -> ToolResult:
+        self.calls += 1
         scope: dict = {}
         try:
             exec(code + "\n" + tests, scope)
@@ -45,11 +88,10 @@ def test_reflect_writes_memory_and_intake_reads_it(tmp_path):
         llm = ScriptedFakeLLM(
             [
                 intake_rule("coding"),
-                scores_rule("Judge each numbered step", [0.9, 0.9]),
                 Rule(
                     "solver",
-                    "Task:",
-                    f"1. Write add.\n2. Return the sum.\n```python\n{CODE}```\nFinal answer: see code",
+                    ("Write Python code for the task below", "Task:"),
+                    f"Here it is:\n```python\n{CODE}```",
                 ),
             ]
         )
@@ -58,6 +100,9 @@ def test_reflect_writes_memory_and_intake_reads_it(tmp_path):
         task = "Write a Python function add(a, b) that returns the sum of a and b."
         out = graph.invoke({"task": task, "tests": "assert add(2, 3) == 5\n", "config": cfg.model_dump()})
         assert out["result"]["verified"] is True
+        assert out["result"]["code"] == CODE and tool.calls == 2  # the user's tests ran on both drafts
+        assert any(e["kind"] == "tests" and e["passed"] for e in out["result"]["evidence"])
+        assert [c["role"] for c in llm.calls] == ["solver"] * 3  # intake + 2 plain-code drafts, nothing else
         assert store.stats().collections  # something was written
         toolset = store.search("toolset", "add two numbers", 1)
         assert toolset and toolset[0].record.name == "add"

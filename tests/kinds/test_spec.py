@@ -51,3 +51,32 @@ def test_entry_point_from_signature_or_stub():
     assert task_entry_point("reverse words", "def rev(s: str) -> str") == "rev"
     assert task_entry_point(STUB) == "add"
     assert task_entry_point("What is 2 + 2?") is None
+
+
+def test_input_output_examples_and_json_words():
+    task = '''def pick(arr, k):
+    """Pick things.
+    Example 1:
+        Input: arr = [-3, -4, 5], k = 3
+        Output: [-4, -3, 5]
+    Example 2: Input: arr = [1], k = 1 Output: [1]  # just one
+    pick([2], 1) -> true
+    """
+'''
+    checks = {c.call: c.expected for c in doctest_checks(task, "pick")}
+    assert checks == {
+        "pick(arr = [-3, -4, 5], k = 3)": "[-4, -3, 5]",
+        "pick(arr = [1], k = 1)": "[1]",
+        "pick([2], 1)": "True",
+    }
+
+
+def test_examples_with_free_names_or_recurrences_are_not_checks():
+    task = '''def fib(n):
+    """fib(n) -> fib(n-1) + fib(n-2)
+    fib(3) == fib(2) + fib(1)
+    fib(x) == 1
+    fib(1) == 1
+    """
+'''
+    assert [(c.call, c.expected) for c in doctest_checks(task, "fib")] == [("fib(1)", "1")]

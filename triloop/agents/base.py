@@ -45,18 +45,26 @@ class AgentContext(BaseModel):
         purpose: str,
         temperature: float | None = None,
         tools: list[dict] | None = None,
+        stop: list[str] | None = None,
+        max_tokens: int | None = None,
     ) -> Completion:
         """One model call; its cost goes to :attr:`calls`, the meter and the event sink.
 
         With a meter, the call is booked first (:class:`BudgetExhausted` when the budget is spent) and
-        asks for no more completion tokens than the budget has left.
+        asks for no more completion tokens than the budget has left. ``max_tokens`` lowers the per-call
+        limit for this call; ``stop`` ends the reply early (e.g. after the code block).
         """
         llm: LLM = self.llm
         meter = self.meter
-        grant = meter.reserve(self.max_tokens) if meter is not None else None
-        max_tokens = grant.tokens if grant is not None and grant.capped else self.max_tokens
+        limit = min(max_tokens, self.max_tokens or max_tokens) if max_tokens else self.max_tokens
+        grant = meter.reserve(limit) if meter is not None else None
+        max_tokens = grant.tokens if grant is not None and grant.capped else limit
         try:
-            extra = {"tools": tools} if tools is not None else {}  # fakes without the kwarg keep working
+            extra: dict = (
+                {"tools": tools} if tools is not None else {}
+            )  # fakes without the kwarg keep working
+            if stop is not None:
+                extra["stop"] = stop
             completion = llm.complete(
                 messages, role=role, temperature=temperature, max_tokens=max_tokens, **extra
             )

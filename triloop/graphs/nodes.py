@@ -229,7 +229,8 @@ class SolveNodes:
         config = self.config(state)
         active = sorted(_active(state), key=lambda c: c.score or 0.0, reverse=True)  # type: ignore[arg-type]
         round_ = state.get("round", 0) + round_bump
-        return [Send("review", {**state, "target": _dump(c), "round": round_}) for c in active[: config.review_top]]
+        top = config.review_top or self.kind(state, config).review_top
+        return [Send("review", {**state, "target": _dump(c), "round": round_}) for c in active[:top]]
 
     # --- 5. budget (interrupt in interactive runs) ----------------------------------------------
 

@@ -49,7 +49,9 @@ class SolveConfig(BaseModel):
     temperatures: list[float] = Field(default_factory=lambda: [0.2, 0.7, 1.0])
     max_tool_calls: int = Field(3, ge=0, description="per-candidate tool-call budget (SMART)")
     max_tokens_per_call: int | None = Field(None, gt=0)
-    review_top: int = Field(2, ge=1, description="candidates reviewed and refined per round")
+    review_top: int | None = Field(
+        None, ge=1, description="candidates reviewed and refined per round (None: the task kind's default)"
+    )
     easy_agreement: float = Field(0.6, ge=0, le=1, description="score-weighted vote share to call it easy")
     easy_score: float = Field(0.7, ge=0, le=1)
     verify_score: float = Field(0.8, ge=0, le=1)

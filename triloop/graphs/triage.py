@@ -65,6 +65,9 @@ def choose(config: SolveConfig, plan: StrategyPlan, active: list[Candidate], sto
     if not active:
         return Candidate(id="", stated_answer=False)
     rule = plan.settle if stopped_by == "easy" or plan.settle != "weighted" else "best"
+    # max() keeps the first of equals: ties go to the coolest draft (the greedy one is the single call's
+    # answer), then the earliest id, never to whichever parallel task happened to finish first
+    active = sorted(active, key=lambda c: (c.temperature, len(c.id), c.id))
     if rule == "best":
         return max(active, key=lambda c: (scoring.is_verified(c, config.verify_score), c.score or 0.0))
     shares = scoring.vote_shares(active, weighted=rule == "weighted")

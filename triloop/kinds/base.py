@@ -21,6 +21,7 @@ class Kind(Protocol):
     """What the graph calls; ``run`` is the graph state (or a task payload of it), read-only here."""
 
     name: str
+    review_top: int  # candidates reviewed and refined per round, unless the run's config says otherwise
 
     def draft(
         self, ctx: AgentContext, run: Mapping[str, Any], *, index: int, cid: str, temperature: float
@@ -28,7 +29,9 @@ class Kind(Protocol):
         """Candidate number ``index`` (drafted in its own parallel task)."""
         ...
 
-    def verify(self, ctx: AgentContext, candidate: Candidate, run: Mapping[str, Any], plan: StrategyPlan) -> Candidate:
+    def verify(
+        self, ctx: AgentContext, candidate: Candidate, run: Mapping[str, Any], plan: StrategyPlan
+    ) -> Candidate:
         """Evidence about one candidate, in its own task (after drafting or refining)."""
         ...
 
@@ -37,7 +40,12 @@ class Kind(Protocol):
         ...
 
     def review(
-        self, ctx: AgentContext, target: Candidate, run: Mapping[str, Any], plan: StrategyPlan, others: list[Candidate]
+        self,
+        ctx: AgentContext,
+        target: Candidate,
+        run: Mapping[str, Any],
+        plan: StrategyPlan,
+        others: list[Candidate],
     ) -> Feedback:
         """Targeted feedback on ``target``, grounded in its evidence."""
         ...
@@ -56,4 +64,3 @@ class Kind(Protocol):
     ) -> Candidate:
         """A new candidate whose parent is ``target``."""
         ...
-

@@ -1,6 +1,6 @@
 """The general kind: numbered steps and a final answer, tool calls, recomputation, step scores.
 
-Math, open questions and coding tasks without a function to call (no stub, no signature) go this way:
+Math and open questions go this way:
 the Solver drafts with tools, evidence comes from its tool calls, recomputation and the Reviewer's
 per-step scores, and candidates agree when their final answers match.
 """
@@ -25,6 +25,7 @@ class GeneralKind:
     """Steps + final answer, checked by tools, recomputation, step scores and agreement of answers."""
 
     name = "general"
+    review_top = 2
 
     def __init__(self, tools: Mapping[str, Tool], max_tool_calls: int) -> None:
         self.tools = dict(tools)
@@ -46,9 +47,17 @@ class GeneralKind:
             max_tool_calls=self.max_tool_calls,
         )
 
-    def verify(self, ctx: AgentContext, candidate: Candidate, run: Mapping[str, Any], plan: StrategyPlan) -> Candidate:
+    def verify(
+        self, ctx: AgentContext, candidate: Candidate, run: Mapping[str, Any], plan: StrategyPlan
+    ) -> Candidate:
         return verify_candidate(
-            ctx, candidate, task=run["task"], kind=run["kind"], tests=run.get("tests"), tools=self.tools, plan=plan
+            ctx,
+            candidate,
+            task=run["task"],
+            kind=run["kind"],
+            tests=run.get("tests"),
+            tools=self.tools,
+            plan=plan,
         )
 
     def evaluate(self, pool: list[Candidate], run: Mapping[str, Any], plan: StrategyPlan, emit: Any) -> None:
@@ -59,7 +68,12 @@ class GeneralKind:
             cand.score = scoring.combine(cand)
 
     def review(
-        self, ctx: AgentContext, target: Candidate, run: Mapping[str, Any], plan: StrategyPlan, others: list[Candidate]
+        self,
+        ctx: AgentContext,
+        target: Candidate,
+        run: Mapping[str, Any],
+        plan: StrategyPlan,
+        others: list[Candidate],
     ) -> Feedback:
         return review(
             ctx,

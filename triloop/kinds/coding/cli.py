@@ -81,7 +81,9 @@ def code_command(
     rid = new_run_id()
     view = LiveView(rid)
     with ExitStack() as stack:
-        runner, paths = _runner_parts(stack, settings, use_tools=True, use_memory=memory, on_event=view.on_event)
+        runner, paths = _runner_parts(
+            stack, settings, use_tools=True, use_memory=memory, on_event=view.on_event
+        )
         with Live(view, console=console, refresh_per_second=4, transient=True):
             outcome = _drive(
                 runner,

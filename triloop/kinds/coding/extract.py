@@ -131,13 +131,17 @@ def _keep(node: ast.stmt, defined: set[str]) -> bool:
         return True
     if isinstance(node, ast.Assign | ast.AnnAssign):
         calls = [n for n in ast.walk(node) if isinstance(n, ast.Call)]
-        return not any(isinstance(c.func, ast.Name) and c.func.id in defined | {"input", "print"} for c in calls)
+        return not any(
+            isinstance(c.func, ast.Name) and c.func.id in defined | {"input", "print"} for c in calls
+        )
     return False
 
 
 def _module(tree: ast.Module, source: str) -> tuple[list[ast.stmt], list[str]]:
     lines = source.splitlines()
-    defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
+    defined = {
+        n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    }
     kept: list[ast.stmt] = []
     seen: dict[str, int] = {}
     for node in tree.body:
@@ -146,8 +150,10 @@ def _module(tree: ast.Module, source: str) -> tuple[list[ast.stmt], list[str]]:
         name = getattr(node, "name", None)
         if name is not None and name in seen:  # a later redefinition (often a stub in a usage block)
             earlier = kept[seen[name]]
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and is_stub(node) and not (
-                isinstance(earlier, ast.FunctionDef | ast.AsyncFunctionDef) and is_stub(earlier)
+            if (
+                isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                and is_stub(node)
+                and not (isinstance(earlier, ast.FunctionDef | ast.AsyncFunctionDef) and is_stub(earlier))
             ):
                 continue
             kept[seen[name]] = node
@@ -196,7 +202,10 @@ def _as_body(block: str, prompt: str | None, entry_point: str | None) -> str | N
         fn = _functions(ast.parse(joined)).get(entry_point)
     except SyntaxError:
         return None
-    return joined if fn is not None and not is_stub(fn) else None
+    if fn is None or is_stub(fn):
+        return None
+    acts = (ast.Return, ast.Yield, ast.Raise, ast.Assign, ast.AugAssign, ast.For, ast.While, ast.If, ast.Call)
+    return joined if any(isinstance(n, acts) for n in ast.walk(fn)) else None  # prose parses as a bare name
 
 
 def _defect_of(block: str, entry_point: str | None) -> str:
@@ -250,7 +259,9 @@ def extract_code(
     nodes, parts = _module(tree, source)
     fns = {getattr(n, "name", None): n for n in nodes}
     entry = fns.get(entry_point) if entry_point else None
-    if entry_point and (entry is None or (isinstance(entry, ast.FunctionDef | ast.AsyncFunctionDef) and is_stub(entry))):
+    if entry_point and (
+        entry is None or (isinstance(entry, ast.FunctionDef | ast.AsyncFunctionDef) and is_stub(entry))
+    ):
         as_body = _as_body(source, prompt, entry_point)
         if as_body is None:
             return Extraction(defect=_defect_of(source, entry_point), repairs=repairs)
@@ -292,7 +303,9 @@ def stub_entry_point(task: str) -> str | None:
             tree = ast.parse(block)
         except SyntaxError:
             continue
-        stubs = [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and is_stub(n)]
+        stubs = [
+            n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and is_stub(n)
+        ]
         if stubs:
             return stubs[-1]
     match = re.findall(r"^\s*def\s+([A-Za-z_]\w*)\s*\(", task, flags=re.MULTILINE)

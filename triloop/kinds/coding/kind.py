@@ -42,6 +42,10 @@ DRAFT_TEMPERATURES = (0.0, 0.8)
 #: Evidence weights of the candidate's own score: user tests > task examples > generated tests.
 WEIGHTS = {"user": 3.0, "doctest": 2.0, "generated": 1.0}
 GENERATED_TESTS = 6
+#: A reply ends with its code block: the explanation small models add after it costs time, not quality.
+CODE_STOP = ["\n```\n"]
+CODE_TOKENS = 768
+REVIEW_TOKENS = 160
 
 
 def draft_messages(task: str, entry_point: str | None, signature: str | None = None) -> list[Message]:
@@ -57,6 +61,9 @@ class CodingKind:
     """Code checked by execution; needs the sandbox the execution tools run in."""
 
     name = "coding"
+    review_top = (
+        1  # a review + refinement costs two long prompts; one per round keeps hard problems affordable
+    )
 
     def __init__(self, tools: Mapping[str, Tool]) -> None:
         self.tools = dict(tools)
@@ -77,7 +84,14 @@ class CodingKind:
     ) -> tuple[str | None, str]:
         """Code from one reply, with one fix request naming the defect; (code, all reply text)."""
         entry, task = run.get("entry_point"), run["task"]
-        reply = ctx.complete(messages, role=role, purpose=purpose, temperature=temperature)
+        reply = ctx.complete(
+            messages,
+            role=role,
+            purpose=purpose,
+            temperature=temperature,
+            stop=CODE_STOP,
+            max_tokens=CODE_TOKENS,
+        )
         found = extract_code(reply.text, entry, task, truncated=reply.finish_reason == "length")
         if found.code is not None or not entry:
             return found.code, reply.text
@@ -87,7 +101,14 @@ class CodingKind:
             {"role": "user", "content": prompts.FIX.format(defect=found.defect, entry=entry)},
         ]
         try:
-            again = ctx.complete(fix, role=role, purpose=purpose + ":fix", temperature=temperature)
+            again = ctx.complete(
+                fix,
+                role=role,
+                purpose=purpose + ":fix",
+                temperature=temperature,
+                stop=CODE_STOP,
+                max_tokens=CODE_TOKENS,
+            )
         except BudgetExhausted:
             return None, reply.text
         second = extract_code(again.text, entry, task, truncated=again.finish_reason == "length")
@@ -97,8 +118,12 @@ class CodingKind:
         self, ctx: AgentContext, run: Mapping[str, Any], *, index: int, cid: str, temperature: float
     ) -> Candidate:
         messages = draft_messages(run["task"], run.get("entry_point"), run.get("signature"))
+        if run.get("context"):  # what memory holds on similar tasks (off in benchmarks)
+            messages[0]["content"] += "\n\nFrom memory (may help):\n" + run["context"]
         temp = DRAFT_TEMPERATURES[min(index, len(DRAFT_TEMPERATURES) - 1)]
-        code, raw = self._code_reply(ctx, messages, run, role="solver", purpose=f"solve:{cid}", temperature=temp)
+        code, raw = self._code_reply(
+            ctx, messages, run, role="solver", purpose=f"solve:{cid}", temperature=temp
+        )
         return Candidate(id=cid, temperature=temp, answer="see code", code=code, raw=raw)
 
     def write_tests(self, ctx: AgentContext, run: Mapping[str, Any]) -> list[Check]:
@@ -107,30 +132,44 @@ class CodingKind:
         if not entry:
             return []
         content = prompts.TESTER.format(task=run["task"].rstrip() + "\n", entry=entry, n=GENERATED_TESTS)
-        reply = ctx.complete([{"role": "user", "content": content}], role="reviewer", purpose="tests", temperature=0.0)
+        reply = ctx.complete(
+            [{"role": "user", "content": content}],
+            role="reviewer",
+            purpose="tests",
+            temperature=0.0,
+            stop=CODE_STOP,
+            max_tokens=400,
+        )
         return generated_checks(reply.text, entry, limit=GENERATED_TESTS)
 
     # --- evidence --------------------------------------------------------------------------------
 
-    def verify(self, ctx: AgentContext, candidate: Candidate, run: Mapping[str, Any], plan: StrategyPlan) -> Candidate:
+    def verify(
+        self, ctx: AgentContext, candidate: Candidate, run: Mapping[str, Any], plan: StrategyPlan
+    ) -> Candidate:
         return candidate  # checks need the generated tests: run pool-wide in evaluate()
 
     def _checks(self, run: Mapping[str, Any], plan: StrategyPlan) -> list[Check]:
         spec = CodeSpec.model_validate(run.get("spec") or {})
-        if not (plan.step_scoring or plan.refine):  # sc votes on behaviour alone: inputs, no expected values
+        if plan.k > 1 and not (
+            plan.step_scoring or plan.refine
+        ):  # sc: a vote on behaviour, no expected values
             return [c.model_copy(update={"expected": None}) for c in spec.doctests]
         return spec.checks()
 
     def _run(self, candidate: Candidate, checks: list[Check], run: Mapping[str, Any], emit: Any) -> None:
-        if candidate.code is None or self.sandbox is None:
-            candidate.report = None
+        if candidate.code is None:
             candidate.evidence = [Evidence(kind="answer", passed=False, detail="no usable code")]
             return
-        report = run_checks(self.sandbox, candidate.code, checks)
-        candidate.report = report.model_dump(mode="json")
         evidence = []
+        report = RunReport(loaded=True)
+        if self.sandbox is not None:  # without one (no tools), only the user's tests can run, if any
+            report = run_checks(self.sandbox, candidate.code, checks)
+            candidate.report = report.model_dump(mode="json")
         if not report.loaded:
-            evidence.append(Evidence(kind="code_run", passed=False, detail=f"the module fails: {report.load_error}"))
+            evidence.append(
+                Evidence(kind="code_run", passed=False, detail=f"the module fails: {report.load_error}")
+            )
         for source in ("doctest", "generated"):
             total = report.total(source)
             if total:
@@ -150,18 +189,19 @@ class CodingKind:
         emit({"type": "evidence", "candidate": candidate.id, "evidence": [e.model_dump() for e in evidence]})
 
     def evaluate(self, pool: list[Candidate], run: Mapping[str, Any], plan: StrategyPlan, emit: Any) -> None:
-        if len(pool) == 1 and not plan.refine and not plan.step_scoring:
-            return  # single: nothing to weigh
         checks = self._checks(run, plan)
         for cand in pool:
             if cand.report is None and not cand.evidence:
                 self._run(cand, checks, run, emit)
+            cand.behaviour = f"#alone:{cand.id}"  # until a cluster says otherwise: agrees with nobody
         reports = {c.id: RunReport.model_validate(c.report) for c in pool if c.report is not None}
         clusters = behaviour_clusters(reports) if reports else []
         agreement = codet_scores(reports, clusters) if len(reports) > 1 else {}
+        by_id = {c.id: c for c in pool}
         for index, members in enumerate(clusters):
             for cid in members:
-                next(c for c in pool if c.id == cid).behaviour = f"cluster-{index}:{hash(reports[cid].behaviour())}"
+                if reports[cid].loaded:
+                    by_id[cid].behaviour = f"cluster-{index}"
         for cand in pool:
             own = evidence_score(cand)
             cand.components = {"execution": own} if own is not None else {}
@@ -176,9 +216,9 @@ class CodingKind:
     def _failure(self, target: Candidate, others: list[Candidate]) -> tuple[CheckOutcome | None, str]:
         """The first failing check (task examples and user tests before generated ones) and its text;
         without one, the first input on which another candidate behaves differently."""
-        if target.report is None:
-            return None, "The code could not be used: " + "; ".join(e.detail for e in target.evidence)
-        report = RunReport.model_validate(target.report)
+        if target.code is None:
+            return None, "There is no usable code: " + "; ".join(e.detail for e in target.evidence)
+        report = RunReport.model_validate(target.report or {"loaded": True})
         if not report.loaded:
             return None, f"Importing the code fails: {report.load_error}"
         failed = [o for o in report.outcomes if o.passed is False]
@@ -188,7 +228,9 @@ class CodingKind:
                 return None, "The user's tests fail:\n" + e.detail[:600]
         if failed:
             o = failed[0]
-            origin = "the task's example" if o.source == "doctest" else "a generated test (it may itself be wrong)"
+            origin = (
+                "the task's example" if o.source == "doctest" else "a generated test (it may itself be wrong)"
+            )
             return o, f"Failing check, from {origin}: {o.call} returned {o.got}, expected {o.expected}."
         for other in others:
             if other.report is None:
@@ -196,11 +238,19 @@ class CodingKind:
             theirs = RunReport.model_validate(other.report).outcomes
             for mine, their in zip(report.outcomes, theirs, strict=False):
                 if mine.got != their.got:
-                    return mine, f"Another solution disagrees: {mine.call} returns {mine.got} here, {their.got} there."
+                    return (
+                        mine,
+                        f"Another solution disagrees: {mine.call} returns {mine.got} here, {their.got} there.",
+                    )
         return None, "No check failed; make sure the code handles every case of the description."
 
     def review(
-        self, ctx: AgentContext, target: Candidate, run: Mapping[str, Any], plan: StrategyPlan, others: list[Candidate]
+        self,
+        ctx: AgentContext,
+        target: Candidate,
+        run: Mapping[str, Any],
+        plan: StrategyPlan,
+        others: list[Candidate],
     ) -> Feedback:
         outcome, failure = self._failure(target, others)
         task, code = run["task"].rstrip() + "\n", (target.code or "").rstrip() + "\n"
@@ -219,6 +269,7 @@ class CodingKind:
                 role=plan.critic_role,
                 purpose=f"review:{target.id}",
                 temperature=0.0,
+                max_tokens=REVIEW_TOKENS,
             )
             why = reply.text.strip()
         except BudgetExhausted:
@@ -245,7 +296,9 @@ class CodingKind:
         )
         messages: list[Message] = [{"role": "user", "content": content}]
         role: Role = plan.refiner_role
-        code, raw = self._code_reply(ctx, messages, run, role=role, purpose=f"refine:{cid}", temperature=temperature)
+        code, raw = self._code_reply(
+            ctx, messages, run, role=role, purpose=f"refine:{cid}", temperature=temperature
+        )
         if code is not None and same_code(code, target.code) and target.failing_evidence:
             retry = [
                 *messages,
@@ -253,13 +306,26 @@ class CodingKind:
                 {"role": "user", "content": prompts.UNCHANGED.format(failure=feedback.why)},
             ]
             try:
-                again = ctx.complete(retry, role=role, purpose=f"refine:{cid}:changed", temperature=0.8)
+                again = ctx.complete(
+                    retry,
+                    role=role,
+                    purpose=f"refine:{cid}:changed",
+                    temperature=0.8,
+                    stop=CODE_STOP,
+                    max_tokens=CODE_TOKENS,
+                )
                 found = extract_code(again.text, run.get("entry_point"), run["task"])
                 code, raw = (found.code or code), raw + "\n\n" + again.text
             except BudgetExhausted:
                 pass
         return Candidate(
-            id=cid, parent_id=target.id, round=round_, temperature=temperature, answer="see code", code=code, raw=raw
+            id=cid,
+            parent_id=target.id,
+            round=round_,
+            temperature=temperature,
+            answer="see code",
+            code=code,
+            raw=raw,
         )
 
 
@@ -272,9 +338,9 @@ def _first_failure_text(report: RunReport, source: str) -> str:
 
 def evidence_score(candidate: Candidate) -> float | None:
     """The candidate's own evidence score: shares of checks passed, user tests > examples > generated."""
-    if candidate.report is None:
+    if candidate.code is None:
         return 0.0
-    report = RunReport.model_validate(candidate.report)
+    report = RunReport.model_validate(candidate.report or {"loaded": True})
     if not report.loaded:
         return 0.0
     shares: dict[str, float] = {}
@@ -291,12 +357,11 @@ def evidence_score(candidate: Candidate) -> float | None:
 
 def _verified(candidate: Candidate) -> bool:
     """Checks passed: the user's tests and the task's examples all pass, and most generated tests."""
-    if candidate.report is None or candidate.failing_evidence:
+    if candidate.code is None or candidate.failing_evidence:
         return False
-    report = RunReport.model_validate(candidate.report)
+    report = RunReport.model_validate(candidate.report or {"loaded": True})
     generated = report.total("generated")
     checked = report.total("doctest") + generated + sum(1 for e in candidate.evidence if e.kind == "tests")
     if not report.loaded or checked == 0:
         return False
     return not generated or report.passed("generated") / generated >= 0.5
-

@@ -9,6 +9,7 @@ never only from an LLM's label. The docstring's examples (``>>> f(1)`` / ``2``, 
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 
 from pydantic import BaseModel
@@ -30,10 +31,19 @@ class CodeSpec(BaseModel):
         return [*self.doctests, *self.generated]
 
 
+_JSON_WORDS = {"true": "True", "false": "False", "null": "None"}
+
+
 def _expression(text: str) -> str | None:
     """``text`` (or its longest prefix up to a comment or sentence end) as a Python expression."""
-    text = text.strip()
-    candidates = [text.removesuffix("."), text, text.split("  #")[0], text.split(" #")[0], text.rstrip(".,;"), text.split(". ")[0]]
+    text = re.sub(r"\b(true|false|null)\b", lambda m: _JSON_WORDS[m.group(1)], text.strip())
+    candidates = [
+        text.split(" #")[0].removesuffix("."),
+        text.removesuffix("."),
+        text,
+        text.rstrip(".,;"),
+        text.split(". ")[0],
+    ]
     candidates.append(re.split(r"\s+(?:and|or|but|while|if)\s+|;|\s+(?:➞|=>|->)\s*", text)[0].rstrip(".,"))
     if "=" in text:  # a worked result: "19 - 5 - 6 = 8"
         candidates.append(text.rsplit("=", 1)[-1].rstrip("."))
@@ -75,7 +85,8 @@ def _calls_entry(expr: str, entry_point: str) -> bool:
     except SyntaxError:
         return False
     return any(
-        isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == entry_point for n in ast.walk(tree)
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == entry_point
+        for n in ast.walk(tree)
     )
 
 
@@ -83,6 +94,21 @@ _FOR_SHAPE = re.compile(
     r"^\s*for\s+([A-Za-z_]\w*)\s*=\s*(.+?),?\s+the\s+(?:output|result)\s+should\s+be\s*:?\s*(.+)$",
     re.IGNORECASE,
 )
+
+
+_INPUT = re.compile(r"\binput\s*:\s*(.+)$", re.IGNORECASE)
+_OUTPUT = re.compile(r"output\s*:\s*(.+)$", re.IGNORECASE)
+
+
+def _keywords_ok(call: str, params: list[str]) -> bool:
+    """``call`` parses, and the names it passes are the function's own parameters."""
+    try:
+        node = ast.parse(call, mode="eval").body
+    except SyntaxError:
+        return False
+    if not isinstance(node, ast.Call):
+        return False
+    return all(k.arg in params for k in node.keywords) and len(node.args) + len(node.keywords) <= len(params)
 
 
 def _parameters(task: str, entry_point: str) -> list[str]:
@@ -125,6 +151,17 @@ def doctest_checks(task: str, entry_point: str) -> list[Check]:
             if _calls_entry(call, entry_point) and expected is not None:
                 found.setdefault(call, Check(call=call, expected=expected, source="doctest"))
             continue
+        given = _INPUT.search(line)
+        if given:  # "Input: arr = [1, 2], k = 3" with "Output: ..." on this line or the next two
+            tail = [given.group(1), *(x.strip() for x in lines[i + 1 : i + 3])]
+            for part in tail:
+                produced = _OUTPUT.search(part)
+                if produced:
+                    args = re.split(r"output\s*:", given.group(1), flags=re.IGNORECASE)[0].strip().rstrip(",")
+                    call, expected = f"{entry_point}({args})", _expression(produced.group(1))
+                    if expected is not None and _keywords_ok(call, params):
+                        found.setdefault(call, Check(call=call, expected=expected, source="doctest"))
+                    break
         worded = _FOR_SHAPE.match(line)
         if worded and params == [worded.group(1)]:
             arg, expected = _expression(worded.group(2)), _expression(worded.group(3))
@@ -143,7 +180,37 @@ def doctest_checks(task: str, entry_point: str) -> list[Check]:
             if expected is not None and _expression(call) is not None:
                 found.setdefault(call, Check(call=call, expected=expected, source="doctest"))
         i += 1
-    return list(found.values())
+    known = _task_names(task) | set(dir(builtins)) | {entry_point}
+    return [
+        c
+        for c in found.values()  # free names (``f(n)``) are no example; an expected ``f(2) + f(1)`` is a recurrence
+        if _free_names(c.call) | _free_names(c.expected or "") <= known
+        and entry_point not in _free_names(c.expected or "")
+    ]
+
+
+def _free_names(expr: str) -> set[str]:
+    try:
+        tree = ast.parse(expr, mode="eval")
+    except SyntaxError:
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+
+def _task_names(task: str) -> set[str]:
+    """Names the task's own code defines or imports (what an example may use besides builtins)."""
+    names: set[str] = set()
+    for block in [task, *blocks_of(task)]:
+        try:
+            tree = ast.parse(block)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.add(node.name)
+    return names
 
 
 def generated_checks(reply: str, entry_point: str, limit: int = 8) -> list[Check]:
