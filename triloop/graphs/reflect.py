@@ -19,6 +19,11 @@ def _lesson(result: Mapping[str, Any], candidates: list[Candidate]) -> str:
         parts.append(f"tools used: {', '.join(used_tools)}")
     if refined:
         parts.append(f"{len(kept)}/{len(refined)} refinements improved on their parent")
+    checks = result.get("checks") or []
+    if checks:
+        passed = sum(1 for c in checks if c.get("passed"))
+        judged = sum(1 for c in checks if c.get("passed") is not None)
+        parts.append(f"the chosen code passed {passed}/{judged} checks (examples, generated tests)")
     return "; ".join(parts)
 
 
@@ -62,8 +67,9 @@ def reflect_to_memory(
     if result.get("verified") and code and state.get("kind") == "coding":
         names = re.findall(r"^def\s+([A-Za-z_]\w*)\s*\(", code, flags=re.MULTILINE)
         if names:
+            name = state.get("entry_point") or names[0]  # the function the task asked for, not a helper
             memory.offer_toolset(
-                ToolsetOffer(name=names[0], code=code, description=state["task"][:300], task=state["task"])
+                ToolsetOffer(name=name, code=code, description=state["task"][:300], task=state["task"])
             )
             offers = 1
     return {"experiences": 1, "tool_feedback": len(feedback), "toolset_offers": offers}
