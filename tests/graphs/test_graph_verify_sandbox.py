@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from triloop.agents.models import Candidate
 from triloop.graphs.state import StrategyPlan
-from triloop.graphs.verify import verify_candidate
+from triloop.kinds.general.verify import verify_candidate
 
 NO_SCORING = StrategyPlan(k=1, step_scoring=False, refine=False, settle="best")
 TESTS = "from solution import double\nassert double(4) == 8\n"

@@ -21,7 +21,6 @@ from triloop.agents.models import Candidate, Evidence, Feedback
 from triloop.agents.solver import same_code
 from triloop.graphs.scoring import combine
 from triloop.graphs.state import StrategyPlan
-from triloop.graphs.verify import tests_evidence
 from triloop.kinds.coding import prompts
 from triloop.kinds.coding.checks import (
     Check,
@@ -34,6 +33,7 @@ from triloop.kinds.coding.checks import (
 from triloop.kinds.coding.extract import extract_code
 from triloop.kinds.coding.spec import CodeSpec, generated_checks
 from triloop.kinds.coding.trace import render_trace, trace_call
+from triloop.kinds.general.verify import tests_evidence
 from triloop.llm.base import Message, Role
 from triloop.tools.base import Tool
 

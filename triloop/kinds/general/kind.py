@@ -17,7 +17,7 @@ from triloop.agents.reviewer import review
 from triloop.agents.solver import solve
 from triloop.graphs import scoring
 from triloop.graphs.state import StrategyPlan
-from triloop.graphs.verify import verify_candidate
+from triloop.kinds.general.verify import verify_candidate
 from triloop.tools.base import Tool
 
 
