@@ -295,14 +295,21 @@ def extract_code(
     return Extraction(code=code, repairs=repairs)
 
 
+def task_trees(task: str) -> list[ast.Module]:
+    """The task's code as syntax trees: the whole task when it is code, else each code block in it."""
+    trees = []
+    for block in [task, *blocks_of(task)]:
+        try:
+            trees.append(ast.parse(block))
+        except SyntaxError:
+            continue
+    return trees
+
+
 def stub_entry_point(task: str) -> str | None:
     """The function a coding task asks for: the last top-level ``def`` of the task's code whose body is
     a stub (docstring only). None when the task holds no such stub."""
-    for block in [task, *blocks_of(task)]:
-        try:
-            tree = ast.parse(block)
-        except SyntaxError:
-            continue
+    for tree in task_trees(task):
         stubs = [
             n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and is_stub(n)
         ]

@@ -61,9 +61,8 @@ class CodingKind:
     """Code checked by execution; needs the sandbox the execution tools run in."""
 
     name = "coding"
-    review_top = (
-        1  # a review + refinement costs two long prompts; one per round keeps hard problems affordable
-    )
+    # a review + refinement costs two long prompts: one per round keeps hard problems affordable
+    review_top = 1
 
     def __init__(self, tools: Mapping[str, Tool]) -> None:
         self.tools = dict(tools)
@@ -151,9 +150,8 @@ class CodingKind:
 
     def _checks(self, run: Mapping[str, Any], plan: StrategyPlan) -> list[Check]:
         spec = CodeSpec.model_validate(run.get("spec") or {})
-        if plan.k > 1 and not (
-            plan.step_scoring or plan.refine
-        ):  # sc: a vote on behaviour, no expected values
+        vote_only = plan.k > 1 and not (plan.step_scoring or plan.refine)
+        if vote_only:  # sc: a majority of behaviour on the examples' inputs, no expected values
             return [c.model_copy(update={"expected": None}) for c in spec.doctests]
         return spec.checks()
 

@@ -15,7 +15,7 @@ import re
 from pydantic import BaseModel
 
 from triloop.kinds.coding.checks import Check
-from triloop.kinds.coding.extract import blocks_of, stub_entry_point
+from triloop.kinds.coding.extract import blocks_of, stub_entry_point, task_trees
 
 _ARROW = re.compile(r"^\s*(?:==>|==|➞|=>|->|→|⟶|should\s+return|returns?|gives|=)\s*", re.IGNORECASE)
 
@@ -113,11 +113,7 @@ def _keywords_ok(call: str, params: list[str]) -> bool:
 
 def _parameters(task: str, entry_point: str) -> list[str]:
     """The parameter names of the task's stub of ``entry_point`` ([] when not found)."""
-    for block in [task, *blocks_of(task)]:
-        try:
-            tree = ast.parse(block)
-        except SyntaxError:
-            continue
+    for tree in task_trees(task):
         for node in tree.body:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == entry_point:
                 return [a.arg for a in node.args.args]
@@ -200,11 +196,7 @@ def _free_names(expr: str) -> set[str]:
 def _task_names(task: str) -> set[str]:
     """Names the task's own code defines or imports (what an example may use besides builtins)."""
     names: set[str] = set()
-    for block in [task, *blocks_of(task)]:
-        try:
-            tree = ast.parse(block)
-        except SyntaxError:
-            continue
+    for tree in task_trees(task):
         for node in tree.body:
             if isinstance(node, ast.Import | ast.ImportFrom):
                 names |= {(a.asname or a.name).split(".")[0] for a in node.names}
