@@ -7,8 +7,9 @@ from bench_fakes import AnswerLLM, ScriptedGraph
 
 from triloop.bench.harness import attempt_of
 from triloop.bench.problems import BenchProblem
-from triloop.bench.strategies import PLAIN_TEMPLATE, GraphStrategy, PlainStrategy, build_strategies
+from triloop.bench.strategies import GraphStrategy, PlainStrategy, build_strategies
 from triloop.graphs.state import SolveConfig
+from triloop.kinds.coding.prompts import DRAFT_STUB
 
 PROBLEM = BenchProblem(
     task_id="mine/0",
@@ -23,7 +24,8 @@ def test_plain_is_one_completion_at_temperature_0_and_takes_the_code_from_the_re
     llm = AnswerLLM("Here:\n```python\ndef root(x: float) -> float:\n    return math.sqrt(x)\n```\n")
     attempt = PlainStrategy(llm).run(PROBLEM)
     (call,) = llm.calls
-    assert call["messages"] == [{"role": "user", "content": PLAIN_TEMPLATE.format(prompt=PROBLEM.prompt)}]
+    expected = DRAFT_STUB.format(task=PROBLEM.prompt.rstrip() + "\n")
+    assert call["messages"] == [{"role": "user", "content": expected}]
     assert call["messages"][0]["content"].endswith('"""Square root of x."""\n```')
     assert call["temperature"] == 0.0 and call["max_tokens"] == 768
     assert attempt.code is not None and "import math" in attempt.code and "math.sqrt(x)" in attempt.code

@@ -28,10 +28,6 @@ STRATEGY_NAMES = ("plain", *GRAPH_STRATEGIES)
 #: What ``triloop bench`` runs when no ``--strategy`` is given.
 DEFAULT_STRATEGIES = ("plain", "single", "sc", "self-refine", "triloop")
 
-PLAIN_TEMPLATE = (
-    "Complete the following Python function. Reply with the complete function in one ```python code block."
-    "\n\n```python\n{prompt}```"
-)
 PLAIN_MAX_TOKENS = 768
 
 
@@ -71,9 +67,11 @@ class PlainStrategy:
 
     def run(self, problem: BenchProblem) -> Attempt:
         from triloop.kinds.coding.extract import extract_code  # the coding kind is optional at import time
+        from triloop.kinds.coding.kind import draft_messages
 
         started = time.perf_counter()
-        messages = [{"role": "user", "content": PLAIN_TEMPLATE.format(prompt=problem.prompt)}]
+        # the very prompt of the coding kind's drafts: its greedy draft is this call's answer
+        messages = draft_messages(problem.prompt, problem.entry_point)
         reply = self.llm.complete(messages, temperature=0.0, max_tokens=self.max_tokens)
         extraction = extract_code(reply.text, entry_point=problem.entry_point, prompt=problem.prompt)
         return Attempt(
