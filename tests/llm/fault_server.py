@@ -2,8 +2,9 @@
 
 Each request pops the next scripted behaviour: ``("status", code, headers, body)``, ``("hang", seconds)``
 (answer late, so the client times out), ``("ok", text)``, ``("raw", body)`` (a 200 with any body) or
-``("tool_calls", [(name, args), ...])`` (a native tool-call answer; ``args`` a dict, or a str sent as is).
-Every request is logged with its arrival time so tests can check backoff and bounds.
+``("tool_calls", [(name, args), ...])`` (a native tool-call answer; ``args`` a dict, or a str sent as is)
+or ``("stream", [piece, ...])`` (a streamed answer, one chunk per piece). Every request is logged with its
+arrival time so tests can check backoff and bounds. ``GET /health`` answers 200, like llama.cpp's server.
 """
 
 from __future__ import annotations
@@ -43,6 +44,17 @@ def tool_calls_body(calls: list[tuple[str, dict | str]]) -> dict:
     return body
 
 
+def stream_body(pieces: list[str]) -> bytes:
+    """Server-sent events for a streamed answer: one chunk per piece, then the usage, then ``[DONE]``."""
+    chunk = {"id": "stub", "object": "chat.completion.chunk", "created": 0, "model": "stub"}
+    events = [
+        {**chunk, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+        for piece in pieces
+    ]
+    events.append({**chunk, "choices": [], "usage": ok_body("")["usage"]})
+    return b"".join(f"data: {json.dumps(e)}\n\n".encode() for e in events) + b"data: [DONE]\n\n"
+
+
 class FaultServer:
     def __init__(self, script: list[tuple]) -> None:
         self.script = list(script)
@@ -55,6 +67,9 @@ class FaultServer:
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: object) -> None:
                 pass
+
+            def do_GET(self) -> None:
+                self._send(200 if self.path == "/health" else 404, {}, b"{}")
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
@@ -79,16 +94,18 @@ class FaultServer:
                     self._send(200, {}, json.dumps(ok_body(step[1])).encode())
                 elif kind == "tool_calls":
                     self._send(200, {}, json.dumps(tool_calls_body(step[1])).encode())
+                elif kind == "stream":
+                    self._send(200, {}, stream_body(step[1]), "text/event-stream")
                 elif kind == "raw":
                     self._send(200, {}, step[1].encode())
                 else:
                     _, code, headers, payload = step
                     self._send(code, headers, json.dumps(payload).encode())
 
-            def _send(self, code: int, headers: dict, data: bytes) -> None:
+            def _send(self, code: int, headers: dict, data: bytes, ctype: str = "application/json") -> None:
                 try:
                     self.send_response(code)
-                    self.send_header("content-type", "application/json")
+                    self.send_header("content-type", ctype)
                     self.send_header("content-length", str(len(data)))
                     for k, v in headers.items():
                         self.send_header(k, v)

@@ -6,6 +6,10 @@ endpoint, records usage per role, and turns answers into pydantic objects. Sync 
 one implementation: each call is a dialogue (a generator of requests) that both drivers feed: the
 structured-output dialogue, and the free-text one that offers native ``tools`` and falls back to plain
 text when the endpoint refuses them (see :mod:`triloop.llm.tools_native`).
+
+The embedded server may be one that another process started and has since taken down with it: a call
+that cannot reach it (after its retries) moves, once, to a live server, adopted or started (see
+:meth:`~triloop.llm.local.LocalServer.restart`), and is sent again there.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import Any
 import openai
 
 from triloop.config import ModelSettings, Settings, load_settings
-from triloop.errors import LLMBadRequestError, LLMError, StructuredOutputError
+from triloop.errors import LLMBadRequestError, LLMConnectionError, LLMError, StructuredOutputError
 from triloop.llm.base import Completion, Message, NativeToolCall, Role, SchemaT
 from triloop.llm.local import LocalServer
 from triloop.llm.retry import async_retrying, sync_retrying, translate
@@ -100,6 +104,21 @@ class LLMClient:
             slots=threading.BoundedSemaphore(cfg.max_concurrency),
         )
 
+    def _revive(self, ep: _Endpoint, error: LLMConnectionError) -> _Endpoint:
+        """An endpoint on a live embedded server in place of ``ep``, which could not be reached.
+
+        ``error`` is raised again for any other endpoint: only the embedded server can be restarted.
+        Concurrent calls that failed on the same ``ep`` share one replacement.
+        """
+        if not ep.settings.is_local:
+            raise error
+        key = _key(ep.settings)
+        with self._lock:
+            if self._endpoints.get(key) is ep:
+                self._servers[ep.settings.model].restart()
+                self._endpoints[key] = self._open(ep.settings)
+            return self._endpoints[key]
+
     def _async_slot(self, ep: _Endpoint) -> asyncio.Semaphore:
         key = (ep.base_url, id(asyncio.get_running_loop()))
         with self._lock:
@@ -171,6 +190,13 @@ class LLMClient:
 
     def _send(self, req: _Request, role: Role) -> Completion:
         ep = self.endpoint(role)
+        try:
+            return self._send_to(ep, req, role)
+        except LLMConnectionError as exc:
+            ep = self._revive(ep, exc)
+        return self._send_to(ep, req, role)
+
+    def _send_to(self, ep: _Endpoint, req: _Request, role: Role) -> Completion:
         started = time.perf_counter()
         retrying = sync_retrying(self.settings.retry)
         try:
@@ -184,6 +210,13 @@ class LLMClient:
 
     async def _asend(self, req: _Request, role: Role) -> Completion:
         ep = await asyncio.to_thread(self.endpoint, role)
+        try:
+            return await self._asend_to(ep, req, role)
+        except LLMConnectionError as exc:
+            ep = await asyncio.to_thread(self._revive, ep, exc)
+        return await self._asend_to(ep, req, role)
+
+    async def _asend_to(self, ep: _Endpoint, req: _Request, role: Role) -> Completion:
         started = time.perf_counter()
         retrying = async_retrying(self.settings.retry)
         try:
@@ -271,8 +304,19 @@ class LLMClient:
         ep = self.endpoint(role)
         started = time.perf_counter()
         req = _Request(messages, temperature, max_tokens)
-        retrying = sync_retrying(self.settings.retry)
         parts: list[str] = []
+        try:
+            usage = yield from self._stream_from(ep, req, parts)
+        except LLMConnectionError as exc:
+            if parts:  # text already went out: sending again would repeat it
+                raise
+            ep = self._revive(ep, exc)
+            usage = yield from self._stream_from(ep, req, parts)
+        self._record("".join(parts), usage, role, ep.settings.model, started)
+
+    def _stream_from(self, ep: _Endpoint, req: _Request, parts: list[str]) -> Generator[str, None, Any]:
+        """Yield the text of one streamed call to ``ep``, also appended to ``parts``; return its usage."""
+        retrying = sync_retrying(self.settings.retry)
         usage = None
         try:
             with ep.slots:
@@ -286,7 +330,7 @@ class LLMClient:
                         yield chunk.choices[0].delta.content
         except (openai.OpenAIError, ValueError) as exc:
             raise translate(exc, ep.base_url, retrying.statistics.get("attempt_number")) from None
-        self._record("".join(parts), usage, role, ep.settings.model, started)
+        return usage
 
     # -- structured output ---------------------------------------------------------------------------
     def _structured_dialogue(

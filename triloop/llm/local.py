@@ -5,7 +5,9 @@ Air-gapped users cannot download weights at run time, so the model ships as ordi
 0.5B sibling). We join the parts once into a cache directory, check size and sha256 against the
 official file, and refuse anything else. ``xllamacpp.Server`` then serves an OpenAI-compatible API on
 127.0.0.1. A small state file lets other processes (a CLI call during a test session, say) reuse a
-server that is already up instead of loading the model twice.
+server that is already up instead of loading the model twice. Such a server dies with the process that
+started it, so an adopter whose server vanished calls :meth:`LocalServer.restart`: under the same lock
+as :meth:`LocalServer.start`, it adopts whatever live server the state file names, or starts its own.
 """
 
 from __future__ import annotations
@@ -147,6 +149,17 @@ def _healthy(base_url: str, timeout: float = 2.0) -> bool:
         return False
 
 
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (one we may not signal still counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class LocalServer:
     """One running llama.cpp server for one embedded model; stop it with :meth:`stop` or a ``with``."""
 
@@ -157,15 +170,18 @@ class LocalServer:
         self.base_url: str | None = None
         self._process: subprocess.Popen | None = None
         self._state_file = self.settings.cache_dir / f"server-{name}.json"
+        # Held while deciding to adopt or start, so two processes never both load the model.
+        self._lock_file = self.settings.cache_dir / f"server-{name}.lock"
 
     # -- reuse -------------------------------------------------------------------------------
     def _running_elsewhere(self) -> str | None:
+        """The root URL in the state file, if the process that started it is alive and it answers."""
         try:
             state = json.loads(self._state_file.read_text())
         except (OSError, ValueError):
             return None
-        url = state.get("base_url")
-        if url and _healthy(url):
+        url, owner = state.get("base_url"), state.get("pid")
+        if url and isinstance(owner, int) and _alive(owner) and _healthy(url):
             return url
         return None
 
@@ -173,10 +189,26 @@ class LocalServer:
         """Start (or reuse) the server and return its OpenAI base URL (ending in ``/v1``)."""
         if self.base_url:
             return self.base_url
-        reused = self._running_elsewhere()
-        if reused:
-            self.base_url = f"{reused}/v1"
+        self.settings.cache_dir.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(self._lock_file)):
+            root = self._running_elsewhere() or self._launch(wait_s)
+        self.base_url = f"{root}/v1"
+        return self.base_url
+
+    def restart(self, wait_s: float = 180.0) -> str:
+        """The server at :attr:`base_url` stopped answering: the base URL of a live one.
+
+        Our own server, if it still answers, is kept (the failure was transient); otherwise it is
+        stopped, and a server that another live process started is adopted or a new one started.
+        """
+        own = self._process is not None and self._process.poll() is None
+        if own and self.base_url and _healthy(self.base_url.removesuffix("/v1")):
             return self.base_url
+        self.stop()
+        return self.start(wait_s)
+
+    def _launch(self, wait_s: float) -> str:
+        """Start a server in a child process, wait until it answers, record it; its root URL."""
         if importlib.util.find_spec("xllamacpp") is None:
             raise ModelNotInstalledError("xllamacpp is not installed; pip install 'triloop[local]'")
         path = assemble_model(self.name, self.settings.cache_dir)
@@ -209,8 +241,7 @@ class LocalServer:
                 raise LocalModelError(f"embedded model server did not become healthy within {wait_s:.0f}s")
             time.sleep(0.2)
         self._state_file.write_text(json.dumps({"base_url": root, "pid": os.getpid(), "model": self.name}))
-        self.base_url = f"{root}/v1"
-        return self.base_url
+        return root
 
     @property
     def pid(self) -> int | None:
