@@ -59,7 +59,9 @@ def commit() -> str:
     """The code measured: HEAD, marked dirty when the tree has changes."""
     root = Path(__file__).resolve().parents[1]
     git = ["git", "-C", str(root)]
-    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    head = subprocess.run(
+        [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
     dirty = subprocess.run([*git, "status", "--porcelain", "triloop"], capture_output=True, text=True).stdout
     return head + ("-dirty" if dirty.strip() else "") if head else "unknown"
 
@@ -72,7 +74,11 @@ def one_run(graph: Any, config: SolveConfig, task: str, tests: str, run_id: str)
         {"run_id": run_id, "task": task, "tests": tests, "config": config.model_dump()},
         stream_mode=["custom", "values"],
     ):
-        if mode == "custom" and event.get("type") == "llm_call" and event.get("purpose", "").endswith(":code"):
+        if (
+            mode == "custom"
+            and event.get("type") == "llm_call"
+            and event.get("purpose", "").endswith((":code", ":fix"))
+        ):
             follow_ups += 1
         elif mode == "values":
             out = event
@@ -120,7 +126,9 @@ def main() -> None:
         sandbox.close()
         getattr(llm, "close", lambda: None)()
 
-    print(f"\n{'task':16} {'verified':>9} {'drafts w/ code':>15} {'follow-ups':>11} {'calls':>6} {'wall s':>7}")
+    print(
+        f"\n{'task':16} {'verified':>9} {'drafts w/ code':>15} {'follow-ups':>11} {'calls':>6} {'wall s':>7}"
+    )
     summary = {}
     for name, rows in runs.items():
         drafts = sum(r["drafts"] for r in rows)
