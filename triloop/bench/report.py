@@ -163,6 +163,8 @@ def plot(rows: Sequence[StrategySummary], path: Path) -> Path:
     figure = Figure(figsize=(7, 4.5), dpi=120)
     FigureCanvasAgg(figure)
     axes = figure.subplots()
+    widest = max((row.mean_tokens for row in rows), default=0.0)
+    placed: list[tuple[float, float]] = []
     for row in rows:
         below, above = max(0.0, row.pass_at_1 - row.ci_low), max(0.0, row.ci_high - row.pass_at_1)
         axes.errorbar(
@@ -173,13 +175,21 @@ def plot(rows: Sequence[StrategySummary], path: Path) -> Path:
             capsize=4,
             label=row.strategy,
         )
+        near = sum(  # labels of points that (nearly) coincide are stacked, not drawn over each other
+            1
+            for x, y in placed
+            if abs(x - row.mean_tokens) <= 0.05 * max(widest, 1.0) and abs(y - row.pass_at_1) <= 0.03
+        )
+        placed.append((row.mean_tokens, row.pass_at_1))
         axes.annotate(
-            row.strategy, (row.mean_tokens, row.pass_at_1), textcoords="offset points", xytext=(6, 6)
+            row.strategy,
+            (row.mean_tokens, row.pass_at_1),
+            textcoords="offset points",
+            xytext=(6, 6 - 12 * near),
         )
     axes.set_xlabel("mean tokens per problem")
     axes.set_ylabel("pass@1 (95% Wilson interval)")
     axes.set_ylim(-0.02, 1.02)
-    widest = max((row.mean_tokens for row in rows), default=0.0)
     axes.set_xlim(0, widest * 1.2 if widest > 0 else 1.0)  # room for the labels right of the points
     axes.grid(alpha=0.3)
     n = max((row.n for row in rows), default=0)
