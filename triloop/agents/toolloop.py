@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from triloop import syntax
 from triloop.agents.base import AgentContext
 from triloop.agents.models import ToolCall
 from triloop.agents.parsing import parse_action
@@ -30,7 +31,7 @@ MAX_TOOL_OUTPUT = 2000
 def repl_print(code: str) -> str:
     """Print the value of a trailing bare expression, as a REPL would (small models forget print)."""
     try:
-        tree = ast.parse(code)
+        tree = syntax.parse(code)
     except SyntaxError:
         return code
     if not tree.body or not isinstance(tree.body[-1], ast.Expr):

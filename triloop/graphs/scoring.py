@@ -13,6 +13,7 @@ import operator
 import re
 from collections import defaultdict
 
+from triloop import syntax
 from triloop.agents.models import Candidate, Evidence
 from triloop.agents.parsing import normalize_answer
 
@@ -38,7 +39,7 @@ def safe_eval(expr: str) -> float | int | None:
     text = re.sub(r"(?<=\d),(?=\d{3})", "", expr).replace("×", "*").replace("^", "**")
     text = re.sub(r"(?<=\d)\s*x\s*(?=\d)", "*", text)
     try:
-        tree = ast.parse(text, mode="eval")
+        tree = syntax.parse(text, mode="eval")
     except SyntaxError:
         return None
 

@@ -13,6 +13,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
+from triloop import syntax
+
 
 class ToolSpec(BaseModel):
     """A tool's documentation: short enough to put in a prompt, complete enough to use it right."""
@@ -61,7 +63,7 @@ def _signature_params(signature: str) -> list[tuple[str, str, bool]]:
     ``[]`` when the signature does not parse. ``str | None`` reads as ``str``."""
     head = signature.split("->")[0].strip()
     try:
-        fn = ast.parse(f"def {head}: pass").body[0]
+        fn = syntax.parse(f"def {head}: pass").body[0]
     except (SyntaxError, IndexError):
         return []
     if not isinstance(fn, ast.FunctionDef):

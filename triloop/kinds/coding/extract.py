@@ -15,6 +15,8 @@ import re
 
 from pydantic import BaseModel
 
+from triloop import syntax
+
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
 _CODE_LANGS = {"", "python", "py", "python3", "json"}
 
@@ -38,7 +40,7 @@ def blocks_of(text: str) -> list[str]:
 
 def _parses(source: str) -> bool:
     try:
-        ast.parse(source)
+        syntax.parse(source)
     except (SyntaxError, ValueError):
         return False
     return True
@@ -173,7 +175,7 @@ def _prompt_context(prompt: str | None, entry_point: str | None) -> tuple[list[s
     if not prompt:
         return [], {}
     try:
-        tree = ast.parse(prompt)
+        tree = syntax.parse(prompt)
     except SyntaxError:
         return [], {}
     lines = prompt.splitlines()
@@ -199,7 +201,7 @@ def _as_body(block: str, prompt: str | None, entry_point: str | None) -> str | N
         body = "\n".join("    " + line if line.strip() else line for line in body.splitlines())
     joined = prompt.rstrip() + "\n" + body + "\n"
     try:
-        fn = _functions(ast.parse(joined)).get(entry_point)
+        fn = _functions(syntax.parse(joined)).get(entry_point)
     except SyntaxError:
         return None
     if fn is None or is_stub(fn):
@@ -210,7 +212,7 @@ def _as_body(block: str, prompt: str | None, entry_point: str | None) -> str | N
 
 def _defect_of(block: str, entry_point: str | None) -> str:
     try:
-        tree = ast.parse(block)
+        tree = syntax.parse(block)
     except SyntaxError as exc:
         return f"the code does not parse: {exc.msg} (line {exc.lineno})"
     fn = _functions(tree).get(entry_point or "")
@@ -239,13 +241,13 @@ def extract_code(
     """
     repairs: list[str] = []
     blocks = [_repair(b, repairs) for b in blocks_of(text)]
-    parsed = [(b, ast.parse(b)) for b in blocks if _parses(b)]
+    parsed = [(b, syntax.parse(b)) for b in blocks if _parses(b)]
     if not parsed:
         for block in reversed(blocks):
             as_body = _as_body(block, prompt, entry_point)
             if as_body is not None:
                 repairs.append("body completed from the task's stub")
-                parsed = [(as_body, ast.parse(as_body))]
+                parsed = [(as_body, syntax.parse(as_body))]
                 break
     if not parsed:
         if truncated:
@@ -266,7 +268,7 @@ def extract_code(
         if as_body is None:
             return Extraction(defect=_defect_of(source, entry_point), repairs=repairs)
         repairs.append("body completed from the task's stub")
-        nodes, parts = _module(ast.parse(as_body), as_body)
+        nodes, parts = _module(syntax.parse(as_body), as_body)
         fns = {getattr(n, "name", None): n for n in nodes}
     if not fns.keys() - {None}:
         return Extraction(defect="the code defines nothing", repairs=repairs)
@@ -300,7 +302,7 @@ def task_trees(task: str) -> list[ast.Module]:
     trees = []
     for block in [task, *blocks_of(task)]:
         try:
-            trees.append(ast.parse(block))
+            trees.append(syntax.parse(block))
         except SyntaxError:
             continue
     return trees

@@ -14,6 +14,7 @@ import re
 
 from pydantic import BaseModel
 
+from triloop import syntax
 from triloop.kinds.coding.checks import Check
 from triloop.kinds.coding.extract import blocks_of, stub_entry_point, task_trees
 
@@ -52,7 +53,7 @@ def _expression(text: str) -> str | None:
         if not cand:
             continue
         try:
-            ast.parse(cand, mode="eval")
+            syntax.parse(cand, mode="eval")
         except SyntaxError:
             continue
         return cand
@@ -81,7 +82,7 @@ def _call_end(line: str, start: int) -> int | None:
 
 def _calls_entry(expr: str, entry_point: str) -> bool:
     try:
-        tree = ast.parse(expr, mode="eval")
+        tree = syntax.parse(expr, mode="eval")
     except SyntaxError:
         return False
     return any(
@@ -103,7 +104,7 @@ _OUTPUT = re.compile(r"output\s*:\s*(.+)$", re.IGNORECASE)
 def _keywords_ok(call: str, params: list[str]) -> bool:
     """``call`` parses, and the names it passes are the function's own parameters."""
     try:
-        node = ast.parse(call, mode="eval").body
+        node = syntax.parse(call, mode="eval").body
     except SyntaxError:
         return False
     if not isinstance(node, ast.Call):
@@ -187,7 +188,7 @@ def doctest_checks(task: str, entry_point: str) -> list[Check]:
 
 def _free_names(expr: str) -> set[str]:
     try:
-        tree = ast.parse(expr, mode="eval")
+        tree = syntax.parse(expr, mode="eval")
     except SyntaxError:
         return set()
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
@@ -214,7 +215,7 @@ def generated_checks(reply: str, entry_point: str, limit: int = 8) -> list[Check
             if not line.startswith("assert "):
                 continue
             try:
-                node = ast.parse(line).body[0]
+                node = syntax.parse(line).body[0]
             except (SyntaxError, IndexError):
                 continue
             if not isinstance(node, ast.Assert):

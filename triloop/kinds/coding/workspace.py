@@ -12,13 +12,13 @@ Tests run with pytest when the sandbox has it, else with a small runner of ``tes
 
 from __future__ import annotations
 
-import ast
 import difflib
 import re
 from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel
 
+from triloop import syntax
 from triloop.agents.base import AgentContext
 from triloop.errors import TriloopError
 from triloop.tools.sandbox.base import Sandbox
@@ -132,7 +132,7 @@ def parse_edits(reply: str) -> dict[str, str]:
         if rel.is_absolute() or ".." in rel.parts:
             raise WorkspaceError(f"the model asked to write {path!r}, outside the workspace; refused")
         try:
-            ast.parse(code)
+            syntax.parse(code)
         except SyntaxError:
             continue
         edits[rel.as_posix()] = code.rstrip() + "\n"
