@@ -171,16 +171,18 @@ class SolveNodes:
     # --- 3. score ------------------------------------------------------------------------------
 
     def score(self, state: SolveState) -> dict[str, Any]:
-        """Pool-level scoring: agreement, combined scores; a worse refinement never replaces its parent."""
+        """Pool-level scoring: agreement, combined scores; a worse refinement never replaces its parent
+        (what "worse" means is the kind's: a lower score, and for code also fewer checks passed)."""
         config = self.config(state)
         pool = _active(state)
-        self.kind(state, config).evaluate(pool, state, plan_for(config), lambda e: self.emit("score", e))
+        kind = self.kind(state, config)
+        kind.evaluate(pool, state, plan_for(config), lambda e: self.emit("score", e))
         by_id = {c.id: c for c in pool}
         for cand in pool:
             parent = by_id.get(cand.parent_id or "")
             if parent is None or parent.status != "active":
                 continue
-            if (cand.score or 0.0) < (parent.score or 0.0):
+            if not kind.keeps(cand, parent):
                 cand.status = "rejected"
             else:
                 parent.status = "replaced"

@@ -39,6 +39,10 @@ class Kind(Protocol):
         """Pool-level evidence and scores (agreement between candidates), in place."""
         ...
 
+    def keeps(self, refined: Candidate, parent: Candidate) -> bool:
+        """Whether ``refined`` may replace ``parent`` (else it is rejected: never accept worse)."""
+        ...
+
     def review(
         self,
         ctx: AgentContext,

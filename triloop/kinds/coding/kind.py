@@ -209,6 +209,12 @@ class CodingKind:
             cand.verified_by_code = _verified(cand)
             cand.score = combine(cand)
 
+    def keeps(self, refined: Candidate, parent: Candidate) -> bool:
+        """Never accept a refinement that passes fewer checks than its parent, nor one that scores lower."""
+        (user, passed), (parent_user, parent_passed) = checks_passed(refined), checks_passed(parent)
+        fewer = user < parent_user or passed < parent_passed
+        return not fewer and (refined.score or 0.0) >= (parent.score or 0.0)
+
     # --- review + refine (LDB) --------------------------------------------------------------------
 
     def _failure(self, target: Candidate, others: list[Candidate]) -> tuple[CheckOutcome | None, str]:
@@ -364,3 +370,14 @@ def _verified(candidate: Candidate) -> bool:
     if not report.loaded or not (report.total("doctest") or generated or user_tests):
         return False
     return user_tests or not generated or report.passed("generated") / generated >= 0.5
+
+
+def checks_passed(candidate: Candidate) -> tuple[float, int]:
+    """(share of the user's tests passed, examples and generated tests passed) of a candidate."""
+    report = RunReport.model_validate(candidate.report or {"loaded": True})
+    user = [
+        e.share if e.share is not None else float(bool(e.passed))
+        for e in candidate.evidence
+        if e.kind == "tests"
+    ]
+    return (user[-1] if user else 0.0), report.passed()

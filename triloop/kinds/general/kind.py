@@ -67,6 +67,9 @@ class GeneralKind:
                 cand.components["agreement"] = agree[cand.id]
             cand.score = scoring.combine(cand)
 
+    def keeps(self, refined: Candidate, parent: Candidate) -> bool:
+        return (refined.score or 0.0) >= (parent.score or 0.0)
+
     def review(
         self,
         ctx: AgentContext,
