@@ -68,7 +68,7 @@ def _run(
             f"{out_dir} holds results of model {', '.join(sorted(earlier))}, not {model_name}; "
             "choose another --out"
         )
-    from triloop.graphs.factory import make_llm, make_tools
+    from triloop.graphs.factory import open_llm, open_tools
 
     commit = git_commit()
     err_console.print(
@@ -78,11 +78,8 @@ def _run(
         soft_wrap=True,
     )
     with ExitStack() as stack:
-        llm = make_llm(settings)
-        if hasattr(llm, "close"):
-            stack.callback(llm.close)
-        tools, sandbox = make_tools(settings)
-        stack.callback(sandbox.close)
+        llm = open_llm(stack, settings)
+        tools, sandbox = open_tools(stack, settings)
         config = settings.solve.model_copy(update={"k": k, "interactive": False})
         strategies = build_strategies(names, llm, tools=tools, config=config)
         run_bench(

@@ -24,17 +24,14 @@ def _runner_parts(
 ) -> Any:
     """Build LLM, tools, memory, checkpointer and runner from settings (closed by ``stack``)."""
     from triloop.graphs.builder import build_solve_graph
-    from triloop.graphs.factory import make_llm, make_memory, make_tools
+    from triloop.graphs.factory import make_memory, open_llm, open_tools
     from triloop.graphs.runner import RunPaths, SolveRunner, sqlite_checkpointer
 
     paths = RunPaths(root=settings.data_dir / "runs")
-    llm = make_llm(settings)
-    if hasattr(llm, "close"):
-        stack.callback(llm.close)
+    llm = open_llm(stack, settings)
     tools: list = []
     if use_tools:
-        tools, sandbox = make_tools(settings)
-        stack.callback(sandbox.close)
+        tools, _ = open_tools(stack, settings)
     memory = None
     if use_memory:
         memory, retrieval, store = make_memory(settings)

@@ -6,6 +6,7 @@ Heavy imports (model server, sandbox, chroma) happen here, only when a command n
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Any
 
 from triloop.config import Settings
@@ -52,3 +53,18 @@ def make_memory(settings: Settings) -> tuple[GraphMemory, list[Tool], Any]:
     memory_settings = getattr(settings, "memory", None) or MemorySettings()
     store = MemoryStore(memory_settings)
     return StoreMemory(store), list(retrieval_tools(store)), store
+
+
+def open_llm(stack: ExitStack, settings: Settings) -> LLM:
+    """The real LLM client, closed when ``stack`` closes."""
+    llm = make_llm(settings)
+    if hasattr(llm, "close"):
+        stack.callback(llm.close)
+    return llm
+
+
+def open_tools(stack: ExitStack, settings: Settings) -> tuple[list[Tool], Any]:
+    """The sandboxed execution tools and their sandbox, closed when ``stack`` closes."""
+    tools, sandbox = make_tools(settings)
+    stack.callback(sandbox.close)
+    return tools, sandbox

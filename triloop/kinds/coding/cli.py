@@ -113,7 +113,7 @@ def _workspace(spec: str, root: Path, model: str | None, max_rounds: int | None)
     from rich.syntax import Syntax
 
     from triloop.agents.base import AgentContext
-    from triloop.graphs.factory import make_llm, make_tools
+    from triloop.graphs.factory import open_llm, open_tools
     from triloop.graphs.state import SolveInputError
     from triloop.kinds.coding.workspace import improve, project_files, write_changes
 
@@ -122,11 +122,8 @@ def _workspace(spec: str, root: Path, model: str | None, max_rounds: int | None)
     project_files(root)  # bad workspace: one clear error before the model starts
     settings = settings_for(model)
     with ExitStack() as stack:
-        llm = make_llm(settings)
-        if hasattr(llm, "close"):
-            stack.callback(llm.close)
-        _, sandbox = make_tools(settings)
-        stack.callback(sandbox.close)
+        llm = open_llm(stack, settings)
+        _, sandbox = open_tools(stack, settings)
         ctx = AgentContext(llm=llm)
         with console.status("working on the project (tests run in the sandbox)..."):
             result = improve(ctx, sandbox, root, spec, max_rounds=3 if max_rounds is None else max_rounds)
