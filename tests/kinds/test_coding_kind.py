@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from triloop.agents.models import Candidate, Evidence
 from triloop.kinds.coding.checks import CheckOutcome, RunReport
-from triloop.kinds.coding.kind import CodingKind, _verified, evidence_score
+from triloop.kinds.coding.evidence import evidence_score, verified
+from triloop.kinds.coding.kind import CodingKind
 
 
 def outcome(source: str, passed: bool) -> CheckOutcome:
@@ -44,16 +45,16 @@ def test_user_tests_dominate_and_verify():
     user_fail = Evidence(kind="tests", passed=False, share=0.5)
     generated_bad = [outcome("generated", False), outcome("generated", False), outcome("generated", True)]
     passing = candidate("c0", generated_bad, 0.5, [user_pass])
-    assert _verified(passing)  # the user's acceptance tests pass: verified, whatever generated tests say
+    assert verified(passing)  # the user's acceptance tests pass: verified, whatever generated tests say
     failing = candidate("c1", generated_bad, 0.5, [user_fail]).model_copy(update={"failing_evidence": True})
-    assert not _verified(failing)
+    assert not verified(failing)
     assert evidence_score(passing) > evidence_score(failing)
 
 
 def test_verified_needs_checks_not_just_a_run():
     nothing_checked = candidate("c0", [], 0.5)
-    assert not _verified(nothing_checked)
+    assert not verified(nothing_checked)
     examples_pass = candidate("c1", [outcome("doctest", True), outcome("generated", True)], 0.5)
-    assert _verified(examples_pass)
+    assert verified(examples_pass)
     mostly_wrong = candidate("c2", [outcome("doctest", True), *[outcome("generated", False)] * 3], 0.5)
-    assert not _verified(mostly_wrong)  # most generated tests fail: not verified (but not failing evidence)
+    assert not verified(mostly_wrong)  # most generated tests fail: not verified (but not failing evidence)

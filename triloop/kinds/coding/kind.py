@@ -30,6 +30,13 @@ from triloop.kinds.coding.checks import (
     codet_scores,
     run_checks,
 )
+from triloop.kinds.coding.evidence import (
+    checks_passed,
+    evidence_score,
+    first_failure_text,
+    report_of,
+    verified,
+)
 from triloop.kinds.coding.extract import extract_code
 from triloop.kinds.coding.spec import CodeSpec, generated_checks
 from triloop.kinds.coding.trace import render_trace, trace_call
@@ -39,8 +46,6 @@ from triloop.tools.base import Tool
 
 #: Draft temperatures: greedy first (the plain answer), then sampled for diversity.
 DRAFT_TEMPERATURES = (0.0, 0.8)
-#: Evidence weights of the candidate's own score: user tests > task examples > generated tests.
-WEIGHTS = {"user": 3.0, "doctest": 2.0, "generated": 1.0}
 GENERATED_TESTS = 6
 #: A reply ends with its code block: the explanation small models add after it costs time, not quality.
 CODE_STOP = ["\n```\n"]
@@ -177,7 +182,7 @@ class CodingKind:
                         kind="doctests" if source == "doctest" else "generated_tests",
                         passed=passed == total if source == "doctest" else None,
                         share=passed / total,
-                        detail=f"{passed} of {total} passed" + _first_failure_text(report, source),
+                        detail=f"{passed} of {total} passed" + first_failure_text(report, source),
                     )
                 )
         if run.get("tests") and "run_tests" in self.tools:
@@ -206,7 +211,7 @@ class CodingKind:
             if cand.id in agreement:
                 cand.components["agreement"] = agreement[cand.id]
             cand.failing_evidence = any(e.passed is False for e in cand.evidence)
-            cand.verified_by_code = _verified(cand)
+            cand.verified_by_code = verified(cand)
             cand.score = combine(cand)
 
     def keeps(self, refined: Candidate, parent: Candidate) -> bool:
@@ -222,7 +227,7 @@ class CodingKind:
         without one, the first input on which another candidate behaves differently."""
         if target.code is None:
             return None, "There is no usable code: " + "; ".join(e.detail for e in target.evidence)
-        report = RunReport.model_validate(target.report or {"loaded": True})
+        report = report_of(target)
         if not report.loaded:
             return None, f"Importing the code fails: {report.load_error}"
         failed = [o for o in report.outcomes if o.passed is False]
@@ -331,53 +336,3 @@ class CodingKind:
             code=code,
             raw=raw,
         )
-
-
-def _first_failure_text(report: RunReport, source: str) -> str:
-    for o in report.outcomes:
-        if o.source == source and o.passed is False:
-            return f"; first failure: {o.call} returned {o.got}, expected {o.expected}"
-    return ""
-
-
-def evidence_score(candidate: Candidate) -> float | None:
-    """The candidate's own evidence score: shares of checks passed, user tests > examples > generated."""
-    if candidate.code is None:
-        return 0.0
-    report = RunReport.model_validate(candidate.report or {"loaded": True})
-    if not report.loaded:
-        return 0.0
-    shares: dict[str, float] = {}
-    for source in ("doctest", "generated"):
-        if report.total(source):
-            shares[source] = report.passed(source) / report.total(source)
-    for e in candidate.evidence:
-        if e.kind == "tests":
-            shares["user"] = e.share if e.share is not None else float(bool(e.passed))
-    if not shares:
-        return None
-    return sum(WEIGHTS[k] * v for k, v in shares.items()) / sum(WEIGHTS[k] for k in shares)
-
-
-def _verified(candidate: Candidate) -> bool:
-    """Checks passed: the user's tests and the task's examples all pass, and, without user tests (the
-    acceptance criterion when given), most of the generated ones (which can be wrong themselves)."""
-    if candidate.code is None or candidate.failing_evidence:
-        return False
-    report = RunReport.model_validate(candidate.report or {"loaded": True})
-    generated = report.total("generated")
-    user_tests = any(e.kind == "tests" for e in candidate.evidence)
-    if not report.loaded or not (report.total("doctest") or generated or user_tests):
-        return False
-    return user_tests or not generated or report.passed("generated") / generated >= 0.5
-
-
-def checks_passed(candidate: Candidate) -> tuple[float, int]:
-    """(share of the user's tests passed, examples and generated tests passed) of a candidate."""
-    report = RunReport.model_validate(candidate.report or {"loaded": True})
-    user = [
-        e.share if e.share is not None else float(bool(e.passed))
-        for e in candidate.evidence
-        if e.kind == "tests"
-    ]
-    return (user[-1] if user else 0.0), report.passed()
