@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from bench_fakes import AnswerLLM, ScriptedGraph
 
+from triloop.bench.errors import BenchInputError
 from triloop.bench.harness import attempt_of
 from triloop.bench.problems import BenchProblem
 from triloop.bench.strategies import GraphStrategy, PlainStrategy, build_strategies
@@ -83,3 +84,13 @@ def test_build_strategies_shares_one_graph_and_never_asks():
     assert graphs[0].graph is graphs[1].graph
     assert all(not g.config.interactive and g.config.k == 4 for g in graphs)
     assert [g.config.strategy for g in graphs] == ["single", "triloop"]
+
+
+def test_a_strategy_can_carry_its_own_k_to_compare_with_twice_the_drafts_in_one_run():
+    base = SolveConfig(k=3)
+    built = build_strategies(["sc", "sc:6", "triloop"], AnswerLLM(""), tools=[], config=base)
+    assert [s.name for s in built] == ["sc", "sc:6", "triloop"]
+    assert [(s.config.strategy, s.config.k) for s in built] == [("sc", 3), ("sc", 6), ("triloop", 3)]
+    for bad in ("sc:0", "sc:x", "plain:2", "magic:3"):
+        with pytest.raises(BenchInputError):
+            build_strategies([bad], AnswerLLM(""), tools=[], config=base)

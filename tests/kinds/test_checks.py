@@ -188,7 +188,8 @@ def test_clusters_and_codet_scores_from_real_runs(sandbox):
     assert clusters == [["right", "right2"], ["off"], ["raises"]]
     scores = codet_scores(reports, clusters)
     assert scores["right"] == scores["right2"] == 1.0
-    assert scores["off"] == scores["raises"] == pytest.approx(1 / 8)  # 1*(1+0) vs 2*(1+3)
+    # |S| + share of generated tests passed / 2: right 2 + 1/2 = 2.5, off and raises 1 + 0
+    assert scores["off"] == scores["raises"] == pytest.approx(1 / 2.5)
 
 
 @pytest.mark.parametrize(
@@ -239,7 +240,7 @@ def test_clusters_group_identical_behaviour_largest_first_unloaded_alone():
     assert behaviour_clusters({}) == []
 
 
-def test_codet_scores_follow_the_formula_and_order_clusters():
+def test_codet_scores_rank_by_cluster_size_then_generated_tests_passed():
     reports = {
         "a1": _report("1", "2", passed=(True, True)),
         "b1": _report("1", "9", passed=(True, False)),
@@ -247,20 +248,26 @@ def test_codet_scores_follow_the_formula_and_order_clusters():
         "b3": _report("1", "9", passed=(True, False)),
         "c1": _report("5", "9", passed=(False, False)),
         "c2": _report("5", "9", passed=(False, False)),
+        "d1": _report("5", "2", passed=(False, True)),
+        "d2": _report("5", "2", passed=(False, True)),
         "x": _report("not loaded", "not loaded", passed=(False, False), loaded=False),
     }
     clusters = behaviour_clusters(reports)
     scores = codet_scores(reports, clusters)
-    # a: 1*(1+2)=3, b: 3*(1+1)=6, c: 2*(1+0)=2, x: not loaded -> 0; normalised by 6
+    # |S| + share/2: a 1+1/2=1.5, b 3+1/4=3.25, c 2+0=2, d 2+1/4=2.25, x not loaded -> 0; / 3.25
     assert scores == {
-        "a1": 0.5,
+        "a1": pytest.approx(1.5 / 3.25),
         "b1": 1.0,
         "b2": 1.0,
         "b3": 1.0,
-        "c1": pytest.approx(1 / 3),
-        "c2": pytest.approx(1 / 3),
+        "c1": pytest.approx(2 / 3.25),
+        "c2": pytest.approx(2 / 3.25),
+        "d1": pytest.approx(2.25 / 3.25),
+        "d2": pytest.approx(2.25 / 3.25),
         "x": 0.0,
     }
+    # one sample that matches every (possibly wrong) generated test never outranks two that agree
+    assert scores["a1"] < scores["c1"]
     assert codet_scores({}, []) == {}
     only_broken = {"x": reports["x"]}
     assert codet_scores(only_broken, behaviour_clusters(only_broken)) == {"x": 0.0}

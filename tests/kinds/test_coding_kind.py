@@ -51,6 +51,14 @@ def test_user_tests_dominate_and_verify():
     assert evidence_score(passing) > evidence_score(failing)
 
 
+def test_generated_tests_rank_through_agreement_not_the_candidates_own_score():
+    examples_pass = candidate("c0", [outcome("doctest", True), outcome("generated", False)], 0.5)
+    also_generated = candidate("c1", [outcome("doctest", True), outcome("generated", True)], 0.5)
+    assert evidence_score(examples_pass) == evidence_score(also_generated) == 1.0
+    only_generated = candidate("c2", [outcome("generated", True)], 0.5)
+    assert evidence_score(only_generated) is None  # no example, no user test: agreement alone ranks it
+
+
 def test_verified_needs_checks_not_just_a_run():
     nothing_checked = candidate("c0", [], 0.5)
     assert not verified(nothing_checked)

@@ -63,7 +63,9 @@ def test_usage_block_after_the_function_is_dropped_and_cannot_replace_it():
 
 
 def test_main_guard_and_input_are_dropped():
-    reply = f"```python\n{GOOD}\nif __name__ == '__main__':\n    s = input()\n    print(make_palindrome(s))\n```"
+    reply = (
+        f"```python\n{GOOD}\nif __name__ == '__main__':\n    s = input()\n    print(make_palindrome(s))\n```"
+    )
     found = extract_code(reply, "make_palindrome", PROMPT)
     assert "__main__" not in found.code and "input(" not in found.code
 
@@ -74,7 +76,9 @@ def test_unterminated_fence_is_read_when_complete():
 
 
 def test_a_reply_cut_by_max_tokens_is_flagged_not_accepted():
-    found = extract_code("```python\ndef make_palindrome(s):\n    return s + (", "make_palindrome", PROMPT, truncated=True)
+    found = extract_code(
+        "```python\ndef make_palindrome(s):\n    return s + (", "make_palindrome", PROMPT, truncated=True
+    )
     assert found.code is None and "cut off" in found.defect
 
 

@@ -186,7 +186,11 @@ TOOLS = [
         "function": {
             "name": "run_python",
             "description": "run code",
-            "parameters": {"type": "object", "properties": {"code": {"type": "string"}}, "required": ["code"]},
+            "parameters": {
+                "type": "object",
+                "properties": {"code": {"type": "string"}},
+                "required": ["code"],
+            },
         },
     }
 ]
@@ -254,4 +258,3 @@ def test_embedded_model_gets_no_tools_in_auto_mode():
     assert offer_tools(remote.model_copy(update={"native_tools": "on"}), refused=True)
     assert not offer_tools(remote.model_copy(update={"native_tools": "off"}), refused=False)
     assert not LLMClient(load_settings(llm={"model": "local"})).wants_tools("solver")  # starts no model
-

@@ -121,8 +121,20 @@ class GraphStrategy:
         )
 
 
+def split_strategy(name: str) -> tuple[str, int | None]:
+    """``"sc:6"`` -> ``("sc", 6)``: a strategy with its own k (e.g. sc with twice triloop's k, in the
+    same run); ``"sc"`` -> ``("sc", None)`` (the run's ``--k``)."""
+    base, _, k = name.partition(":")
+    if not k:
+        return base, None
+    if base not in GRAPH_STRATEGIES or not k.isdigit() or not 1 <= int(k) <= 16:
+        raise BenchInputError(f"bad strategy {name!r}: write NAME:K with K in 1..16, e.g. sc:6")
+    return base, int(k)
+
+
 def parse_strategies(names: Sequence[str] | None) -> list[str]:
-    """Validated strategy names in the order given, duplicates dropped; the defaults when none."""
+    """Validated strategy names (``NAME`` or ``NAME:K``) in the order given, duplicates dropped; the
+    defaults when none."""
     if not names:
         return list(DEFAULT_STRATEGIES)
     chosen: list[str] = []
@@ -130,7 +142,7 @@ def parse_strategies(names: Sequence[str] | None) -> list[str]:
         for name in (part.strip().lower() for part in raw.split(",")):
             if not name:
                 continue
-            if name not in STRATEGY_NAMES:
+            if split_strategy(name)[0] not in STRATEGY_NAMES:
                 raise BenchInputError(f"unknown strategy {name!r}; choose from {', '.join(STRATEGY_NAMES)}")
             if name not in chosen:
                 chosen.append(name)
@@ -157,5 +169,9 @@ def build_strategies(
             continue
         if graph is None:
             graph = build_solve_graph(llm, tools=list(tools), memory=None, config=config)
-        built.append(GraphStrategy(graph, config.model_copy(update={"strategy": name, "interactive": False})))
+        base, k = split_strategy(name)
+        update = {"strategy": base, "interactive": False, **({"k": k} if k else {})}
+        strategy = GraphStrategy(graph, config.model_copy(update=update))
+        strategy.name = name
+        built.append(strategy)
     return built

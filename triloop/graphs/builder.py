@@ -55,7 +55,7 @@ def build_solve_graph(
     graph.add_edge("solve", "score")
     graph.add_edge("tester", "score")
     graph.add_edge("score", "triage")
-    graph.add_conditional_edges("triage", nodes.route_triage, ["review", "budget", "finalize"])
+    graph.add_conditional_edges("triage", nodes.route_triage, ["review", "budget", "finalize", "solve"])
     graph.add_edge("refine", "score")
     graph.add_edge("finalize", "reflect")
     graph.add_edge("reflect", END)

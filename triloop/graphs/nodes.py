@@ -105,7 +105,9 @@ class SolveNodes:
                 {"role": "user", "content": task},
             ]
             try:
-                intake = ctx.complete_json(messages, IntakePlan, role="solver", purpose="intake", temperature=0.0)
+                intake = ctx.complete_json(
+                    messages, IntakePlan, role="solver", purpose="intake", temperature=0.0
+                )
             except (AgentParseError, BudgetExhausted):
                 intake = IntakePlan(kind="coding" if state.get("tests") else "open", plan="")
             if state.get("tests"):
@@ -114,7 +116,9 @@ class SolveNodes:
                 entry = signature_entry_point(intake.signature)
         spec = CodeSpec(entry_point=entry, doctests=doctest_checks(task, entry) if entry else [])
         context = self.memory.context_for(task, intake.kind) if self.memory is not None else ""
-        self.emit("intake", {"type": "intake", "kind": intake.kind, "plan": intake.plan, "entry_point": entry})
+        self.emit(
+            "intake", {"type": "intake", "kind": intake.kind, "plan": intake.plan, "entry_point": entry}
+        )
         return {
             "config": config.model_dump(mode="json"),
             "kind": intake.kind,
@@ -216,15 +220,34 @@ class SolveNodes:
         limits = extended_budgets(config.budgets, state.get("budget_extensions", 0))
         over = self.meters.of(state, config).exhausted() or rounds_spent(rounds, limits)
         decision = decide(
-            config, plan_for(config), _active(state), state.get("best_history", []), rounds, over
+            config,
+            plan_for(config),
+            _active(state),
+            state.get("best_history", []),
+            rounds,
+            over,
+            widen=0 if state.get("widened") else self.widen_size(state, config),
         )
         self.emit("triage", {"type": "decision", **decision._asdict()})
-        return decision._asdict()
+        return {**decision._asdict(), "widened": state.get("widened", False) or decision.decision == "widen"}
+
+    def widen_size(self, state: Mapping[str, Any], config: SolveConfig) -> int:
+        """Extra drafts for a hard problem (sent once per run; only for strategies that refine a pool)."""
+        plan = plan_for(config)
+        if not plan.refine or plan.k < 2:
+            return 0
+        return config.widen if config.widen is not None else self.kind(state, config).widen
 
     def route_triage(self, state: SolveState) -> str | list[Send]:
         decision = state.get("decision")
         if decision == "review":
             return self.review_sends(state)
+        if decision == "widen":  # more drafts, numbered after the first k, then score and triage again
+            config = self.config(state)
+            k = plan_for(config).k
+            return [
+                Send("solve", {**state, "index": i}) for i in range(k, k + self.widen_size(state, config))
+            ]
         return "budget" if decision == "budget" else "finalize"
 
     def review_sends(self, state: Mapping[str, Any], round_bump: int = 1) -> list[Send]:
@@ -289,7 +312,14 @@ class SolveNodes:
         feedback = Feedback.model_validate(payload["fb"])
         try:
             refined = kind.refine(
-                ctx, target, feedback, payload, plan, cid=cid, round_=round_, temperature=config.temperature(0)
+                ctx,
+                target,
+                feedback,
+                payload,
+                plan,
+                cid=cid,
+                round_=round_,
+                temperature=config.temperature(0),
             )
         except BudgetExhausted as exc:  # no budget left to refine: the parent stays as it is
             self.emit("refine", {"type": "budget_stop", "candidate": cid, "reason": str(exc)})

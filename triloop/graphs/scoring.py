@@ -122,7 +122,9 @@ def steps_component(step_scores: list[float]) -> float | None:
     return 0.5 * sum(step_scores) / len(step_scores) + 0.5 * min(step_scores)
 
 
-_CODE_POINTER = re.compile(r"^(?:see|in|refer to) (?:the )?(?:code|function|solution)\b|^see (?:above|below)\b")
+_CODE_POINTER = re.compile(
+    r"^(?:see|in|refer to) (?:the )?(?:code|function|solution)\b|^see (?:above|below)\b"
+)
 
 
 def answer_key(candidate: Candidate) -> str:

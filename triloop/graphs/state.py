@@ -52,6 +52,12 @@ class SolveConfig(BaseModel):
     review_top: int | None = Field(
         None, ge=1, description="candidates reviewed and refined per round (None: the task kind's default)"
     )
+    widen: int | None = Field(
+        None,
+        ge=0,
+        description="extra drafts for a problem round 0 did not settle, before any review "
+        "(None: the task kind's default)",
+    )
     easy_agreement: float = Field(0.6, ge=0, le=1, description="score-weighted vote share to call it easy")
     easy_score: float = Field(0.7, ge=0, le=1)
     verify_score: float = Field(0.8, ge=0, le=1)
@@ -141,6 +147,7 @@ class SolveState(SolveInput, total=False):
     usage: Annotated[dict[str, int], add_usage]
     round: Annotated[int, latest_round]
     best_history: list[float]
+    widened: bool  # the extra drafts for a hard problem were sent (once per run)
     budget_extensions: int
     decision: str
     stopped_by: str | None

@@ -26,8 +26,10 @@ def decide(
     history: list[float],
     rounds: int,
     over_budget: str,
+    widen: int = 0,
 ) -> Decision:
-    """Settle easy or verified problems, stop on budgets or no gain, otherwise review (fine)."""
+    """Settle easy or verified problems, stop on budgets or no gain, otherwise widen the pool with
+    ``widen`` more drafts (once, before any review) or review (fine)."""
     if not active:  # the budget ran out before any draft was finished: ask (interactive) or stop
         return Decision("budget", "budget", over_budget or "no draft finished within the budget")
     if not plan.refine:
@@ -54,6 +56,8 @@ def decide(
         return Decision("budget", "budget", over_budget)
     if rounds >= 1 and len(history) >= 2 and history[-1] - history[-2] < config.min_improvement:
         return Decision("settle", "no_improvement", f"best score {history[-2]:.2f} -> {history[-1]:.2f}")
+    if widen and rounds == 0:
+        return Decision("widen", None, f"not settled by {len(active)} drafts: {widen} more before review")
     return Decision("review", None, "")
 
 

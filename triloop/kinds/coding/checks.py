@@ -305,19 +305,22 @@ def behaviour_clusters(reports: Mapping[str, RunReport]) -> list[list[str]]:
 
 
 def codet_scores(reports: Mapping[str, RunReport], clusters: list[list[str]]) -> dict[str, float]:
-    """CodeT's dual execution agreement, per candidate, in [0, 1].
+    """Agreement per candidate in [0, 1]: CodeT's dual execution agreement, with the cluster first.
 
-    For a cluster ``S`` of candidates with identical behaviour, ``score(S) = |S| * (1 + p(S))`` where
-    ``p(S)`` is the number of checks with an expected value that the cluster's behaviour passes (read
-    from its first member: identical behaviour passes the same checks). CodeT scores ``|S| * p(S)``;
-    the ``1 +`` keeps clusters that pass nothing ordered by size, so agreement still counts when every
-    check is wrong or missing. Each member gets its cluster's score divided by the largest score.
-    Candidates whose module did not load score 0.
+    For a cluster ``S`` of candidates with identical behaviour, ``score(S) = |S| + p(S) / 2`` where
+    ``p(S)`` is the share of generated tests (checks with an expected value, source ``generated``) that
+    the cluster's behaviour passes. CodeT multiplies ``|S| * p(S)``; with a 1.5B tester many expected
+    values are wrong (the model cannot run the function in its head), and a product lets one sample
+    that matches wrong tests outvote two that agree. Here a larger cluster outranks a smaller one
+    (or ties it), and generated tests order clusters of equal size. Each member gets its cluster's
+    score divided by the largest. Candidates whose module did not load score 0.
     """
     raw: dict[str, float] = {}
     for cluster in clusters:
         first = reports[cluster[0]]
-        score = float(len(cluster) * (1 + first.passed())) if first.loaded else 0.0
+        total = first.total("generated")
+        share = first.passed("generated") / total if total else 0.0
+        score = len(cluster) + share / 2 if first.loaded else 0.0
         for cid in cluster:
             raw[cid] = score
     top = max(raw.values(), default=0.0)

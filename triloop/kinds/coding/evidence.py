@@ -1,7 +1,9 @@
 """The coding kind's scoring rules on a candidate's executed checks (pure functions, no sandbox).
 
-A candidate's own score weighs the user's tests over the task's examples over generated tests (which
-can be wrong themselves); "verified" means checks passed, never that the code ran.
+A candidate's own score weighs the user's tests over the task's examples. Generated tests are not part
+of it: their expected values come from the same small model and are often wrong, so they count only
+through agreement (:func:`~triloop.kinds.coding.checks.codet_scores`), where they order clusters of
+candidates that behave alike. "Verified" means checks passed, never that the code ran.
 """
 
 from __future__ import annotations
@@ -9,8 +11,8 @@ from __future__ import annotations
 from triloop.agents.models import Candidate
 from triloop.kinds.coding.checks import RunReport
 
-#: Evidence weights of the candidate's own score: user tests > task examples > generated tests.
-WEIGHTS = {"user": 3.0, "doctest": 2.0, "generated": 1.0}
+#: Evidence weights of the candidate's own score: the user's tests > the task's examples.
+WEIGHTS = {"user": 3.0, "doctest": 2.0}
 
 
 def report_of(candidate: Candidate) -> RunReport:
@@ -26,16 +28,16 @@ def first_failure_text(report: RunReport, source: str) -> str:
 
 
 def evidence_score(candidate: Candidate) -> float | None:
-    """The candidate's own evidence score: shares of checks passed, user tests > examples > generated."""
+    """The candidate's own evidence score: shares of the user's tests and the task's examples passed
+    (None without either: then agreement alone ranks it)."""
     if candidate.code is None:
         return 0.0
     report = report_of(candidate)
     if not report.loaded:
         return 0.0
     shares: dict[str, float] = {}
-    for source in ("doctest", "generated"):
-        if report.total(source):
-            shares[source] = report.passed(source) / report.total(source)
+    if report.total("doctest"):
+        shares["doctest"] = report.passed("doctest") / report.total("doctest")
     for e in candidate.evidence:
         if e.kind == "tests":
             shares["user"] = e.share if e.share is not None else float(bool(e.passed))

@@ -68,6 +68,9 @@ class CodingKind:
     name = "coding"
     # a review + refinement costs two long prompts: one per round keeps hard problems affordable
     review_top = 1
+    # more samples before any review: a draft costs ~300 tokens, a review + refinement ~1,800, and on
+    # problems the first drafts do not settle two more often add a cluster the checks can pick
+    widen = 2
 
     def __init__(self, tools: Mapping[str, Tool]) -> None:
         self.tools = dict(tools)

@@ -26,6 +26,7 @@ class GeneralKind:
 
     name = "general"
     review_top = 2
+    widen = 0  # step-scored reasoning gains more from review than from more samples
 
     def __init__(self, tools: Mapping[str, Tool], max_tool_calls: int) -> None:
         self.tools = dict(tools)

@@ -1,0 +1,61 @@
+"""Widening (coding): a problem the first drafts do not settle gets more drafts before any review.
+
+A scripted FAKE LLM writes the code; the checks run in the REAL sandbox.
+"""
+
+from __future__ import annotations
+
+from fake_llm import Rule, ScriptedFakeLLM
+
+from triloop.graphs.builder import build_solve_graph
+from triloop.graphs.state import SolveConfig
+
+TASK = 'def inc(x: int) -> int:\n    """Add one.\n    >>> inc(1)\n    2\n    """\n'
+WRONG = "```python\ndef inc(x: int) -> int:\n    return x\n```"
+WRONG_TOO = "```python\ndef inc(x: int) -> int:\n    return x + 2\n```"
+RIGHT = "```python\ndef inc(x: int) -> int:\n    return x + 1\n```"
+
+
+def solve(llm: ScriptedFakeLLM, tools, **config) -> dict:
+    cfg = SolveConfig(k=3, **config)
+    graph = build_solve_graph(llm, tools=list(tools.values()), config=cfg)
+    state = {"run_id": "w", "task": TASK, "config": cfg.model_dump(mode="json")}
+    return graph.invoke(state, {"configurable": {"thread_id": "w"}})
+
+
+def fake(drafts: list[str]) -> ScriptedFakeLLM:
+    return ScriptedFakeLLM(
+        [
+            Rule("reviewer", "Write 6 test cases", "```python\nassert inc(5) == 6\n```"),
+            Rule("solver", "Complete the following Python function", drafts),
+            Rule("reviewer", "A solution:", "The return line is wrong: add one."),
+            Rule("refiner", "", RIGHT),
+        ]
+    )
+
+
+def test_a_hard_problem_gets_more_drafts_before_any_review(sandbox_tools):
+    # three wrong drafts that disagree (not easy, not verified); the two extra drafts are right
+    llm = fake([WRONG, WRONG_TOO, WRONG, RIGHT, RIGHT])
+    out = solve(llm, sandbox_tools)
+    result = out["result"]
+    assert set(out["candidates"]) == {"c0", "c1", "c2", "c3", "c4"}
+    assert result["candidate_id"] in {"c3", "c4"} and "x + 1" in result["code"]
+    assert result["stopped_by"] in {"easy", "verified"} and result["rounds"] == 0
+    assert llm.count("refiner") == 0 and not out.get("feedback")
+    assert out["widened"] is True
+
+
+def test_widening_happens_once_then_review_refines(sandbox_tools):
+    llm = fake([WRONG, WRONG_TOO, WRONG, WRONG_TOO, WRONG])
+    out = solve(llm, sandbox_tools)
+    assert len([c for c in out["candidates"].values() if not c["parent_id"]]) == 5  # 3 + 2, never more
+    assert llm.count("refiner") >= 1 and out["result"]["rounds"] >= 1
+    assert "x + 1" in out["result"]["code"]
+
+
+def test_widen_zero_goes_straight_to_review(sandbox_tools):
+    llm = fake([WRONG, WRONG_TOO, WRONG])
+    out = solve(llm, sandbox_tools, widen=0)
+    assert len([c for c in out["candidates"].values() if not c["parent_id"]]) == 3
+    assert llm.count("refiner") >= 1
