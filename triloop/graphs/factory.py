@@ -7,7 +7,7 @@ Heavy imports (model server, sandbox, chroma) happen here, only when a command n
 from __future__ import annotations
 
 from contextlib import ExitStack
-from typing import Any
+from typing import Any, NamedTuple
 
 from triloop.config import Settings
 from triloop.graphs.memory import GraphMemory
@@ -68,3 +68,34 @@ def open_tools(stack: ExitStack, settings: Settings) -> tuple[list[Tool], Any]:
     tools, sandbox = make_tools(settings)
     stack.callback(sandbox.close)
     return tools, sandbox
+
+
+class SolveParts(NamedTuple):
+    llm: LLM
+    graph: Any  # the compiled solve graph, checkpointed in ``saver``
+    saver: Any
+    paths: Any  # RunPaths: checkpoints, traces, reports
+    memory: GraphMemory | None
+
+
+def open_solve_parts(
+    stack: ExitStack, settings: Settings, *, use_tools: bool, use_memory: bool
+) -> SolveParts:
+    """LLM, tools, memory, the sqlite checkpointer and the compiled solve graph (closed by ``stack``)."""
+    from triloop.graphs.builder import build_solve_graph
+    from triloop.graphs.runner import RunPaths, sqlite_checkpointer
+
+    paths = RunPaths(root=settings.data_dir / "runs")
+    llm = open_llm(stack, settings)
+    tools: list[Tool] = []
+    if use_tools:
+        tools, _ = open_tools(stack, settings)
+    memory = None
+    if use_memory:
+        memory, retrieval, store = make_memory(settings)
+        stack.callback(store.close)
+        memory.register_tools(tools)  # type: ignore[attr-defined]
+        tools = [*tools, *retrieval]
+    saver = stack.enter_context(sqlite_checkpointer(paths.checkpoints))
+    graph = build_solve_graph(llm, tools=tools, memory=memory, config=settings.solve, checkpointer=saver)
+    return SolveParts(llm, graph, saver, paths, memory)

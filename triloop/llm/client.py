@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -299,8 +299,9 @@ class LLMClient:
         role: Role = "default",
         temperature: float | None = None,
         max_tokens: int | None = None,
-    ) -> Iterator[str]:
-        """Yield text as it is generated (connection errors are retried only before the first token)."""
+    ) -> Generator[str, None, Completion]:
+        """Yield text as it is generated (connection errors are retried only before the first token);
+        the generator's return value is the whole :class:`Completion` with its token counts."""
         ep = self.endpoint(role)
         started = time.perf_counter()
         req = _Request(messages, temperature, max_tokens)
@@ -312,7 +313,7 @@ class LLMClient:
                 raise
             ep = self._revive(ep, exc)
             usage = yield from self._stream_from(ep, req, parts)
-        self._record("".join(parts), usage, role, ep.settings.model, started)
+        return self._record("".join(parts), usage, role, ep.settings.model, started)
 
     def _stream_from(self, ep: _Endpoint, req: _Request, parts: list[str]) -> Generator[str, None, Any]:
         """Yield the text of one streamed call to ``ep``, also appended to ``parts``; return its usage."""

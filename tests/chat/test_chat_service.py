@@ -1,0 +1,126 @@
+"""The chat service on a scripted FAKE LLM: routing, streamed direct answers, solve runs with their
+events, budget pauses answered by the person, stop, history and the thread list."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from fake_chat import StreamingFakeLLM, chat_service
+from fake_llm import Rule, intake_rule, scores_rule
+from scenarios import hard_llm
+
+from triloop.chat.routing import route
+from triloop.chat.service import ChatError
+from triloop.graphs.state import Budgets
+
+
+def easy_llm() -> StreamingFakeLLM:
+    return StreamingFakeLLM(
+        [
+            intake_rule(),
+            scores_rule("Judge each numbered step", [0.9, 0.95]),
+            Rule("solver", "Task:", "1. 3 * 4 = 12\nFinal answer: 12"),
+            Rule("default", "", "Hello, how can I help?"),
+        ]
+    )
+
+
+def types(events: list[dict]) -> list[str]:
+    return [e["type"] for e in events]
+
+
+@pytest.mark.parametrize(
+    "message,expected",
+    [
+        ("hi there!", "direct"),
+        ("thanks, that is all", "direct"),
+        ("What is 3*4?", "work"),
+        ("Write a function that reverses a list", "work"),
+        ("def f(x):\n    '''double x'''", "work"),
+        ("fix this bug please", "work"),
+    ],
+)
+def test_router_sends_work_to_the_team_and_chat_to_one_call(message, expected):
+    assert route(message) == expected
+
+
+def test_a_light_message_is_one_streamed_call_and_a_task_runs_the_graph(tmp_path):
+    llm = easy_llm()
+    chat = chat_service(llm, tmp_path, k=3)
+    light = list(chat.send("chat-1", "hi!"))
+    assert types(light)[0] == "route" and "token" in types(light) and types(light)[-1] == "answer"
+    assert light[-1]["content"] == "Hello, how can I help?" and light[-1]["usage"]["llm_calls"] == 1
+    assert len(llm.calls) == 1
+
+    work = list(chat.send("chat-1", "What is 3*4?"))
+    kinds = set(types(work))
+    assert {"route", "llm_call", "score", "decision", "answer"} <= kinds
+    answer = work[-1]
+    assert answer["content"] == "12" and answer["result"]["stopped_by"] == "easy"
+    assert (tmp_path / "traces" / f"{answer['run_id']}.jsonl").is_file()  # the run's own trace
+    # the earlier turn is context for the next solve task
+    solver_prompts = [c["last"] for c in llm.calls if c["role"] == "solver"]
+    assert any("Conversation so far" in p and "hi!" in p for p in solver_prompts)
+
+    history = chat.history("chat-1")
+    assert [m["role"] for m in history] == ["user", "assistant", "user", "assistant"]
+    assert chat.threads()[0]["thread_id"] == "chat-1" and chat.threads()[0]["turns"] == 2
+
+
+def test_a_budget_pause_asks_and_the_same_run_continues(tmp_path):
+    llm = StreamingFakeLLM(hard_llm().rules)
+    chat = chat_service(llm, tmp_path, k=3, budgets=Budgets(max_rounds=0))
+    first = list(chat.send("chat-2", "What is 3*4?"))
+    assert first[-1]["type"] == "pause" and "refinement rounds" in first[-1]["reason"]
+    assert chat.pending_pause("chat-2") is not None
+    drafts = llm.count("solver", "Task:")
+    resumed = list(chat.answer_pause("chat-2", go_on=True))
+    assert resumed[-1]["type"] == "answer" and resumed[-1]["content"] == "12"
+    assert resumed[-1]["run_id"] == first[-1]["run_id"]
+    assert llm.count("solver", "Task:") == drafts  # the drafts were not redone
+    with pytest.raises(ChatError):
+        list(chat.answer_pause("chat-2", go_on=True))  # nothing to answer any more
+
+
+def test_stop_ends_the_turn_and_keeps_the_chat(tmp_path):
+    llm = easy_llm()
+    llm.gate = threading.Event()
+    chat = chat_service(llm, tmp_path)
+    events = chat.send("chat-3", "hi!")
+    got = [next(events), next(events)]  # route, first token
+    chat.stop("chat-3")
+    llm.gate.set()
+    got += list(events)
+    assert got[-1]["type"] == "stopped"
+    assert chat.history("chat-3")[-1]["content"] == "(stopped)"
+    llm.gate = None
+    again = list(chat.send("chat-3", "hello again"))
+    assert again[-1]["type"] == "answer"
+
+
+def test_one_turn_at_a_time_per_chat_and_clear_errors(tmp_path):
+    llm = easy_llm()
+    llm.gate = threading.Event()
+    chat = chat_service(llm, tmp_path)
+    running = chat.send("chat-4", "hi!")
+    next(running)
+    with pytest.raises(ChatError, match="already working"):
+        list(chat.send("chat-4", "and again"))
+    llm.gate.set()
+    list(running)
+    with pytest.raises(ChatError, match="empty"):
+        list(chat.send("chat-4", "   "))
+    with pytest.raises(ChatError, match="no chat"):
+        chat.history("chat-missing")
+
+
+def test_seeded_history_is_context(tmp_path):
+    llm = StreamingFakeLLM([Rule("default", "my name is Ada", "Hello Ada"), *easy_llm().rules])
+    chat = chat_service(llm, tmp_path)
+    chat.seed(
+        "chat-5", [{"role": "user", "content": "my name is Ada"}, {"role": "assistant", "content": "Hi"}]
+    )
+    assert (
+        list(chat.send("chat-5", "hello"))[-1]["content"] == "Hello Ada"
+    )  # the seeded turn was in the prompt

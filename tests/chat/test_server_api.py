@@ -1,0 +1,149 @@
+"""The ASGI app on a scripted FAKE LLM: the OpenAI-compatible API (plain and streamed), the page's
+chat stream, run traces and reports, auth, limits and error shapes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fake_chat import StreamingFakeLLM, chat_service
+from fake_llm import Rule, intake_rule, scores_rule
+from fastapi.testclient import TestClient
+
+from triloop.errors import ConfigError
+from triloop.server.app import Limits, create_app
+from triloop.server.cli import serve_token
+
+
+def llm() -> StreamingFakeLLM:
+    return StreamingFakeLLM(
+        [
+            intake_rule(),
+            scores_rule("Judge each numbered step", [0.9, 0.95]),
+            Rule("solver", "Task:", "1. 3 * 4 = 12\nFinal answer: 12"),
+            Rule("default", "", "Hello, how can I help?"),
+        ]
+    )
+
+
+@pytest.fixture
+def client(tmp_path):
+    app = create_app(chat_service(llm(), tmp_path, k=3), limits=Limits(max_body_bytes=20_000, max_messages=5))
+    with TestClient(app) as c:
+        yield c
+
+
+def sse(response) -> list:
+    return [line[6:] for line in response.text.split("\n\n") if line.startswith("data: ")]
+
+
+def test_completion_runs_the_team_and_reports_run_and_usage(client):
+    body = {"model": "triloop", "messages": [{"role": "user", "content": "What is 3*4?"}]}
+    out = client.post("/v1/chat/completions", json=body).json()
+    assert out["object"] == "chat.completion" and out["choices"][0]["message"]["content"] == "12"
+    assert out["usage"]["total_tokens"] > 0
+    run_id = out["triloop"]["run_id"]
+    assert out["triloop"]["result"]["stopped_by"] == "easy"
+    trace = client.get(f"/runs/{run_id}").json()
+    assert any(e.get("type") == "decision" for e in trace["events"])
+    report = client.get(f"/runs/{run_id}/report")
+    assert report.status_code == 200 and "<html" in report.text.lower()
+
+
+def test_streamed_completion_puts_steps_in_reasoning_then_the_answer_usage_and_done(client):
+    body = {
+        "model": "triloop:triloop",
+        "stream": True,
+        "messages": [{"role": "user", "content": "What is 3*4?"}],
+    }
+    with client.stream("POST", "/v1/chat/completions", json=body) as response:
+        response.read()
+    data = sse(response)
+    assert data[-1] == "[DONE]"
+    chunks = [json.loads(d) for d in data[:-1]]
+    reasoning = "".join(c["choices"][0]["delta"].get("reasoning_content", "") for c in chunks if c["choices"])
+    content = "".join(c["choices"][0]["delta"].get("content", "") or "" for c in chunks if c["choices"])
+    assert "[triage]" in reasoning and "[score]" in reasoning
+    assert content == "12"  # plain clients see a clean answer
+    assert chunks[-1]["usage"]["total_tokens"] > 0 and chunks[-1]["triloop"]["run_id"]
+
+
+def test_steps_in_content_when_asked_and_direct_answers_stream_tokens(client):
+    body = {
+        "model": "triloop:direct",
+        "stream": True,
+        "messages": [{"role": "user", "content": "hi"}],
+        "triloop": {"steps_in_content": True},
+    }
+    with client.stream("POST", "/v1/chat/completions", json=body) as response:
+        response.read()
+    chunks = [json.loads(d) for d in sse(response)[:-1]]
+    content = "".join(c["choices"][0]["delta"].get("content", "") or "" for c in chunks if c["choices"])
+    assert content.strip() == "Hello, how can I help?"
+    assert len([c for c in chunks if c["choices"] and c["choices"][0]["delta"].get("content")]) > 2
+
+
+def test_models_and_health(client):
+    ids = [m["id"] for m in client.get("/v1/models").json()["data"]]
+    assert "triloop" in ids and "triloop:sc" in ids and "triloop:direct" in ids
+    assert client.get("/healthz").json() == {"ok": True}
+
+
+@pytest.mark.parametrize(
+    "body,status,fragment",
+    [
+        ({"model": "triloop", "messages": []}, 400, "messages"),
+        ({"model": "gpt-9", "messages": [{"role": "user", "content": "hi"}]}, 404, "unknown model"),
+        ({"model": "triloop", "messages": [{"role": "assistant", "content": "hi"}]}, 400, "user message"),
+        ({"model": "triloop", "messages": [{"role": "user", "content": "x"}] * 6}, 400, "more than 5"),
+        ({"model": "triloop", "messages": [{"role": "user", "content": "x" * 30_000}]}, 413, "bytes"),
+        ({"messages": [{"role": "user", "content": "hi"}]}, 400, "model"),
+    ],
+)
+def test_bad_requests_get_openai_shaped_errors(client, body, status, fragment):
+    response = client.post("/v1/chat/completions", json=body)
+    assert response.status_code == status
+    error = response.json()["error"]
+    assert fragment in error["message"] and error["type"]
+
+
+def test_runs_cannot_name_files_outside_the_run_directory(client):
+    for bad in ("..%2F..%2Fetc%2Fpasswd", "%2E%2E", "a%2F..%2Fb", ".hidden", "x%00y"):
+        assert client.get(f"/runs/{bad}").status_code == 404
+    assert client.get("/static/..%2Fapp.py").status_code == 404
+
+
+def test_the_page_and_its_chat_stream(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "/static/app.js" in page.text
+    assert client.get("/static/app.js").status_code == 200
+    with client.stream("POST", "/api/chat", json={"text": "What is 3*4?"}) as response:
+        response.read()
+    events = [json.loads(d) for d in sse(response)]
+    assert events[0]["type"] == "thread" and events[-1]["type"] == "answer"
+    tid = events[0]["thread_id"]
+    assert client.get("/api/threads").json()["threads"][0]["thread_id"] == tid
+    history = client.get(f"/api/threads/{tid}").json()["messages"]
+    assert [m["role"] for m in history] == ["user", "assistant"]
+    assert client.get("/api/threads/chat-nope").status_code == 404
+
+
+def test_a_token_is_required_when_set(tmp_path):
+    app = create_app(chat_service(llm(), tmp_path), token="s3cret")
+    with TestClient(app) as c:
+        body = {"model": "triloop", "messages": [{"role": "user", "content": "hi"}]}
+        refused = c.post("/v1/chat/completions", json=body)
+        assert refused.status_code == 401 and refused.json()["error"]["type"] == "authentication_error"
+        assert c.get("/v1/models", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        assert c.get("/v1/models", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+        assert c.get("/healthz").status_code == 200 and c.get("/").status_code == 200  # the page asks for it
+
+
+def test_a_public_address_needs_a_token(monkeypatch):
+    monkeypatch.delenv("TRILOOP_API_TOKEN", raising=False)
+    with pytest.raises(ConfigError, match="TRILOOP_API_TOKEN"):
+        serve_token("0.0.0.0", None)
+    assert serve_token("127.0.0.1", None) is None
+    assert serve_token("0.0.0.0", "t") == "t"
+    monkeypatch.setenv("TRILOOP_API_TOKEN", "env-token")
+    assert serve_token("::1", None) == "env-token"

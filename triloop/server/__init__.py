@@ -1,0 +1,1 @@
+"""The web UI and OpenAI-compatible API server (`triloop serve`)."""
