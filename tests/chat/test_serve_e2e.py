@@ -164,3 +164,30 @@ def test_the_chat_page_in_a_real_browser(server):
     print(f"browser: first step after {first_step:.1f}s, answer after {answered:.1f}s, {steps} steps shown")
     assert "def triple" in text and steps >= 2 and threads >= 1
     assert (ARTIFACTS / "chat-answer.png").stat().st_size > 10_000
+
+
+def test_a_client_that_goes_away_stops_its_turn_and_the_chat_goes_on(server):
+    import json
+
+    import httpx
+
+    body = {"text": "Write a Python function `square(x)` that returns x * x.", "strategy": "triloop"}
+    with httpx.Client(base_url=server, timeout=120) as http:
+        with http.stream("POST", "/api/chat", json=body) as response:
+            events = []
+            for line in response.iter_lines():
+                if line.startswith("data: "):
+                    events.append(json.loads(line[6:]))
+                if len(events) >= 3:
+                    break  # leave mid-run: the connection closes here
+        tid = events[0]["thread_id"]
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            messages = http.get(f"/api/threads/{tid}").json()["messages"]
+            if messages[-1]["role"] == "assistant":
+                break
+            time.sleep(1)
+        assert messages[-1]["content"] == "(stopped)"  # the run did not go on in the background
+        again = http.post("/api/chat", json={"text": "Say hi.", "thread_id": tid, "mode": "direct"})
+        last = json.loads([x for x in again.text.split("\n\n") if x.startswith("data: ")][-1][6:])
+        assert last["type"] == "answer" and http.get("/healthz").json() == {"ok": True}

@@ -300,7 +300,11 @@ class ChatService:
                     return
                 found = self._existing(runner, request.run_id)  # a resumed turn re-enters here
                 if found is None:
-                    config = self.defaults.model_copy(update={**request.config, "interactive": True})
+                    # a person is there to answer a budget pause, unless the request says otherwise (API)
+                    base = self.defaults.model_dump()
+                    merged = {**base, "interactive": True, **request.config}
+                    merged["budgets"] = {**base["budgets"], **request.config.get("budgets", {})}
+                    config = SolveConfig.model_validate(merged)
                     found = runner.start(task, config, run_id=request.run_id)
                 elif found.result is None and found.interrupt is None:  # cut off mid-run: go on
                     found = runner.resume(request.run_id)
