@@ -129,5 +129,7 @@ def test_seeded_history_is_context(tmp_path):
 def test_a_turn_without_a_person_stops_at_the_budget_with_its_best(tmp_path):
     llm = StreamingFakeLLM(hard_llm().rules)
     chat = chat_service(llm, tmp_path, k=3, budgets=Budgets(max_rounds=0, max_tokens=50_000))
-    events = list(chat.send("chat-6", "What is 3*4?", config={"interactive": False, "budgets": {"max_llm_calls": 40}}))
+    events = list(
+        chat.send("chat-6", "What is 3*4?", config={"interactive": False, "budgets": {"max_llm_calls": 40}})
+    )
     assert events[-1]["type"] == "answer" and events[-1]["result"]["stopped_by"] == "budget"
