@@ -6,24 +6,13 @@ from __future__ import annotations
 import threading
 
 import pytest
-from fake_chat import StreamingFakeLLM, chat_service
-from fake_llm import Rule, intake_rule, scores_rule
+from fake_chat import StreamingFakeLLM, chat_service, easy_chat_llm
+from fake_llm import Rule
 from scenarios import hard_llm
 
 from triloop.chat.routing import route
 from triloop.chat.service import ChatError
 from triloop.graphs.state import Budgets
-
-
-def easy_llm() -> StreamingFakeLLM:
-    return StreamingFakeLLM(
-        [
-            intake_rule(),
-            scores_rule("Judge each numbered step", [0.9, 0.95]),
-            Rule("solver", "Task:", "1. 3 * 4 = 12\nFinal answer: 12"),
-            Rule("default", "", "Hello, how can I help?"),
-        ]
-    )
 
 
 def types(events: list[dict]) -> list[str]:
@@ -46,7 +35,7 @@ def test_router_sends_work_to_the_team_and_chat_to_one_call(message, expected):
 
 
 def test_a_light_message_is_one_streamed_call_and_a_task_runs_the_graph(tmp_path):
-    llm = easy_llm()
+    llm = easy_chat_llm()
     chat = chat_service(llm, tmp_path, k=3)
     light = list(chat.send("chat-1", "hi!"))
     assert types(light)[0] == "route" and "token" in types(light) and types(light)[-1] == "answer"
@@ -84,7 +73,7 @@ def test_a_budget_pause_asks_and_the_same_run_continues(tmp_path):
 
 
 def test_stop_ends_the_turn_and_keeps_the_chat(tmp_path):
-    llm = easy_llm()
+    llm = easy_chat_llm()
     llm.gate = threading.Event()
     chat = chat_service(llm, tmp_path)
     events = chat.send("chat-3", "hi!")
@@ -100,7 +89,7 @@ def test_stop_ends_the_turn_and_keeps_the_chat(tmp_path):
 
 
 def test_one_turn_at_a_time_per_chat_and_clear_errors(tmp_path):
-    llm = easy_llm()
+    llm = easy_chat_llm()
     llm.gate = threading.Event()
     chat = chat_service(llm, tmp_path)
     running = chat.send("chat-4", "hi!")
@@ -116,7 +105,7 @@ def test_one_turn_at_a_time_per_chat_and_clear_errors(tmp_path):
 
 
 def test_seeded_history_is_context(tmp_path):
-    llm = StreamingFakeLLM([Rule("default", "my name is Ada", "Hello Ada"), *easy_llm().rules])
+    llm = StreamingFakeLLM([Rule("default", "my name is Ada", "Hello Ada"), *easy_chat_llm().rules])
     chat = chat_service(llm, tmp_path)
     chat.seed(
         "chat-5", [{"role": "user", "content": "my name is Ada"}, {"role": "assistant", "content": "Hi"}]

@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from fake_chat import StreamingFakeLLM, chat_service
-from fake_llm import Rule, intake_rule, scores_rule
+from fake_chat import chat_service, easy_chat_llm
 from fastapi.testclient import TestClient
 
 from triloop.errors import ConfigError
@@ -15,20 +14,11 @@ from triloop.server.app import Limits, create_app
 from triloop.server.cli import serve_token
 
 
-def llm() -> StreamingFakeLLM:
-    return StreamingFakeLLM(
-        [
-            intake_rule(),
-            scores_rule("Judge each numbered step", [0.9, 0.95]),
-            Rule("solver", "Task:", "1. 3 * 4 = 12\nFinal answer: 12"),
-            Rule("default", "", "Hello, how can I help?"),
-        ]
-    )
-
-
 @pytest.fixture
 def client(tmp_path):
-    app = create_app(chat_service(llm(), tmp_path, k=3), limits=Limits(max_body_bytes=20_000, max_messages=5))
+    app = create_app(
+        chat_service(easy_chat_llm(), tmp_path, k=3), limits=Limits(max_body_bytes=20_000, max_messages=5)
+    )
     with TestClient(app) as c:
         yield c
 
@@ -129,7 +119,7 @@ def test_the_page_and_its_chat_stream(client):
 
 
 def test_a_token_is_required_when_set(tmp_path):
-    app = create_app(chat_service(llm(), tmp_path), token="s3cret")
+    app = create_app(chat_service(easy_chat_llm(), tmp_path), token="s3cret")
     with TestClient(app) as c:
         body = {"model": "triloop", "messages": [{"role": "user", "content": "hi"}]}
         refused = c.post("/v1/chat/completions", json=body)
