@@ -157,12 +157,25 @@ def test_the_chat_page_in_a_real_browser(server):
         text = page.inner_text(".msg.assistant .answer")
         page.screenshot(path=str(ARTIFACTS / "chat-answer.png"), full_page=True)
         steps = page.locator(".steps .step").count()
+
+        # a new chat, stopped mid-run with the Stop button
         page.click("#new-chat")
-        page.wait_for_selector("#threads li button")
-        threads = page.locator("#threads li button").count()
+        page.select_option("#strategy", "triloop")
+        page.fill("#message", "Write a Python function `cube(x)` that returns x ** 3.")
+        page.click("#send")
+        page.wait_for_selector(".steps .step")
+        page.click("#stop")
+        page.wait_for_function("document.body.innerText.includes('(stopped)')", timeout=180_000)
+        page.screenshot(path=str(ARTIFACTS / "chat-stopped.png"))
+
+        # the first chat reopens from the sidebar with its history
+        page.locator("#threads li button", has_text="triple").first.click()
+        page.wait_for_function("document.querySelectorAll('#log .msg').length >= 2")
+        reopened = page.inner_text("#log")
         browser.close()
     print(f"browser: first step after {first_step:.1f}s, answer after {answered:.1f}s, {steps} steps shown")
-    assert "def triple" in text and steps >= 2 and threads >= 1
+    assert "def triple" in text and steps >= 2
+    assert "triple(x)" in reopened and "def triple" in reopened
     assert (ARTIFACTS / "chat-answer.png").stat().st_size > 10_000
 
 

@@ -137,3 +137,18 @@ def test_a_public_address_needs_a_token(monkeypatch):
     assert serve_token("0.0.0.0", "t") == "t"
     monkeypatch.setenv("TRILOOP_API_TOKEN", "env-token")
     assert serve_token("::1", None) == "env-token"
+
+
+def test_serve_refuses_a_public_address_without_a_token_and_says_why(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    triloop = str(Path(sys.executable).with_name("triloop"))
+    env = {k: v for k, v in os.environ.items() if k != "TRILOOP_API_TOKEN"}
+    env["TRILOOP_DATA_DIR"] = str(tmp_path)
+    done = subprocess.run(
+        [triloop, "serve", "--host", "0.0.0.0"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode != 0 and "TRILOOP_API_TOKEN" in done.stderr and "Traceback" not in done.stderr
