@@ -18,6 +18,7 @@ from triloop.cli_options import ModelOption, settings_for
 from triloop.errors import ConfigError, TriloopError
 from triloop.graphs.cli import register as register_graph_commands
 from triloop.memory.cli import app as memory_app
+from triloop.ml.cli import app as ml_app
 from triloop.tools.sandbox.cli import app as sandbox_app
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app = typer.Typer(
 app.add_typer(sandbox_app, name="sandbox", help="Run code in a hardened sandbox.")
 app.add_typer(memory_app, name="memory", help="Inspect and maintain the vector memory.")
 app.add_typer(bench_app, name="bench", help="Measure strategies on HumanEval-format coding problems.")
+app.add_typer(ml_app, name="ml", help="ML experiment tasks (init; the experiment loop is not built yet).")
 register_graph_commands(app)
 
 console = Console()

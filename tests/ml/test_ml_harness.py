@@ -1,0 +1,70 @@
+"""One experiment in the REAL sandbox: the baseline scores, and the harness, not the script, decides
+the metric (printed numbers, missing or short predictions, crashes, timeouts, hidden test labels)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("sklearn")
+
+from triloop.ml.baseline import baseline_script
+from triloop.ml.datasets import init_bundled
+from triloop.ml.harness import run_experiment, score_predictions
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    from triloop.tools.sandbox.errors import BackendUnavailableError
+    from triloop.tools.sandbox.factory import create_sandbox
+
+    try:
+        sb = create_sandbox()
+    except BackendUnavailableError as exc:
+        pytest.skip(f"no sandbox backend: {exc}")
+    with sb:
+        probe = sb.execute("import sklearn")
+        if not probe.ok:
+            pytest.skip(f"the {sb.name} sandbox has no scikit-learn (docker's image has it)")
+        yield sb
+
+
+@pytest.mark.parametrize("dataset,floor", [("wine", 0.8), ("diabetes", None)])
+def test_the_baseline_runs_and_is_scored_from_its_predictions(sandbox, tmp_path, dataset, floor):
+    root = tmp_path / dataset
+    task = init_bundled(root, dataset)
+    run = run_experiment(sandbox, root, task, baseline_script(task), keep=tmp_path / "kept")
+    assert run.status == "ok", run.detail
+    if floor is not None:
+        assert run.metric >= floor
+    else:
+        assert 30 < run.metric < 90  # rmse of disease progression (target spread about 77)
+    test_score = score_predictions(root, task, tmp_path / "kept" / "predictions", "test")  # hidden labels
+    assert test_score == pytest.approx(run.metric, abs=0.25 if floor else 25)
+
+
+SCRIPTS = {
+    "printed_only": ("print('f1_macro: 1.0')", "bad_predictions", "valid.csv"),
+    "short": (
+        "import os\nos.makedirs('predictions')\nopen('predictions/valid.csv','w').write('prediction\\n0\\n')",
+        "bad_predictions",
+        "predictions for",
+    ),
+    "crash": ("import sklearn\nraise RuntimeError('boom')", "failed", "RuntimeError: boom"),
+    "peek": ("print(open('.triloop/test_labels.csv').read())", "failed", "No such file"),
+}
+
+
+@pytest.mark.parametrize("name", list(SCRIPTS))
+def test_the_harness_decides_the_metric(sandbox, tmp_path, name):
+    script, status, fragment = SCRIPTS[name]
+    root = tmp_path / "wine"
+    task = init_bundled(root, "wine")
+    run = run_experiment(sandbox, root, task, script)
+    assert run.status == status and fragment in run.detail and run.metric is None
+
+
+def test_a_runaway_experiment_times_out(sandbox, tmp_path):
+    root = tmp_path / "wine"
+    task = init_bundled(root, "wine").model_copy(update={"experiment_timeout_s": 2})
+    run = run_experiment(sandbox, root, task, "while True:\n    pass")
+    assert run.status == "timeout"

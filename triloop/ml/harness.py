@@ -1,0 +1,114 @@
+"""Running one experiment script in the sandbox and scoring what it wrote.
+
+The sandbox sees a workspace with a copy of ``data/`` and the script, nothing else: the test labels
+stay in the task directory. The metric is recomputed here from ``predictions/valid.csv`` against the
+task directory's own validation labels (not the copy the script could have changed); a number the
+script prints does not count.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from triloop.ml.metrics import compute
+from triloop.ml.task import SPLITS, MLTask, data_path, labels_path
+from triloop.tools.sandbox.workspace import make_workspace, remove_workspace
+
+Status = Literal["ok", "failed", "timeout", "bad_predictions"]
+PREDICTIONS = "predictions"
+
+
+class ExperimentRun(BaseModel):
+    """What one run of one script gave."""
+
+    status: Status
+    metric: float | None = None
+    duration_s: float = 0.0
+    detail: str = ""  # why it failed: the traceback's tail, or what is wrong with the predictions
+    stdout_tail: str = ""
+
+
+def _column(path: Path, name: str) -> list[str]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        if reader.fieldnames is None or name not in reader.fieldnames:
+            raise ValueError(f"{path.name} has no column {name!r}")
+        return [row[name] for row in reader]
+
+
+def _typed(values: list[str], task: MLTask) -> list[Any]:
+    if task.problem == "regression":
+        return [float(v) for v in values]
+    return [int(float(v)) if _integral(v) else v for v in values]
+
+
+def _integral(value: str) -> bool:
+    try:
+        return float(value).is_integer()
+    except ValueError:
+        return False
+
+
+def prepare_workspace(root: Path, workspace: Path, script: str) -> None:
+    """``workspace``: the script and a copy of the task's data (never the hidden test labels)."""
+    (workspace / "data").mkdir(parents=True, exist_ok=True)
+    for split in SPLITS:
+        shutil.copyfile(data_path(root, split), workspace / "data" / f"{split}.csv")
+    (workspace / "experiment.py").write_text(script, encoding="utf-8")
+    shutil.rmtree(workspace / PREDICTIONS, ignore_errors=True)
+
+
+def score_predictions(root: Path, task: MLTask, predictions: Path, split: Literal["valid", "test"]) -> float:
+    """The metric of the predictions in ``predictions/<split>.csv`` (test: against the hidden labels)."""
+    predicted = _column(predictions / f"{split}.csv", "prediction")
+    truth_file = data_path(root, "valid") if split == "valid" else labels_path(root)
+    truth = _column(truth_file, task.target)
+    if len(predicted) != len(truth):
+        raise ValueError(f"{len(predicted)} {split} predictions for {len(truth)} rows")
+    return compute(task.metric, _typed(truth, task), _typed(predicted, task))
+
+
+def run_experiment(
+    sandbox: Any, root: Path, task: MLTask, script: str, keep: Path | None = None
+) -> ExperimentRun:
+    """Run ``script`` in ``sandbox`` on a copy of the task's data and score its validation predictions;
+    the script and what it wrote under ``predictions/`` are kept in ``keep`` (when given)."""
+    workspace = make_workspace()  # reachable by the sandbox's unprivileged user, removed afterwards
+    try:
+        prepare_workspace(root, workspace, script)
+        result = sandbox.execute(
+            command=["python3", "experiment.py"], workspace=workspace, timeout=task.experiment_timeout_s
+        )
+        run = _scored(root, task, workspace, result)
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            (keep / "experiment.py").write_text(script, encoding="utf-8")
+            if (workspace / PREDICTIONS).is_dir():
+                shutil.copytree(workspace / PREDICTIONS, keep / PREDICTIONS, dirs_exist_ok=True)
+        return run
+    finally:
+        remove_workspace(workspace)
+
+
+def _scored(root: Path, task: MLTask, workspace: Path, result: Any) -> ExperimentRun:
+    tail = result.stdout[-600:]
+    if result.timed_out:
+        return ExperimentRun(
+            status="timeout", duration_s=result.duration_s, detail="time limit", stdout_tail=tail
+        )
+    if not result.ok:
+        return ExperimentRun(
+            status="failed", duration_s=result.duration_s, detail=result.stderr[-1500:], stdout_tail=tail
+        )
+    try:
+        metric = score_predictions(root, task, workspace / PREDICTIONS, "valid")
+    except (OSError, ValueError) as exc:
+        return ExperimentRun(
+            status="bad_predictions", duration_s=result.duration_s, detail=str(exc), stdout_tail=tail
+        )
+    return ExperimentRun(status="ok", metric=metric, duration_s=result.duration_s, stdout_tail=tail)
