@@ -53,6 +53,14 @@ def test_entry_point_from_signature_or_stub():
     assert task_entry_point("What is 2 + 2?") is None
 
 
+def test_entry_point_from_a_request_that_names_the_function():
+    assert task_entry_point("Write a Python function `double(x)` that returns 2 * x.") == "double"
+    assert task_entry_point("a function `is_even(n: int) -> bool` that says whether n is even") == "is_even"
+    chat = "Conversation so far:\nUser: write a function `f(x)`\n\nCurrent request:\nnow a function `g(y)`"
+    assert task_entry_point(chat) == "g"  # the current request, not an earlier turn's
+    assert task_entry_point("explain what the `print` function does") is None  # no parameters: no request
+
+
 def test_input_output_examples_and_json_words():
     task = '''def pick(arr, k):
     """Pick things.

@@ -238,10 +238,17 @@ def signature_entry_point(signature: str | None) -> str | None:
     return match.group(1) if match else None
 
 
+#: "a (Python) function `name(args)`": a request that names the function it wants, with its parameters.
+_NAMED_FUNCTION = re.compile(r"\bfunction\s+`([A-Za-z_]\w*)\s*\([^`]*\)[^`]*`")
+
+
 def task_entry_point(task: str, signature: str | None = None) -> str | None:
-    """The function the task asks for: from a signature, else from a ``def`` stub in the task."""
+    """The function the task asks for: from a signature, a ``def`` stub in the task, or a request
+    naming it ("write a function `f(x)` that ..."; the last one, which is the current request when
+    earlier turns of a chat come first)."""
     if signature:
         return signature_entry_point(signature)
     if not re.search(r"^\s*def\s", task, flags=re.MULTILINE) and not blocks_of(task):
-        return None
+        named = _NAMED_FUNCTION.findall(task)
+        return named[-1] if named else None
     return stub_entry_point(task)
