@@ -49,3 +49,79 @@ def init_command(
     )
     console.print(f"goal: {task.goal}", highlight=False)
     console.print(f"the test labels stay in {directory / '.triloop'} (never copied into a sandbox)")
+
+
+def _run(directory: Path, budget_minutes: float | None, max_experiments: int, model: str | None) -> None:
+    from contextlib import ExitStack
+
+    from rich.live import Live
+    from rich.table import Table
+
+    from triloop.cli_options import settings_for
+    from triloop.graphs.factory import open_llm, open_tools
+    from triloop.ml.loop import Experiment, MLRun
+    from triloop.ml.report import write_report
+    from triloop.ml.task import load_task
+
+    task = load_task(directory)
+    settings = settings_for(model)
+    table = Table(title=f"{task.name}: {task.metric} ({task.direction})")
+    for column in ("#", "parent", "action", "idea", "status", "validation", "s"):
+        table.add_column(column)
+
+    def show(e: Experiment) -> None:
+        score = f"{e.metric:.4f}" if e.metric is not None else "-"
+        table.add_row(str(e.id), str(e.parent), e.action, e.idea[:60], e.status, score, f"{e.duration_s:.1f}")
+
+    with ExitStack() as stack:
+        llm = open_llm(stack, settings)
+        _, sandbox = open_tools(stack, settings)
+        run = MLRun(llm, sandbox, directory, task, on_experiment=show)
+        for e in run.experiments:
+            show(e)
+        try:
+            with Live(table, console=console, refresh_per_second=2):
+                run.run(budget_minutes=budget_minutes, max_experiments=max_experiments)
+        except KeyboardInterrupt:
+            console.print("[yellow]stopped; what is done is kept (triloop ml resume DIR goes on)[/]")
+        summary = write_report(directory, task, run.experiments)
+    if summary.get("best") is None:
+        console.print("[red]no experiment produced valid predictions[/]")
+        raise typer.Exit(1)
+    console.print(
+        f"best #{summary['best']}: validation {task.metric} {summary['valid']:.4f}, test {summary['test']:.4f} "
+        f"(baseline validation {summary['baseline_valid']}); report: {directory / 'report.md'}",
+        highlight=False,
+    )
+
+
+BudgetOption = Annotated[
+    float | None, typer.Option(help="minutes for this run (default: the task's)", min=0.1)
+]
+MaxOption = Annotated[int, typer.Option(help="stop after this many experiments in all", min=1)]
+
+
+@app.command("run")
+def run_command(
+    directory: Annotated[Path, typer.Argument(help="a task directory (triloop ml init)")],
+    budget_minutes: BudgetOption = None,
+    max_experiments: MaxOption = 20,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="local | local-small | a remote model")
+    ] = None,
+) -> None:
+    """Run experiments (baseline, then reviewed improvements and debugging) and write the report."""
+    _run(directory, budget_minutes, max_experiments, model)
+
+
+@app.command("resume")
+def resume_command(
+    directory: Annotated[Path, typer.Argument(help="a task directory with experiments.jsonl")],
+    budget_minutes: BudgetOption = None,
+    max_experiments: MaxOption = 20,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="local | local-small | a remote model")
+    ] = None,
+) -> None:
+    """Go on from the experiments already logged (after Ctrl-C or a budget stop)."""
+    _run(directory, budget_minutes, max_experiments, model)

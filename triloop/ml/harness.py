@@ -19,7 +19,7 @@ from triloop.ml.metrics import compute
 from triloop.ml.task import SPLITS, MLTask, data_path, labels_path
 from triloop.tools.sandbox.workspace import make_workspace, remove_workspace
 
-Status = Literal["ok", "failed", "timeout", "bad_predictions"]
+Status = Literal["ok", "failed", "timeout", "bad_predictions", "leak"]
 PREDICTIONS = "predictions"
 
 

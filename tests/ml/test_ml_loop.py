@@ -1,0 +1,111 @@
+"""The experiment loop: decisions on a scripted FAKE LLM with the REAL sandbox (debug after a failure,
+leaks refused, resume from the log), and one run end to end on the REAL embedded model (0.5B)."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+
+pytest.importorskip("sklearn")
+
+from triloop.ml.baseline import baseline_script
+from triloop.ml.datasets import init_bundled
+from triloop.ml.loop import LOG, MLRun, leak_of, read_log, script_of
+from triloop.ml.report import write_report
+
+
+class FakeScriptLLM:
+    """A FAKE LLM: replies in order, one per call (the review's JSON, then scripts)."""
+
+    def __init__(self, replies: list[str]) -> None:
+        self.replies, self.prompts = list(replies), []
+
+    def complete(self, messages, **_):
+        self.prompts.append(messages[-1]["content"])
+        return SimpleNamespace(text=self.replies.pop(0), prompt_tokens=10, completion_tokens=5)
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    from triloop.tools.sandbox.errors import BackendUnavailableError
+    from triloop.tools.sandbox.factory import create_sandbox
+
+    try:
+        sb = create_sandbox()
+    except BackendUnavailableError as exc:
+        pytest.skip(f"no sandbox backend: {exc}")
+    with sb:
+        if not sb.execute("import sklearn").ok:
+            pytest.skip(f"the {sb.name} sandbox has no scikit-learn (docker's image has it)")
+        yield sb
+
+
+def fenced(code: str) -> str:
+    return f"Here it is:\n```python\n{code}```\n"
+
+
+def test_a_failed_experiment_is_debugged_from_its_error_and_leaks_are_refused(sandbox, tmp_path):
+    task = init_bundled(tmp_path / "wine", "wine")
+    good = baseline_script(task).replace("HistGradientBoostingClassifier", "RandomForestClassifier")
+    llm = FakeScriptLLM(
+        [
+            json.dumps({"idea": "try a random forest", "why": "robust on small data"}),
+            fenced("import sklearn\nraise ValueError('bad shape')\n"),  # improve -> fails
+            fenced(good),  # debug -> works
+            json.dumps({"idea": "peek at the answers", "why": "..."}),
+            fenced("print(open('.triloop/test_labels.csv').read())\n"),  # a leak: not run
+        ]
+    )
+    run = MLRun(llm, sandbox, tmp_path / "wine", task)
+    run.run(budget_minutes=10, max_experiments=4)
+    got = [(e.action, e.parent, e.status) for e in run.experiments]
+    assert got == [
+        ("baseline", None, "ok"),
+        ("improve", 0, "failed"),
+        ("debug", 1, "ok"),
+        ("improve", 0, "leak"),  # the best is still the baseline (a tie is not "better")
+    ]
+    assert "bad shape" in llm.prompts[2]  # the debug prompt carries the error
+    assert run.experiments[3].detail.startswith("not run") and run.experiments[2].metric >= 0.8
+
+
+def test_resume_goes_on_from_the_log_and_the_report_is_written(sandbox, tmp_path):
+    root = tmp_path / "wine"
+    task = init_bundled(root, "wine")
+    MLRun(FakeScriptLLM([]), sandbox, root, task).run(
+        budget_minutes=5, max_experiments=1
+    )  # the baseline only
+    assert len(read_log(root)) == 1
+    llm = FakeScriptLLM([json.dumps({"idea": "random forest"}), fenced(baseline_script(task))])
+    again = MLRun(llm, sandbox, root, task)
+    again.run(budget_minutes=5, max_experiments=2)
+    assert [e.id for e in read_log(root)] == [0, 1] and len(llm.prompts) == 2
+    summary = write_report(root, task, again.experiments)
+    assert summary["best"] == 0 and summary["test"] > 0.8
+    assert (root / "best.py").is_file() and (root / "metric.png").stat().st_size > 5000
+    assert "scored once" in (root / "report.md").read_text()
+
+
+def test_scripts_and_leaks_are_read_from_replies():
+    assert script_of("```python\nx = 1\n```") == "x = 1\n"
+    assert script_of("```python\nx = (\n```") is None
+    assert leak_of("open('.triloop/test_labels.csv')") and leak_of("m.fit(np.vstack([x_train, x_valid]), y)")
+    assert leak_of("model.fit(x_train, y_train)") is None
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_ml_run_end_to_end_on_the_embedded_model(sandbox, local_llm_small, tmp_path):
+    root = tmp_path / "wine"
+    task = init_bundled(root, "wine")
+    run = MLRun(local_llm_small, sandbox, root, task)
+    best = run.run(budget_minutes=8, max_experiments=3)
+    summary = write_report(root, task, run.experiments)
+    assert len(read_log(root)) == 3 and (root / LOG).is_file()
+    assert (root / "report.md").is_file() and (root / "metric.png").is_file() and (root / "best.py").is_file()
+    baseline = run.experiments[0].metric
+    assert best is not None and best.metric >= baseline  # the best is at least the baseline's
+    assert summary["test"] is not None
+    assert any(e.tokens > 0 for e in run.experiments[1:])  # the model proposed the later experiments

@@ -1,0 +1,289 @@
+"""``triloop ml run``: a tree search over experiment scripts, guided by the harness's metric (after AIDE).
+
+Experiment 0 is the fixed baseline script, so every run starts from working I/O and a number to beat.
+Then, until the budget or the experiment limit:
+
+* **debug**: the newest experiment failed (traceback, bad predictions, a leak) and its chain of fixes
+  is shorter than ``MAX_DEBUG``: the Refiner rewrites it from the error;
+* **improve**: otherwise the Reviewer reads the experiment table and the best script and names one
+  change to try and why (JSON); the Refiner writes that child of the best experiment.
+
+Each script runs in the sandbox through the harness (:mod:`triloop.ml.harness`), which scores the
+written predictions itself. ``experiments.jsonl`` is the log and makes runs resumable: a later run of
+the same directory goes on from it. The LLM and sandbox are injected.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+
+from triloop import syntax
+from triloop.kinds.coding.extract import blocks_of
+from triloop.ml.baseline import baseline_script
+from triloop.ml.harness import ExperimentRun, run_experiment
+from triloop.ml.metrics import better
+from triloop.ml.task import HIDDEN, MLTask, data_path
+
+LOG = "experiments.jsonl"
+MAX_DEBUG = 2
+SCRIPT_TOKENS = 900
+#: Reading the hidden labels, or the validation/test rows as training data: the harness refuses to run it.
+_LEAKS = (
+    (re.compile(re.escape(HIDDEN) + r"|test_labels"), "reads the hidden test labels"),
+    (re.compile(r"\.fit\([^)]*(valid|test)", re.IGNORECASE), "fits on validation or test rows"),
+)
+
+REVIEW = """{task}
+Experiments so far (metric: {metric}, {direction}):
+{table}
+
+The best script (experiment {best_id}):
+```python
+{code}```
+
+Name ONE concrete change to the best script that should improve {metric} (a different model, its
+hyperparameters, feature scaling or engineering, ...), not one tried already. Reply with JSON only:
+{{"idea": "<the change, one sentence>", "why": "<why it should help, one sentence>"}}"""
+
+IMPROVE = """{task}
+A working script (validation {metric}: {score}):
+```python
+{code}```
+
+Change it: {idea}
+Keep the data reading and the prediction files exactly as they are. Reply with the complete new script
+in one ```python code block."""
+
+DEBUG = """{task}
+This script failed:
+```python
+{code}```
+
+The error:
+{error}
+
+Fix it. Keep reading `data/*.csv` and writing `predictions/valid.csv` and `predictions/test.csv` (one
+column `prediction`). Reply with the complete fixed script in one ```python code block."""
+
+
+class Experiment(BaseModel):
+    """One line of ``experiments.jsonl``."""
+
+    id: int
+    parent: int | None
+    action: Literal["baseline", "improve", "debug"]
+    idea: str
+    why: str = ""
+    code_path: str
+    status: str
+    metric: float | None = None
+    duration_s: float = 0.0
+    detail: str = ""
+    tokens: int = 0
+
+
+class Idea(BaseModel):
+    idea: str
+    why: str = ""
+
+
+def read_log(root: Path) -> list[Experiment]:
+    path = root / LOG
+    if not path.is_file():
+        return []
+    return [
+        Experiment.model_validate_json(line) for line in path.read_text(encoding="utf-8").splitlines() if line
+    ]
+
+
+def best_of(task: MLTask, experiments: list[Experiment]) -> Experiment | None:
+    scored = [e for e in experiments if e.status == "ok" and e.metric is not None]
+    best = None
+    for e in scored:
+        if best is None or better(task.metric, e.metric, best.metric):  # type: ignore[arg-type]
+            best = e
+    return best
+
+
+def leak_of(script: str) -> str | None:
+    """Why ``script`` leaks (it would score on what it must not see), or None."""
+    for pattern, why in _LEAKS:
+        if pattern.search(script):
+            return why
+    return None
+
+
+def script_of(text: str) -> str | None:
+    """The last code block of a reply that parses as Python."""
+    for block in reversed(blocks_of(text)):
+        try:
+            syntax.parse(block)
+        except SyntaxError:
+            continue
+        return block if block.endswith("\n") else block + "\n"
+    return None
+
+
+def _table(task: MLTask, experiments: list[Experiment]) -> str:
+    rows = []
+    for e in experiments[-8:]:
+        score = f"{e.metric:.4f}" if e.metric is not None else e.status
+        rows.append(f"- #{e.id} ({e.action} of #{e.parent}): {e.idea} -> {score}")
+    return "\n".join(rows)
+
+
+def _task_brief(root: Path, task: MLTask) -> str:
+    """The goal and the columns: what a script needs to know, kept short (prompt length is cost)."""
+    with data_path(root, "train").open(encoding="utf-8") as fh:
+        header = fh.readline().strip()
+    columns = header if len(header) < 400 else header[:400] + "..."
+    return (
+        f"Task: {task.goal} Target column `{task.target}` ({task.problem}). Columns of data/train.csv: "
+        f"{columns}. Train on data/train.csv only; seed {task.seed}.\n"
+    )
+
+
+class MLRun:
+    """One ML task directory's experiment loop."""
+
+    def __init__(
+        self,
+        llm: Any,
+        sandbox: Any,
+        root: Path,
+        task: MLTask,
+        *,
+        on_experiment: Callable[[Experiment], None] | None = None,
+    ) -> None:
+        self.llm, self.sandbox, self.root, self.task = llm, sandbox, root, task
+        self.on_experiment = on_experiment
+        self.experiments = read_log(root)
+
+    # --- one step ----------------------------------------------------------------------------------
+
+    def _ask(
+        self, prompt: str, purpose: str, *, max_tokens: int, temperature: float = 0.0
+    ) -> tuple[str, int]:
+        reply = self.llm.complete(
+            [{"role": "user", "content": prompt}],
+            role="solver",
+            temperature=temperature,
+            max_tokens=max_tokens,
+        )
+        return reply.text, reply.prompt_tokens + reply.completion_tokens
+
+    def _code(self, e: Experiment) -> str:
+        return (self.root / e.code_path).read_text(encoding="utf-8")
+
+    def _next(self) -> tuple[str, int | None, str, str, str | None, int]:
+        """(action, parent, idea, why, script or None, tokens) of the next experiment."""
+        if not self.experiments:
+            return (
+                "baseline",
+                None,
+                "baseline: default HistGradientBoosting",
+                "",
+                baseline_script(self.task),
+                0,
+            )
+        brief = _task_brief(self.root, self.task)
+        last = self.experiments[-1]
+        if last.status != "ok" and self._debug_depth(last) < MAX_DEBUG:
+            prompt = DEBUG.format(task=brief, code=self._code(last), error=last.detail[-1200:])
+            text, tokens = self._ask(prompt, "debug", max_tokens=SCRIPT_TOKENS)
+            return (
+                "debug",
+                last.id,
+                f"fix: {last.detail.strip().splitlines()[-1][:120] if last.detail else ''}",
+                "",
+                script_of(text),
+                tokens,
+            )
+        best = best_of(self.task, self.experiments)
+        assert best is not None  # the baseline works, or the debug chain above would still run
+        review = REVIEW.format(
+            task=brief,
+            metric=self.task.metric,
+            direction=self.task.direction,
+            table=_table(self.task, self.experiments),
+            best_id=best.id,
+            code=self._code(best),
+        )
+        text, spent = self._ask(review, "review", max_tokens=160, temperature=0.7)
+        idea = _idea(text)
+        prompt = IMPROVE.format(
+            task=brief,
+            metric=self.task.metric,
+            score=f"{best.metric:.4f}",
+            code=self._code(best),
+            idea=idea.idea,
+        )
+        text, tokens = self._ask(prompt, "improve", max_tokens=SCRIPT_TOKENS)
+        return "improve", best.id, idea.idea, idea.why, script_of(text), spent + tokens
+
+    def _debug_depth(self, e: Experiment) -> int:
+        by_id = {x.id: x for x in self.experiments}
+        depth = 0
+        while e.action == "debug" and e.parent in by_id:
+            depth += 1
+            e = by_id[e.parent]  # type: ignore[index]
+        return depth
+
+    def step(self) -> Experiment:
+        action, parent, idea, why, script, tokens = self._next()
+        eid = len(self.experiments)
+        folder = self.root / "experiments" / f"{eid:03d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        if script is None:
+            run = ExperimentRun(status="failed", detail="the reply had no Python script that parses")
+            (folder / "experiment.py").write_text("# no script in the reply\n", encoding="utf-8")
+        elif (leak := leak_of(script)) is not None:
+            run = ExperimentRun(status="leak", detail=f"not run: the script {leak}")
+            (folder / "experiment.py").write_text(script, encoding="utf-8")
+        else:
+            run = run_experiment(self.sandbox, self.root, self.task, script, keep=folder)
+        experiment = Experiment(
+            id=eid,
+            parent=parent,
+            action=action,  # type: ignore[arg-type]
+            idea=idea,
+            why=why,
+            code_path=str((folder / "experiment.py").relative_to(self.root)),
+            status=run.status,
+            metric=run.metric,
+            duration_s=round(run.duration_s, 2),
+            detail=run.detail[-1500:],
+            tokens=tokens,
+        )
+        with (self.root / LOG).open("a", encoding="utf-8") as fh:
+            fh.write(experiment.model_dump_json() + "\n")
+        self.experiments.append(experiment)
+        if self.on_experiment is not None:
+            self.on_experiment(experiment)
+        return experiment
+
+    def run(self, *, budget_minutes: float | None = None, max_experiments: int = 20) -> Experiment | None:
+        """Experiments until the time budget or ``max_experiments`` (counting earlier ones); the best."""
+        deadline = time.monotonic() + 60 * (budget_minutes or self.task.budget_minutes)
+        while len(self.experiments) < max_experiments and time.monotonic() < deadline:
+            self.step()
+        return best_of(self.task, self.experiments)
+
+
+def _idea(text: str) -> Idea:
+    found = re.search(r"\{.*\}", text, flags=re.DOTALL)
+    if found:
+        try:
+            return Idea.model_validate(json.loads(found.group(0)))
+        except (json.JSONDecodeError, ValidationError):
+            pass
+    return Idea(
+        idea=text.strip().splitlines()[0][:200] if text.strip() else "tune the model's hyperparameters"
+    )
