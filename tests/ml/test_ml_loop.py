@@ -109,3 +109,39 @@ def test_ml_run_end_to_end_on_the_embedded_model(sandbox, local_llm_small, tmp_p
     assert best is not None and best.metric >= baseline  # the best is at least the baseline's
     assert summary["test"] is not None
     assert any(e.tokens > 0 for e in run.experiments[1:])  # the model proposed the later experiments
+
+
+def test_lessons_go_to_a_real_memory_and_the_next_task_reads_them(sandbox, tmp_path):
+    from triloop.graphs.memory_store import StoreMemory
+    from triloop.memory.settings import MemorySettings
+    from triloop.memory.store import MemoryStore
+
+    with MemoryStore(MemorySettings(dir=tmp_path / "mem")) as store:
+        memory = StoreMemory(store)
+        first_root = tmp_path / "wine"
+        first_task = init_bundled(first_root, "wine")
+        forest = baseline_script(first_task).replace(
+            "HistGradientBoostingClassifier", "RandomForestClassifier"
+        )
+        first = MLRun(
+            FakeScriptLLM([json.dumps({"idea": "use a random forest"}), fenced(forest)]),
+            sandbox,
+            first_root,
+            first_task,
+            memory=memory,
+        )
+        first.run(budget_minutes=5, max_experiments=2)
+        first.remember()
+        assert "random forest" in first.lesson()
+
+        second_root = tmp_path / "cancer"
+        second_task = init_bundled(second_root, "breast_cancer")
+        llm = FakeScriptLLM(
+            [json.dumps({"idea": "scale the features"}), fenced(baseline_script(second_task))]
+        )
+        second = MLRun(llm, sandbox, second_root, second_task, memory=memory)
+        assert "random forest" in second.lessons  # retrieved at the start of the next task
+        second.run(budget_minutes=5, max_experiments=2)
+        assert "Lessons from earlier tasks" in llm.prompts[0] and "random forest" in llm.prompts[0]
+        write_report(second_root, second_task, second.experiments, second.lessons)
+        assert "random forest" in (second_root / "report.md").read_text()  # the report says what it was given

@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from triloop.cli_options import ModelOption
+
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 console = Console()
 
@@ -51,14 +53,16 @@ def init_command(
     console.print(f"the test labels stay in {directory / '.triloop'} (never copied into a sandbox)")
 
 
-def _run(directory: Path, budget_minutes: float | None, max_experiments: int, model: str | None) -> None:
+def _run(
+    directory: Path, budget_minutes: float | None, max_experiments: int, model: str | None, use_memory: bool
+) -> None:
     from contextlib import ExitStack
 
     from rich.live import Live
     from rich.table import Table
 
     from triloop.cli_options import settings_for
-    from triloop.graphs.factory import open_llm, open_tools
+    from triloop.graphs.factory import make_memory, open_llm, open_tools
     from triloop.ml.loop import Experiment, MLRun
     from triloop.ml.report import write_report
     from triloop.ml.task import load_task
@@ -76,7 +80,11 @@ def _run(directory: Path, budget_minutes: float | None, max_experiments: int, mo
     with ExitStack() as stack:
         llm = open_llm(stack, settings)
         _, sandbox = open_tools(stack, settings)
-        run = MLRun(llm, sandbox, directory, task, on_experiment=show)
+        memory = None
+        if use_memory:
+            memory, _, store = make_memory(settings)
+            stack.callback(store.close)
+        run = MLRun(llm, sandbox, directory, task, on_experiment=show, memory=memory)
         for e in run.experiments:
             show(e)
         try:
@@ -84,7 +92,8 @@ def _run(directory: Path, budget_minutes: float | None, max_experiments: int, mo
                 run.run(budget_minutes=budget_minutes, max_experiments=max_experiments)
         except KeyboardInterrupt:
             console.print("[yellow]stopped; what is done is kept (triloop ml resume DIR goes on)[/]")
-        summary = write_report(directory, task, run.experiments)
+        summary = write_report(directory, task, run.experiments, run.lessons)
+        run.remember()
     if summary.get("best") is None:
         console.print("[red]no experiment produced valid predictions[/]")
         raise typer.Exit(1)
@@ -99,6 +108,7 @@ BudgetOption = Annotated[
     float | None, typer.Option(help="minutes for this run (default: the task's)", min=0.1)
 ]
 MaxOption = Annotated[int, typer.Option(help="stop after this many experiments in all", min=1)]
+MemoryOption = Annotated[bool, typer.Option(help="read and write lessons in the vector memory")]
 
 
 @app.command("run")
@@ -106,12 +116,11 @@ def run_command(
     directory: Annotated[Path, typer.Argument(help="a task directory (triloop ml init)")],
     budget_minutes: BudgetOption = None,
     max_experiments: MaxOption = 20,
-    model: Annotated[
-        str | None, typer.Option("--model", "-m", help="local | local-small | a remote model")
-    ] = None,
+    model: ModelOption = None,
+    memory: MemoryOption = True,
 ) -> None:
     """Run experiments (baseline, then reviewed improvements and debugging) and write the report."""
-    _run(directory, budget_minutes, max_experiments, model)
+    _run(directory, budget_minutes, max_experiments, model, memory)
 
 
 @app.command("resume")
@@ -119,9 +128,8 @@ def resume_command(
     directory: Annotated[Path, typer.Argument(help="a task directory with experiments.jsonl")],
     budget_minutes: BudgetOption = None,
     max_experiments: MaxOption = 20,
-    model: Annotated[
-        str | None, typer.Option("--model", "-m", help="local | local-small | a remote model")
-    ] = None,
+    model: ModelOption = None,
+    memory: MemoryOption = True,
 ) -> None:
     """Go on from the experiments already logged (after Ctrl-C or a budget stop)."""
-    _run(directory, budget_minutes, max_experiments, model)
+    _run(directory, budget_minutes, max_experiments, model, memory)

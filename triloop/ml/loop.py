@@ -40,7 +40,7 @@ _LEAKS = (
     (re.compile(r"\.fit\([^)]*(valid|test)", re.IGNORECASE), "fits on validation or test rows"),
 )
 
-REVIEW = """{task}
+REVIEW = """{task}{lessons}
 Experiments so far (metric: {metric}, {direction}):
 {table}
 
@@ -161,9 +161,12 @@ class MLRun:
         task: MLTask,
         *,
         on_experiment: Callable[[Experiment], None] | None = None,
+        memory: Any = None,
     ) -> None:
         self.llm, self.sandbox, self.root, self.task = llm, sandbox, root, task
         self.on_experiment = on_experiment
+        self.memory = memory  # GraphMemory: lessons of earlier ML tasks in, this task's lesson out
+        self.lessons = memory.context_for(f"ML task: {task.goal}", "ml") if memory is not None else ""
         self.experiments = read_log(root)
 
     # --- one step ----------------------------------------------------------------------------------
@@ -208,8 +211,10 @@ class MLRun:
             )
         best = best_of(self.task, self.experiments)
         assert best is not None  # the baseline works, or the debug chain above would still run
+        lessons = f"Lessons from earlier tasks (may help):\n{self.lessons[:800]}\n" if self.lessons else ""
         review = REVIEW.format(
             task=brief,
+            lessons=lessons,
             metric=self.task.metric,
             direction=self.task.direction,
             table=_table(self.task, self.experiments),
@@ -268,6 +273,43 @@ class MLRun:
         if self.on_experiment is not None:
             self.on_experiment(experiment)
         return experiment
+
+    def lesson(self) -> str:
+        """What this task taught, in one line a later task can use."""
+        best = best_of(self.task, self.experiments)
+        base = next((e for e in self.experiments if e.action == "baseline"), None)
+        if best is None or base is None or base.metric is None:
+            return f"{self.task.name}: no experiment beat a failing baseline"
+        tried = "; ".join(e.idea for e in self.experiments if e.action == "improve")[:400]
+        if best.id == base.id:
+            return f"{self.task.problem} data like {self.task.name}: default gradient boosting ({base.metric:.4f} {self.task.metric}) was not beaten by: {tried}"
+        return (
+            f"{self.task.problem} data like {self.task.name}: '{best.idea}' gave {best.metric:.4f} {self.task.metric} "
+            f"against default gradient boosting's {base.metric:.4f}; also tried: {tried}"
+        )
+
+    def remember(self) -> None:
+        """Store this task's lesson as an ML experience (when there is a memory)."""
+        if self.memory is None:
+            return
+        from triloop.graphs.memory import Experience
+
+        best = best_of(self.task, self.experiments)
+        self.memory.record_experience(
+            Experience(
+                task=f"ML task: {self.task.goal}",
+                kind="ml",
+                strategy="ml-tree",
+                answer=best.idea if best else "",
+                verified=best is not None,
+                score=best.metric if best else None,
+                stopped_by="budget",
+                lesson=self.lesson(),
+                failures=[
+                    f"#{e.id} {e.status}: {e.detail[-150:]}" for e in self.experiments if e.status != "ok"
+                ][:5],
+            )
+        )
 
     def run(self, *, budget_minutes: float | None = None, max_experiments: int = 20) -> Experiment | None:
         """Experiments until the time budget or ``max_experiments`` (counting earlier ones); the best."""

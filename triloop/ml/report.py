@@ -56,7 +56,9 @@ def plot(task: MLTask, experiments: list[Experiment], path: Path) -> None:
     fig.savefig(path, dpi=100)
 
 
-def write_report(root: Path, task: MLTask, experiments: list[Experiment]) -> dict[str, object]:
+def write_report(
+    root: Path, task: MLTask, experiments: list[Experiment], lessons: str = ""
+) -> dict[str, object]:
     """best.py, report.md, metric.png; returns the summary (best id, validation and test metric)."""
     best = best_of(task, experiments)
     summary: dict[str, object] = {"experiments": len(experiments), "best": None}
@@ -84,6 +86,12 @@ def write_report(root: Path, task: MLTask, experiments: list[Experiment]) -> dic
             f"| {e.id} | {e.parent} | {e.action} | {idea} | {e.status} | {score} | {e.duration_s} | {e.tokens} |"
         )
     lines += ["", "## Tree", "", *_tree(experiments), "", "![metric](metric.png)", ""]
+    lines += [
+        "## Lessons from memory given to the Reviewer",
+        "",
+        lessons.strip() or "(none: memory off or empty)",
+        "",
+    ]
     (root / "report.md").write_text("\n".join(lines), encoding="utf-8")
     plot(task, experiments, root / "metric.png")
     return summary
