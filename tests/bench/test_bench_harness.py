@@ -89,6 +89,25 @@ def test_a_strategy_that_raises_is_a_recorded_failure_and_the_run_goes_on(bench_
     assert failed.code is None and "no code" in failed.detail and "went away" in failed.detail
 
 
+def test_retry_errors_runs_only_the_errored_pairs_again_and_the_new_record_counts(
+    bench_sandbox, three, tmp_path
+):
+    def explode(problem: BenchProblem) -> str:
+        if problem.task_id == "HumanEval/2":
+            raise TimeoutError("the model server did not answer in time")
+        return canonical(problem)
+
+    run_bench(three, [Scripted("s", explode)], bench_sandbox, tmp_path, timeout=10)
+    plain_resume = Scripted("s", canonical)
+    run_bench(three, [plain_resume], bench_sandbox, tmp_path, timeout=10)
+    assert plain_resume.runs == []  # a plain resume keeps the error
+    retry = Scripted("s", canonical)
+    records = run_bench(three, [retry], bench_sandbox, tmp_path, timeout=10, retry_errors=True)
+    assert retry.runs == ["HumanEval/2"] and all(r.passed and not r.error for r in records)
+    summary = report(tmp_path, quiet()).model_dump()
+    assert summary["strategies"][0]["passed"] == 3  # the retried record superseded the error
+
+
 def test_problems_and_strategies_are_interleaved(bench_sandbox, three, tmp_path):
     run_bench(three[:2], [Scripted("a", canonical), Scripted("b", returns_none)], bench_sandbox, tmp_path)
     lines = [json.loads(line) for line in (tmp_path / RESULTS_FILE).read_text().splitlines()]

