@@ -168,6 +168,18 @@ def test_the_chat_page_in_a_real_browser(server):
         page.wait_for_function("document.body.innerText.includes('(stopped)')", timeout=180_000)
         page.screenshot(path=str(ARTIFACTS / "chat-stopped.png"))
 
+        # a budget pause asks on the page; "Stop here" ends the run with what it has
+        page.click("#new-chat")
+        page.select_option("#strategy", "single")
+        page.fill("#budget", "150")
+        page.fill("#message", "What is 17 * 23?")
+        page.click("#send")
+        page.wait_for_selector("#pause:not([hidden])", timeout=180_000)
+        page.screenshot(path=str(ARTIFACTS / "chat-budget-pause.png"))
+        page.click("#halt")
+        page.wait_for_function("document.body.innerText.includes('stopped by budget')", timeout=180_000)
+        page.fill("#budget", "")
+
         # the first chat reopens from the sidebar with its history
         page.locator("#threads li button", has_text="triple").first.click()
         page.wait_for_function("document.querySelectorAll('#log .msg').length >= 2")

@@ -49,6 +49,7 @@ class ChatIn(BaseModel):
     thread_id: str | None = None
     mode: Mode = "auto"
     strategy: str | None = None
+    budget_tokens: int | None = Field(None, ge=100)
 
 
 class PauseIn(BaseModel):
@@ -150,7 +151,9 @@ def create_app(service: ChatService, *, token: str | None = None, limits: Limits
     @app.post("/api/chat")
     async def chat(body: ChatIn) -> StreamingResponse:
         tid = body.thread_id or new_thread_id()
-        config = {"strategy": body.strategy} if body.strategy else {}
+        config: dict[str, Any] = {"strategy": body.strategy} if body.strategy else {}
+        if body.budget_tokens:
+            config["budgets"] = {"max_tokens": body.budget_tokens}
         mode = body.mode if not body.strategy else "work"
         return _events(tid, lambda: service.send(tid, body.text, mode=mode, config=config))
 

@@ -159,6 +159,8 @@ $("composer").onsubmit = (ev) => {
   const choice = $("strategy").value;
   const body = { text, thread_id: threadId };
   if (choice === "direct") body.mode = "direct"; else if (choice) body.strategy = choice;
+  const budget = parseInt($("budget").value, 10);
+  if (budget > 0) body.budget_tokens = budget;
   streamTurn("/api/chat", body);
 };
 $("message").onkeydown = (ev) => { if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); $("composer").requestSubmit(); } };
