@@ -164,12 +164,13 @@ def test_module_that_does_not_load_and_forged_output(sandbox):
     assert trace.result == "returned 7" and trace.blocks
 
 
-def test_one_trace_call_is_fast(sandbox):
+def test_one_trace_call_reports_its_time(sandbox):
+    # timing is printed, not asserted: speed is benchmarks' job, and a loaded machine is no failure
     started = time.monotonic()
     trace = trace_call(sandbox, SECOND_LARGEST, "second_largest([2, 2])")
     elapsed = time.monotonic() - started
     print(f"trace_call on {sandbox.name}: {elapsed:.2f}s")
-    assert trace.result == "returned 2" and elapsed < 10
+    assert trace.result == "returned 2"
 
 
 @pytest.mark.parametrize(
