@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from fake_chat import chat_service, easy_chat_llm
+from fake_chat import StreamingFakeLLM, chat_service, easy_chat_llm
 from fastapi.testclient import TestClient
 
 from triloop.errors import ConfigError
@@ -143,12 +143,33 @@ def test_serve_refuses_a_public_address_without_a_token_and_says_why(tmp_path):
     import os
     import subprocess
     import sys
-    from pathlib import Path
 
-    triloop = str(Path(sys.executable).with_name("triloop"))
+    cli = [sys.executable, "-c", "from triloop.cli import main; main()"]  # the console script's body
     env = {k: v for k, v in os.environ.items() if k != "TRILOOP_API_TOKEN"}
     env["TRILOOP_DATA_DIR"] = str(tmp_path)
     done = subprocess.run(
-        [triloop, "serve", "--host", "0.0.0.0"], env=env, capture_output=True, text=True, timeout=60
+        [*cli, "serve", "--host", "0.0.0.0"], env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode != 0 and "TRILOOP_API_TOKEN" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_model_server_error_mid_turn_is_an_error_event_not_a_cut_stream(tmp_path):
+    from triloop.errors import LLMTimeoutError
+
+    class TimingOut(StreamingFakeLLM):
+        def stream(self, messages, **kwargs):
+            raise LLMTimeoutError("the model server did not answer in time")
+            yield  # a generator, like the real one
+
+    app = create_app(chat_service(TimingOut(easy_chat_llm().rules), tmp_path))
+    with TestClient(app) as c:
+        with c.stream("POST", "/api/chat", json={"text": "hi", "mode": "direct"}) as response:
+            response.read()
+        events = [json.loads(d) for d in sse(response)]
+        assert events[-1]["type"] == "error" and "did not answer" in events[-1]["message"]
+        body = {"model": "triloop:direct", "messages": [{"role": "user", "content": "hi"}]}
+        out = c.post("/v1/chat/completions", json=body).json()
+        assert (
+            out["triloop"]["status"] == "error"
+            and "did not answer" in out["choices"][0]["message"]["content"]
+        )

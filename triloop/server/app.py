@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from pydantic import BaseModel, Field
 
 from triloop.chat.service import ChatError, ChatService, Mode, new_thread_id
+from triloop.errors import TriloopError
 from triloop.server.openai_api import (
     APIError,
     ChatCompletionRequest,
@@ -172,7 +173,7 @@ def create_app(service: ChatService, *, token: str | None = None, limits: Limits
             try:
                 for event in start():
                     yield _sse(event)
-            except ChatError as exc:
+            except TriloopError as exc:  # a busy chat, a model server that timed out: said, not cut off
                 yield _sse({"type": "error", "message": str(exc)})
 
         return StreamingResponse(_stream(events(), lambda: service.stop(tid)), media_type="text/event-stream")
@@ -205,7 +206,7 @@ def create_app(service: ChatService, *, token: str | None = None, limits: Limits
             try:
                 for event in service.send(tid, last.text(), mode=mode, config=config):
                     yield {"thread_id": tid, **event}
-            except ChatError as exc:
+            except TriloopError as exc:
                 yield {"type": "error", "message": str(exc), "thread_id": tid}
 
         if body.stream:
