@@ -12,22 +12,6 @@ from triloop.ml.datasets import init_bundled
 from triloop.ml.harness import run_experiment, score_predictions
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    from triloop.tools.sandbox.errors import BackendUnavailableError
-    from triloop.tools.sandbox.factory import create_sandbox
-
-    try:
-        sb = create_sandbox()
-    except BackendUnavailableError as exc:
-        pytest.skip(f"no sandbox backend: {exc}")
-    with sb:
-        probe = sb.execute("import sklearn")
-        if not probe.ok:
-            pytest.skip(f"the {sb.name} sandbox has no scikit-learn (docker's image has it)")
-        yield sb
-
-
 @pytest.mark.parametrize("dataset,floor", [("wine", 0.8), ("diabetes", None)])
 def test_the_baseline_runs_and_is_scored_from_its_predictions(sandbox, tmp_path, dataset, floor):
     root = tmp_path / dataset

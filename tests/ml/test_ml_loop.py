@@ -27,21 +27,6 @@ class FakeScriptLLM:
         return SimpleNamespace(text=self.replies.pop(0), prompt_tokens=10, completion_tokens=5)
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    from triloop.tools.sandbox.errors import BackendUnavailableError
-    from triloop.tools.sandbox.factory import create_sandbox
-
-    try:
-        sb = create_sandbox()
-    except BackendUnavailableError as exc:
-        pytest.skip(f"no sandbox backend: {exc}")
-    with sb:
-        if not sb.execute("import sklearn").ok:
-            pytest.skip(f"the {sb.name} sandbox has no scikit-learn (docker's image has it)")
-        yield sb
-
-
 def fenced(code: str) -> str:
     return f"Here it is:\n```python\n{code}```\n"
 
