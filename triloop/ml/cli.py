@@ -123,13 +123,7 @@ def run_command(
     _run(directory, budget_minutes, max_experiments, model, memory)
 
 
-@app.command("resume")
-def resume_command(
-    directory: Annotated[Path, typer.Argument(help="a task directory with experiments.jsonl")],
-    budget_minutes: BudgetOption = None,
-    max_experiments: MaxOption = 20,
-    model: ModelOption = None,
-    memory: MemoryOption = True,
-) -> None:
-    """Go on from the experiments already logged (after Ctrl-C or a budget stop)."""
-    _run(directory, budget_minutes, max_experiments, model, memory)
+# resume is run on a directory that already has experiments.jsonl: the loop goes on from the log
+app.command("resume", help="Go on from the experiments already logged (after Ctrl-C or a budget stop).")(
+    run_command
+)
