@@ -34,7 +34,8 @@ def spawn(tmp_path: Path, *args: str):
 
 def test_chat_answers_runs_tasks_stops_on_ctrl_c_and_resumes(tmp_path):
     child = spawn(tmp_path)
-    thread = re.search(r"chat (chat-\w+)", child.before).group(1)
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", child.before)  # styles aside
+    thread = re.search(r"chat (chat-[0-9a-f]+)", plain).group(1)
 
     child.sendline("/strategy direct")
     child.expect("strategy: direct")

@@ -173,3 +173,32 @@ def test_a_model_server_error_mid_turn_is_an_error_event_not_a_cut_stream(tmp_pa
             out["triloop"]["status"] == "error"
             and "did not answer" in out["choices"][0]["message"]["content"]
         )
+
+
+def test_a_client_leaving_stops_the_turn_while_it_waits_for_its_next_event():
+    """The stream's wait for the next event is cancelled when the client goes away, so the turn is
+    stopped at once, not when its next event (perhaps its final answer) finally arrives."""
+    import threading
+
+    import anyio
+
+    from triloop.server.app import _stream
+
+    gate, closed, answered = threading.Event(), threading.Event(), threading.Event()
+
+    def events():
+        yield {"type": "step"}
+        gate.wait(5)  # a long model call
+        answered.set()
+        yield {"type": "answer"}
+
+    async def leave_after_first_event() -> None:
+        stream = _stream(events(), closed.set)
+        assert await stream.__anext__() == {"type": "step"}
+        with anyio.move_on_after(0.2):  # the client goes away mid-wait
+            await stream.__anext__()
+
+    anyio.run(leave_after_first_event)
+    stopped_before_the_answer = closed.is_set() and not answered.is_set()
+    gate.set()
+    assert stopped_before_the_answer

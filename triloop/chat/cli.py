@@ -127,7 +127,7 @@ def chat_command(
             history = service.history(resume)  # an unknown id fails here, with a clear message
             for m in history[-6:]:
                 console.print(f"[bold]{m['role']}>[/] {m['content'][:500]}", highlight=False)
-        console.print(f"[dim]chat {thread} · {HELP}[/]")
+        console.print(f"[dim]chat {thread} · {HELP}[/]", highlight=False)  # ids stay one run of text
         while True:
             try:
                 text = console.input("[bold cyan]you>[/] ").strip()
@@ -141,7 +141,7 @@ def chat_command(
                     break
                 if command == "/new":
                     thread = new_thread_id()
-                    console.print(f"[dim]new chat {thread}[/]")
+                    console.print(f"[dim]new chat {thread}[/]", highlight=False)
                 elif command == "/history":
                     try:
                         for m in service.history(thread):
@@ -174,4 +174,4 @@ def chat_command(
                 console.print(f"[red]{exc}[/]")
                 continue
             _show_answer(last)
-        console.print(f"[dim]chat saved: triloop chat --resume {thread}[/]")
+        console.print(f"[dim]chat saved: triloop chat --resume {thread}[/]", highlight=False)

@@ -78,7 +78,9 @@ async def _stream(events: Iterator[Any], on_close: Callable[[], None]) -> AsyncI
     done = False
     try:
         while True:
-            item = await anyio.to_thread.run_sync(next, events, None)
+            # abandon_on_cancel: a client that leaves cancels this wait at once, so the turn is stopped
+            # now, not when its next event (perhaps its answer) arrives
+            item = await anyio.to_thread.run_sync(next, events, None, abandon_on_cancel=True)
             if item is None:
                 done = True
                 return
