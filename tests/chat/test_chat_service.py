@@ -88,6 +88,18 @@ def test_stop_ends_the_turn_and_keeps_the_chat(tmp_path):
     assert again[-1]["type"] == "answer"
 
 
+@pytest.mark.parametrize("message", ["hi!", "What is 3*4?"])
+def test_a_stop_event_set_before_the_turn_starts_still_stops_it(tmp_path, message):
+    """Ctrl-C can land before the turn has begun (the CLI's handler sets the turn's own event, which
+    takes no lock): the turn stops at its first event, direct answer or solve run alike."""
+    chat = chat_service(easy_chat_llm(), tmp_path)
+    stop = threading.Event()
+    stop.set()
+    got = list(chat.send("chat-9", message, stop=stop))
+    assert got[-1]["type"] == "stopped" and "answer" not in types(got)
+    assert chat.history("chat-9")[-1]["content"] == "(stopped)"
+
+
 def test_one_turn_at_a_time_per_chat_and_clear_errors(tmp_path):
     llm = easy_chat_llm()
     llm.gate = threading.Event()

@@ -54,7 +54,7 @@ def test_chat_answers_runs_tasks_stops_on_ctrl_c_and_resumes(tmp_path):
     child.sendline("/strategy triloop")
     child.expect(PROMPT)
     child.sendline("Write a Python function `is_even(n)` that says whether n is even.")
-    child.expect("calls")  # the live view is up: the agents are working
+    child.expect(r"LLM calls: [1-9]")  # the live view is up and the agents are mid-run
     child.sendintr()  # Ctrl-C: stop this turn, keep the chat
     child.expect("stopped; the chat goes on")
     child.expect(PROMPT)

@@ -52,3 +52,54 @@ def test_a_runaway_experiment_times_out(sandbox, tmp_path):
     task = init_bundled(root, "wine").model_copy(update={"experiment_timeout_s": 2})
     run = run_experiment(sandbox, root, task, "while True:\n    pass")
     assert run.status == "timeout"
+
+
+# Scripts the audit must tell apart. The leaky one trains on train + valid (its validation score is
+# flattering); the noisy one adds unseeded randomness to its predictions.
+_READ = """import os
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+train, valid, test = (pd.read_csv(f"data/{s}.csv") for s in ("train", "valid", "test"))
+features = [c for c in test.columns]
+"""
+_WRITE = """os.makedirs("predictions", exist_ok=True)
+pd.DataFrame({"prediction": model.predict(valid[features])}).to_csv("predictions/valid.csv", index=False)
+pd.DataFrame({"prediction": model.predict(test[features])}).to_csv("predictions/test.csv", index=False)
+"""
+AUDITED = {
+    "honest": (
+        _READ + "model = LogisticRegression(max_iter=2000).fit(train[features], train['target'])\n" + _WRITE,
+        None,
+    ),
+    "leaky": (
+        _READ
+        + "both = pd.concat([train, valid])\n"
+        + "model = LogisticRegression(max_iter=2000).fit(both[features], both['target'])\n"
+        + _WRITE,
+        "leak",
+    ),
+    "noisy": (
+        _READ
+        + "import numpy as np\n"
+        + "model = LogisticRegression(max_iter=2000).fit(train[features], train['target'])\n"
+        + "rows = train.sample(frac=0.5, random_state=np.random.randint(1 << 30))\n"
+        + "model = LogisticRegression(max_iter=50).fit(rows[features], rows['target'])\n"
+        + _WRITE,
+        "nondeterministic",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(AUDITED))
+def test_the_audit_catches_training_on_validation_labels_and_missing_seeds(sandbox, tmp_path, name):
+    from triloop.ml.harness import audit
+
+    script, verdict = AUDITED[name]
+    root = tmp_path / "wine"
+    task = init_bundled(root, "wine")
+    first = run_experiment(sandbox, root, task, script, keep=tmp_path / "kept")
+    assert first.status == "ok", first.detail  # the plain run cannot tell: it scores well
+    found = audit(sandbox, root, task, script, tmp_path / "kept")
+    assert (found.status if found else None) == verdict
+    if found is not None:
+        assert "train" in found.detail or "seed" in found.detail

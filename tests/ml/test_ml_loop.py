@@ -56,6 +56,31 @@ def test_a_failed_experiment_is_debugged_from_its_error_and_leaks_are_refused(sa
     assert run.experiments[3].detail.startswith("not run") and run.experiments[2].metric >= 0.8
 
 
+MEMORIZER = """import os
+import pandas as pd
+from sklearn.neighbors import KNeighborsClassifier
+train, valid, test = (pd.read_csv(f"data/{s}.csv") for s in ("train", "valid", "test"))
+features = list(test.columns)
+seen = pd.concat([train, valid])  # no "fit(... valid" for the static check to see
+model = KNeighborsClassifier(n_neighbors=1).fit(seen[features], seen["target"])
+os.makedirs("predictions", exist_ok=True)
+for name, rows in (("valid", valid), ("test", test)):
+    pd.DataFrame({"prediction": model.predict(rows[features])}).to_csv(f"predictions/{name}.csv", index=False)
+"""
+
+
+def test_a_would_be_best_that_learned_the_validation_labels_is_caught_by_the_audit(sandbox, tmp_path):
+    # the baseline scores below 1.0 here, so the memorizer would lead: the audit runs
+    task = init_bundled(tmp_path / "cancer", "breast_cancer")
+    assert leak_of(MEMORIZER) is None  # the static check misses it
+    llm = FakeScriptLLM([json.dumps({"idea": "nearest neighbour"}), fenced(MEMORIZER)])
+    run = MLRun(llm, sandbox, tmp_path / "cancer", task)
+    run.run(budget_minutes=10, max_experiments=2)
+    leaked = run.experiments[1]
+    assert leaked.status == "leak" and "valid.csv" in leaked.detail
+    assert run.experiments[0].id == 0 and run.lesson().count("nearest") <= 1  # the baseline stays best
+
+
 def test_resume_goes_on_from_the_log_and_the_report_is_written(sandbox, tmp_path):
     root = tmp_path / "wine"
     task = init_bundled(root, "wine")

@@ -7,6 +7,7 @@ steps show live while they work; a budget pause asks; Ctrl-C stops the current t
 from __future__ import annotations
 
 import signal
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Annotated, Any
@@ -43,7 +44,7 @@ class ChatSettings:
         return "work", {**config, "strategy": self.strategy}
 
 
-def _render(service: Any, thread: str, events: Any) -> dict[str, Any]:
+def _render(thread: str, events: Any) -> dict[str, Any]:
     """Show a turn's events live; returns its last event."""
     from triloop.graphs.live import LiveView
 
@@ -64,21 +65,21 @@ def _render(service: Any, thread: str, events: Any) -> dict[str, Any]:
 
 
 @contextmanager
-def _ctrl_c_stops(service: Any, thread: str) -> Iterator[None]:
-    """During a turn, Ctrl-C asks the turn to stop at its next step (the chat and its run are kept);
-    a second Ctrl-C interrupts at once."""
-    pressed = []
+def _ctrl_c_stops() -> Iterator[threading.Event]:
+    """During a turn, Ctrl-C sets the turn's stop event: the turn ends at its next step (the chat and
+    its run are kept); a second Ctrl-C interrupts at once. The handler only sets the event: a signal
+    handler that took one of the service's locks could wait forever on the thread it interrupted."""
+    stop = threading.Event()
 
     def on_sigint(signum: int, frame: Any) -> None:
-        if pressed:
+        if stop.is_set():
             raise KeyboardInterrupt
-        pressed.append(True)
-        service.stop(thread)
+        stop.set()
         console.print("[yellow]stopping after the current step… (Ctrl-C again to leave now)[/]")
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        yield
+        yield stop
     finally:
         signal.signal(signal.SIGINT, previous)
 
@@ -162,12 +163,13 @@ def chat_command(
                 continue
             mode, config = prefs.turn()
             try:
-                with _ctrl_c_stops(service, thread):
-                    last = _render(service, thread, service.send(thread, text, mode=mode, config=config))  # type: ignore[arg-type]
+                with _ctrl_c_stops() as stop:
+                    turn = service.send(thread, text, mode=mode, config=config, stop=stop)  # type: ignore[arg-type]
+                    last = _render(thread, turn)
                 while last.get("type") == "pause":
                     go_on = typer.confirm(f"Budget reached ({last.get('reason')}). Continue?", default=False)
-                    with _ctrl_c_stops(service, thread):
-                        last = _render(service, thread, service.answer_pause(thread, go_on))
+                    with _ctrl_c_stops() as stop:
+                        last = _render(thread, service.answer_pause(thread, go_on, stop=stop))
             except KeyboardInterrupt:  # a second Ctrl-C while stopping: leave the turn at once
                 last = {"type": "stopped"}
             except ChatError as exc:

@@ -114,10 +114,17 @@ class ChatService:
     # --- public API ------------------------------------------------------------------------------
 
     def send(
-        self, thread_id: str, text: str, *, mode: Mode = "auto", config: dict[str, Any] | None = None
+        self,
+        thread_id: str,
+        text: str,
+        *,
+        mode: Mode = "auto",
+        config: dict[str, Any] | None = None,
+        stop: threading.Event | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Add the person's message and run the turn; yields events, the last is ``answer``, ``pause``,
-        ``stopped`` or ``error``."""
+        ``stopped`` or ``error``. Setting ``stop`` (or calling :meth:`stop`) ends the turn at its next
+        event; a signal handler should set ``stop``, which takes no lock."""
         if not text.strip():
             raise ChatError("the message is empty")
         request = TurnRequest(mode=mode, config=config or {}, run_id=new_run_id())
@@ -125,18 +132,20 @@ class ChatService:
             "messages": [{"role": "user", "content": text}],
             "request": request.model_dump(mode="json"),
         }
-        yield from self._stream(thread_id, graph_input)
+        yield from self._stream(thread_id, graph_input, stop)
 
     def seed(self, thread_id: str, messages: list[dict[str, Any]]) -> None:
         """Start ``thread_id`` with earlier turns (an API client sends the whole conversation)."""
         clean = [{"role": m["role"], "content": m["content"]} for m in messages]
         self.graph.update_state(self._config(thread_id), {"messages": clean}, as_node="turn")
 
-    def answer_pause(self, thread_id: str, go_on: bool) -> Iterator[dict[str, Any]]:
+    def answer_pause(
+        self, thread_id: str, go_on: bool, *, stop: threading.Event | None = None
+    ) -> Iterator[dict[str, Any]]:
         """Answer a budget pause: continue the same run, or stop it with its best answer so far."""
         if not self.pending_pause(thread_id):
             raise ChatError(f"chat {thread_id} is not waiting for an answer")
-        yield from self._stream(thread_id, Command(resume="yes" if go_on else "no"))
+        yield from self._stream(thread_id, Command(resume="yes" if go_on else "no"), stop)
 
     def stop(self, thread_id: str) -> None:
         """Stop the turn running in ``thread_id`` at its next event (the chat itself is kept)."""
@@ -176,11 +185,13 @@ class ChatService:
     def _config(self, thread_id: str) -> dict[str, Any]:
         return {"configurable": {"thread_id": thread_id}, "recursion_limit": 50}
 
-    def _stream(self, thread_id: str, graph_input: Any) -> Iterator[dict[str, Any]]:
+    def _stream(
+        self, thread_id: str, graph_input: Any, stop: threading.Event | None = None
+    ) -> Iterator[dict[str, Any]]:
         with self._lock:
             if thread_id in self._stops:
                 raise ChatError(f"chat {thread_id} is already working on a message")
-            stop = self._stops[thread_id] = threading.Event()
+            stop = self._stops[thread_id] = stop or threading.Event()
         ended = False
         try:
             for mode, chunk in self.graph.stream(

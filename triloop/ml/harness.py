@@ -4,12 +4,19 @@ The sandbox sees a workspace with a copy of ``data/`` and the script, nothing el
 stay in the task directory. The metric is recomputed here from ``predictions/valid.csv`` against the
 task directory's own validation labels (not the copy the script could have changed); a number the
 script prints does not count.
+
+A script that could become the best is audited (:func:`audit`): it runs again on a copy whose
+validation labels are shuffled. A script that trains on train.csv only writes the same validation
+predictions; one whose predictions move has learned from the validation labels (a leak), unless a
+plain rerun moves them too (it is not deterministic: a seed is missing).
 """
 
 from __future__ import annotations
 
 import csv
+import random
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,7 +26,7 @@ from triloop.ml.metrics import compute
 from triloop.ml.task import SPLITS, MLTask, data_path, labels_path
 from triloop.tools.sandbox.workspace import make_workspace, remove_workspace
 
-Status = Literal["ok", "failed", "timeout", "bad_predictions", "leak"]
+Status = Literal["ok", "failed", "timeout", "bad_predictions", "leak", "nondeterministic"]
 PREDICTIONS = "predictions"
 
 
@@ -54,11 +61,16 @@ def _integral(value: str) -> bool:
         return False
 
 
-def prepare_workspace(root: Path, workspace: Path, script: str) -> None:
-    """``workspace``: the script and a copy of the task's data (never the hidden test labels)."""
+def prepare_workspace(
+    root: Path, workspace: Path, script: str, *, shuffle_valid: str | None = None, seed: int = 0
+) -> None:
+    """``workspace``: the script and a copy of the task's data (never the hidden test labels); with
+    ``shuffle_valid`` (the target column), the copy's validation labels are shuffled."""
     (workspace / "data").mkdir(parents=True, exist_ok=True)
     for split in SPLITS:
         shutil.copyfile(data_path(root, split), workspace / "data" / f"{split}.csv")
+    if shuffle_valid is not None:
+        _shuffle_column(workspace / "data" / "valid.csv", shuffle_valid, seed)
     (workspace / "experiment.py").write_text(script, encoding="utf-8")
     shutil.rmtree(workspace / PREDICTIONS, ignore_errors=True)
 
@@ -73,14 +85,59 @@ def score_predictions(root: Path, task: MLTask, predictions: Path, split: Litera
     return compute(task.metric, _typed(truth, task), _typed(predicted, task))
 
 
+def _shuffle_column(path: Path, column: str, seed: int) -> None:
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    if not rows:
+        return
+    values = [row[column] for row in rows]
+    rng = random.Random(seed)
+    shuffled = values[:]
+    for _ in range(10):  # a shuffle that leaves the labels as they were would prove nothing
+        rng.shuffle(shuffled)
+        if shuffled != values:
+            break
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows({**row, column: value} for row, value in zip(rows, shuffled, strict=True))
+
+
+def _same_predictions(a: Path, b: Path) -> bool:
+    """Whether two prediction files agree (numbers within a rounding error)."""
+    try:
+        left, right = _column(a, "prediction"), _column(b, "prediction")
+    except (OSError, ValueError):
+        return False
+    if len(left) != len(right):
+        return False
+    for x, y in zip(left, right, strict=True):
+        if x == y:
+            continue
+        try:
+            if abs(float(x) - float(y)) > 1e-9 * max(1.0, abs(float(x))):
+                return False
+        except ValueError:
+            return False
+    return True
+
+
 def run_experiment(
-    sandbox: Any, root: Path, task: MLTask, script: str, keep: Path | None = None
+    sandbox: Any,
+    root: Path,
+    task: MLTask,
+    script: str,
+    keep: Path | None = None,
+    *,
+    shuffle_valid: bool = False,
 ) -> ExperimentRun:
     """Run ``script`` in ``sandbox`` on a copy of the task's data and score its validation predictions;
-    the script and what it wrote under ``predictions/`` are kept in ``keep`` (when given)."""
+    the script and what it wrote under ``predictions/`` are kept in ``keep`` (when given).
+    ``shuffle_valid``: the copy's validation labels are shuffled (see :func:`audit`)."""
     workspace = make_workspace()  # reachable by the sandbox's unprivileged user, removed afterwards
     try:
-        prepare_workspace(root, workspace, script)
+        target = task.target if shuffle_valid else None
+        prepare_workspace(root, workspace, script, shuffle_valid=target, seed=task.seed)
         result = sandbox.execute(
             command=["python3", "experiment.py"], workspace=workspace, timeout=task.experiment_timeout_s
         )
@@ -112,3 +169,32 @@ def _scored(root: Path, task: MLTask, workspace: Path, result: Any) -> Experimen
             status="bad_predictions", duration_s=result.duration_s, detail=str(exc), stdout_tail=tail
         )
     return ExperimentRun(status="ok", metric=metric, duration_s=result.duration_s, stdout_tail=tail)
+
+
+def audit(sandbox: Any, root: Path, task: MLTask, script: str, kept: Path) -> ExperimentRun | None:
+    """Rerun a scored script (its predictions in ``kept``) to check it learns from train.csv alone and
+    is deterministic; None when it passes, else the run's verdict ("leak" or "nondeterministic")."""
+    first = kept / PREDICTIONS / "valid.csv"
+    with tempfile.TemporaryDirectory(prefix="triloop-audit-") as name:
+        scratch = Path(name)
+        shuffled = run_experiment(sandbox, root, task, script, keep=scratch, shuffle_valid=True)
+        if shuffled.status == "timeout":
+            return None  # it could not finish in time again: no verdict either way
+        if shuffled.status == "ok" and _same_predictions(first, scratch / PREDICTIONS / "valid.csv"):
+            return None
+        rerun = run_experiment(sandbox, root, task, script, keep=scratch / "again")
+        moved = rerun.status != "ok" or not _same_predictions(
+            first, scratch / "again" / PREDICTIONS / "valid.csv"
+        )
+    duration = shuffled.duration_s + rerun.duration_s
+    if moved:
+        detail = (
+            "two runs on the same data wrote different validation predictions: set every random seed "
+            f"(random_state={task.seed}) and avoid other sources of randomness"
+        )
+        return ExperimentRun(status="nondeterministic", duration_s=duration, detail=detail)
+    detail = (
+        "its validation predictions change when the validation labels change: it learns from "
+        "data/valid.csv's target; train on data/train.csv only"
+    )
+    return ExperimentRun(status="leak", duration_s=duration, detail=detail)

@@ -9,7 +9,8 @@ Then, until the budget or the experiment limit:
   change to try and why (JSON); the Refiner writes that child of the best experiment.
 
 Each script runs in the sandbox through the harness (:mod:`triloop.ml.harness`), which scores the
-written predictions itself. ``experiments.jsonl`` is the log and makes runs resumable: a later run of
+written predictions itself; one that would become the best is audited first (shuffled validation
+labels must not move its predictions). ``experiments.jsonl`` is the log and makes runs resumable: a later run of
 the same directory goes on from it. The LLM and sandbox are injected.
 """
 
@@ -27,7 +28,7 @@ from pydantic import BaseModel, ValidationError
 from triloop import syntax
 from triloop.kinds.coding.extract import blocks_of
 from triloop.ml.baseline import baseline_script
-from triloop.ml.harness import ExperimentRun, run_experiment
+from triloop.ml.harness import ExperimentRun, audit, run_experiment
 from triloop.ml.metrics import better
 from triloop.ml.task import HIDDEN, MLTask, data_path
 
@@ -233,6 +234,11 @@ class MLRun:
         text, tokens = self._ask(prompt, "improve", max_tokens=SCRIPT_TOKENS)
         return "improve", best.id, idea.idea, idea.why, script_of(text), spent + tokens
 
+    def _would_lead(self, metric: float | None) -> bool:
+        """Whether ``metric`` beats the best so far (only a would-be best is worth an audit's reruns)."""
+        best = best_of(self.task, self.experiments)
+        return metric is not None and (best is None or better(self.task.metric, metric, best.metric))  # type: ignore[arg-type]
+
     def _debug_depth(self, e: Experiment) -> int:
         by_id = {x.id: x for x in self.experiments}
         depth = 0
@@ -254,6 +260,8 @@ class MLRun:
             (folder / "experiment.py").write_text(script, encoding="utf-8")
         else:
             run = run_experiment(self.sandbox, self.root, self.task, script, keep=folder)
+            if run.status == "ok" and self._would_lead(run.metric):
+                run = audit(self.sandbox, self.root, self.task, script, folder) or run
         experiment = Experiment(
             id=eid,
             parent=parent,
