@@ -45,8 +45,9 @@ def one_run(llm, sandbox, memory, root: Path, dataset: str, minutes: float, max_
         "best_test": summary.get("test"),
         "best_idea": next((e.idea for e in run.experiments if e.id == summary.get("best")), None),
         "experiments": len(run.experiments),
-        "failed": sum(s not in ("ok", "leak") for s in statuses),
-        "leaks_refused": statuses.count("leak"),
+        "failed": sum(s not in ("ok", "leak", "nondeterministic") for s in statuses),
+        "leaks_refused": statuses.count("leak"),  # static check or the shuffled-label audit
+        "nondeterministic": statuses.count("nondeterministic"),
         "tokens": sum(e.tokens for e in run.experiments),
         "wall_s": round(time.monotonic() - started, 1),
         "lessons_given": bool(run.lessons),

@@ -23,8 +23,8 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from triloop.ml.metrics import compute
+from triloop.ml.runner import as_runner
 from triloop.ml.task import SPLITS, MLTask, data_path, labels_path
-from triloop.tools.sandbox.workspace import make_workspace, remove_workspace
 
 Status = Literal["ok", "failed", "timeout", "bad_predictions", "leak", "nondeterministic"]
 PREDICTIONS = "predictions"
@@ -131,17 +131,16 @@ def run_experiment(
     *,
     shuffle_valid: bool = False,
 ) -> ExperimentRun:
-    """Run ``script`` in ``sandbox`` on a copy of the task's data and score its validation predictions;
-    the script and what it wrote under ``predictions/`` are kept in ``keep`` (when given).
+    """Run ``script`` on a copy of the task's data and score its validation predictions; the script and
+    what it wrote under ``predictions/`` are kept in ``keep`` (when given). ``sandbox``: a sandbox, or
+    a runner of :mod:`triloop.ml.runner` (a session kept for the whole ML run).
     ``shuffle_valid``: the copy's validation labels are shuffled (see :func:`audit`)."""
-    workspace = make_workspace()  # reachable by the sandbox's unprivileged user, removed afterwards
+    runner = as_runner(sandbox)
+    workspace = runner.workspace()
     try:
         target = task.target if shuffle_valid else None
         prepare_workspace(root, workspace, script, shuffle_valid=target, seed=task.seed)
-        result = sandbox.execute(
-            command=["python3", "experiment.py"], workspace=workspace, timeout=task.experiment_timeout_s
-        )
-        run = _scored(root, task, workspace, result)
+        run = _scored(root, task, workspace, runner.run(workspace, task.experiment_timeout_s))
         if keep is not None:
             keep.mkdir(parents=True, exist_ok=True)
             (keep / "experiment.py").write_text(script, encoding="utf-8")
@@ -149,7 +148,7 @@ def run_experiment(
                 shutil.copytree(workspace / PREDICTIONS, keep / PREDICTIONS, dirs_exist_ok=True)
         return run
     finally:
-        remove_workspace(workspace)
+        runner.release(workspace)
 
 
 def _scored(root: Path, task: MLTask, workspace: Path, result: Any) -> ExperimentRun:

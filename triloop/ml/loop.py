@@ -30,6 +30,7 @@ from triloop.kinds.coding.extract import blocks_of
 from triloop.ml.baseline import baseline_script
 from triloop.ml.harness import ExperimentRun, audit, run_experiment
 from triloop.ml.metrics import better
+from triloop.ml.runner import Runner, open_runner
 from triloop.ml.task import HIDDEN, MLTask, data_path
 
 LOG = "experiments.jsonl"
@@ -169,6 +170,7 @@ class MLRun:
         self.memory = memory  # GraphMemory: lessons of earlier ML tasks in, this task's lesson out
         self.lessons = memory.context_for(f"ML task: {task.goal}", "ml") if memory is not None else ""
         self.experiments = read_log(root)
+        self._runner: Runner | None = None  # while run() goes: the session the experiments share
 
     # --- one step ----------------------------------------------------------------------------------
 
@@ -259,9 +261,10 @@ class MLRun:
             run = ExperimentRun(status="leak", detail=f"not run: the script {leak}")
             (folder / "experiment.py").write_text(script, encoding="utf-8")
         else:
-            run = run_experiment(self.sandbox, self.root, self.task, script, keep=folder)
+            where = self._runner or self.sandbox
+            run = run_experiment(where, self.root, self.task, script, keep=folder)
             if run.status == "ok" and self._would_lead(run.metric):
-                run = audit(self.sandbox, self.root, self.task, script, folder) or run
+                run = audit(where, self.root, self.task, script, folder) or run
         experiment = Experiment(
             id=eid,
             parent=parent,
@@ -322,8 +325,13 @@ class MLRun:
     def run(self, *, budget_minutes: float | None = None, max_experiments: int = 20) -> Experiment | None:
         """Experiments until the time budget or ``max_experiments`` (counting earlier ones); the best."""
         deadline = time.monotonic() + 60 * (budget_minutes or self.task.budget_minutes)
-        while len(self.experiments) < max_experiments and time.monotonic() < deadline:
-            self.step()
+        with open_runner(self.sandbox) as runner:  # one session for all experiments (see ml.runner)
+            self._runner = runner
+            try:
+                while len(self.experiments) < max_experiments and time.monotonic() < deadline:
+                    self.step()
+            finally:
+                self._runner = None
         return best_of(self.task, self.experiments)
 
 

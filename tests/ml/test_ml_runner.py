@@ -1,0 +1,70 @@
+"""Experiments in one REAL sandbox session, each in a fork: same results as a fresh `python3`, nothing
+carried from one experiment to the next, and a timeout that costs the session but not the run."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("sklearn")
+
+from triloop.ml.baseline import baseline_script
+from triloop.ml.datasets import init_bundled
+from triloop.ml.harness import run_experiment
+from triloop.ml.runner import ExperimentSession, OneShot, open_runner
+
+WRITE = """import os
+os.makedirs("predictions", exist_ok=True)
+n = {"valid": sum(1 for _ in open("data/valid.csv")) - 1, "test": sum(1 for _ in open("data/test.csv")) - 1}
+for split in n:
+    with open(f"predictions/{split}.csv", "w") as fh:
+        fh.write("prediction\\n" + "0\\n" * n[split])
+"""
+
+
+@pytest.fixture
+def wine(tmp_path):
+    root = tmp_path / "wine"
+    return root, init_bundled(root, "wine")
+
+
+def test_a_session_experiment_scores_as_a_fresh_python_does(sandbox, wine):
+    root, task = wine
+    fresh = run_experiment(OneShot(sandbox), root, task, baseline_script(task))
+    with open_runner(sandbox) as runner:
+        assert isinstance(runner, ExperimentSession)
+        runs = [run_experiment(runner, root, task, baseline_script(task)) for _ in range(2)]
+    assert fresh.status == "ok" and [r.metric for r in runs] == [fresh.metric, fresh.metric]
+
+
+def test_nothing_carries_over_between_experiments(sandbox, wine):
+    root, task = wine
+    leave = "import builtins, os, numpy\nbuiltins.LEFT = 1\nnumpy.random.seed(7)\nos.makedirs('junk')\n"
+    check = (
+        "import builtins, os, numpy\n"
+        "assert not hasattr(builtins, 'LEFT'), 'a global of the last experiment'\n"
+        "assert not os.path.exists('junk'), 'a file of the last experiment'\n"
+        "assert __name__ == '__main__'\n"
+    )
+    with open_runner(sandbox) as runner:
+        first = run_experiment(runner, root, task, leave + WRITE)
+        second = run_experiment(runner, root, task, check + WRITE)
+    assert first.status == "ok" and second.status == "ok", second.detail
+
+
+def test_a_timeout_restarts_the_session_and_the_next_experiment_runs(sandbox, wine):
+    root, task = wine
+    short = task.model_copy(update={"experiment_timeout_s": 3})
+    with open_runner(sandbox) as runner:
+        hung = run_experiment(runner, root, short, "while True:\n    pass\n")
+        crashed = run_experiment(
+            runner, root, task, "import sklearn\n\ndef f():\n    raise ValueError('bad')\n\nf()\n"
+        )
+        after = run_experiment(runner, root, task, baseline_script(task))
+    assert hung.status == "timeout"
+    assert (
+        crashed.status == "failed"
+        and 'experiment.py", line 4' in crashed.detail
+        and "ValueError: bad" in crashed.detail
+    )
+    assert "runpy" not in crashed.detail  # the traceback starts at the script, as under python3
+    assert after.status == "ok" and after.metric > 0.8

@@ -1,0 +1,139 @@
+"""Where experiment scripts run: one persistent sandbox session per ML run, each experiment in a fork.
+
+An ML run executes many short scripts that all import numpy, pandas and scikit-learn; on a small
+machine those imports are a good part of each experiment's time. :class:`ExperimentSession` keeps
+them loaded in a sandbox session (:mod:`triloop.tools.sandbox.session`) and runs every experiment in
+a ``fork`` of that process: the imports are shared, but a script's globals, seeds, warnings filters
+and working directory die with its child, so it behaves as under ``python3 experiment.py`` (which is
+how ``best.py`` reruns it). A timeout kills the session; the next experiment gets a fresh one.
+
+:class:`OneShot` is the plain way (a new ``python3 experiment.py`` per experiment), used when no
+session starts. Both hand out a workspace, run ``experiment.py`` in it and return the sandbox's
+:class:`~triloop.tools.sandbox.result.ExecResult`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from triloop.tools.sandbox.errors import SandboxError
+from triloop.tools.sandbox.result import ExecResult
+from triloop.tools.sandbox.workspace import clear_workspace, make_workspace, remove_workspace
+
+PRELOAD_TIMEOUT_S = 120.0
+#: What experiments import; a module the sandbox lacks is skipped (the script will say so itself).
+PRELOAD = """import importlib as _importlib
+for _name in ("numpy", "pandas", "scipy", "sklearn", "sklearn.ensemble", "sklearn.linear_model",
+              "sklearn.model_selection", "sklearn.preprocessing", "sklearn.metrics", "sklearn.neighbors",
+              "sklearn.svm", "sklearn.pipeline"):
+    try:
+        _importlib.import_module(_name)
+    except Exception:
+        pass
+"""
+#: Run experiment.py in a child of the session, as `python3 experiment.py` would; its exit code is ours.
+FORK_RUN = """import os as _os, sys as _sys
+_sys.stdout.flush(); _sys.stderr.flush()
+_pid = _os.fork()
+if _pid == 0:
+    _code = 0
+    try:
+        import runpy as _runpy
+        _sys.argv = ["experiment.py"]
+        _sys.path.insert(0, _os.getcwd())
+        _runpy.run_path("experiment.py", run_name="__main__")
+    except SystemExit as _exc:
+        _code = _exc.code if isinstance(_exc.code, int) else (0 if _exc.code is None else 1)
+    except BaseException as _exc:
+        import traceback as _traceback
+        _tb = _exc.__traceback__
+        while _tb is not None and not _tb.tb_frame.f_code.co_filename.endswith("experiment.py"):
+            _tb = _tb.tb_next
+        _traceback.print_exception(type(_exc), _exc, _tb or _exc.__traceback__)
+        _code = 1
+    finally:
+        _sys.stdout.flush(); _sys.stderr.flush()
+        _os._exit(_code)
+_exit = _os.waitstatus_to_exitcode(_os.waitpid(_pid, 0)[1])
+if _exit != 0:
+    raise SystemExit(_exit)
+"""
+
+
+class OneShot:
+    """Each experiment in a fresh ``python3 experiment.py`` in its own workspace."""
+
+    def __init__(self, sandbox: Any) -> None:
+        self.sandbox = sandbox
+
+    def workspace(self) -> Path:
+        return make_workspace()  # reachable by the sandbox's unprivileged user
+
+    def run(self, workspace: Path, timeout: float) -> ExecResult:
+        return self.sandbox.execute(
+            command=["python3", "experiment.py"], workspace=workspace, timeout=timeout
+        )
+
+    def release(self, workspace: Path) -> None:
+        remove_workspace(workspace)
+
+    def close(self) -> None:
+        pass
+
+
+class ExperimentSession:
+    """A sandbox session with the heavy imports loaded; each experiment runs in a fork of it."""
+
+    def __init__(self, sandbox: Any) -> None:
+        self._workspace = make_workspace()
+        try:
+            self._session = sandbox.open_session(self._workspace)
+        except BaseException:
+            remove_workspace(self._workspace)
+            raise
+        self._loaded_at = -1  # the session restart count when the imports were last loaded
+
+    def workspace(self) -> Path:
+        clear_workspace(self._workspace)  # the last experiment's files go; the session stays
+        return self._workspace
+
+    def run(self, workspace: Path, timeout: float) -> ExecResult:
+        if self._loaded_at != self._session.restarts:  # new, or restarted after a timeout
+            self._session.run(PRELOAD, timeout=PRELOAD_TIMEOUT_S)
+            self._loaded_at = self._session.restarts
+        return self._session.run(FORK_RUN, timeout=timeout)
+
+    def release(self, workspace: Path) -> None:
+        pass
+
+    def close(self) -> None:
+        self._session.close()
+        remove_workspace(self._workspace)
+
+
+Runner = OneShot | ExperimentSession
+
+
+def as_runner(sandbox_or_runner: Any) -> Runner:
+    """A runner as given, or one-shot runs on a bare sandbox."""
+    if isinstance(sandbox_or_runner, OneShot | ExperimentSession):
+        return sandbox_or_runner
+    return OneShot(sandbox_or_runner)
+
+
+@contextmanager
+def open_runner(sandbox: Any) -> Iterator[Runner]:
+    """A session runner for a whole ML run, or one-shot runs when the sandbox cannot open a session."""
+    try:
+        runner: Runner = ExperimentSession(sandbox)
+    except (SandboxError, OSError):
+        runner = OneShot(sandbox)
+    try:
+        yield runner
+    finally:
+        with contextlib.suppress(Exception):
+            runner.close()
