@@ -133,7 +133,7 @@ def script_of(text: str) -> str | None:
     return None
 
 
-def _table(task: MLTask, experiments: list[Experiment]) -> str:
+def _table(experiments: list[Experiment]) -> str:
     rows = []
     for e in experiments[-8:]:
         score = f"{e.metric:.4f}" if e.metric is not None else e.status
@@ -174,9 +174,7 @@ class MLRun:
 
     # --- one step ----------------------------------------------------------------------------------
 
-    def _ask(
-        self, prompt: str, purpose: str, *, max_tokens: int, temperature: float = 0.0
-    ) -> tuple[str, int]:
+    def _ask(self, prompt: str, *, max_tokens: int, temperature: float = 0.0) -> tuple[str, int]:
         reply = self.llm.complete(
             [{"role": "user", "content": prompt}],
             role="solver",
@@ -203,7 +201,7 @@ class MLRun:
         last = self.experiments[-1]
         if last.status != "ok" and self._debug_depth(last) < MAX_DEBUG:
             prompt = DEBUG.format(task=brief, code=self._code(last), error=last.detail[-1200:])
-            text, tokens = self._ask(prompt, "debug", max_tokens=SCRIPT_TOKENS)
+            text, tokens = self._ask(prompt, max_tokens=SCRIPT_TOKENS)
             return (
                 "debug",
                 last.id,
@@ -220,11 +218,11 @@ class MLRun:
             lessons=lessons,
             metric=self.task.metric,
             direction=self.task.direction,
-            table=_table(self.task, self.experiments),
+            table=_table(self.experiments),
             best_id=best.id,
             code=self._code(best),
         )
-        text, spent = self._ask(review, "review", max_tokens=160, temperature=0.7)
+        text, spent = self._ask(review, max_tokens=160, temperature=0.7)
         idea = _idea(text)
         prompt = IMPROVE.format(
             task=brief,
@@ -233,7 +231,7 @@ class MLRun:
             code=self._code(best),
             idea=idea.idea,
         )
-        text, tokens = self._ask(prompt, "improve", max_tokens=SCRIPT_TOKENS)
+        text, tokens = self._ask(prompt, max_tokens=SCRIPT_TOKENS)
         return "improve", best.id, idea.idea, idea.why, script_of(text), spent + tokens
 
     def _would_lead(self, metric: float | None) -> bool:
