@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the sandbox image (default triloop-sandbox:py3) without Docker Hub: a Debian rootfs from
-# `debootstrap --variant=minbase` + python3 (+ numpy/pandas/scikit-learn from Debian packages unless
-# TRILOOP_SANDBOX_ML=0), loaded with `docker import`. The mirror and suite are the ones apt uses on this
+# `debootstrap --variant=minbase` + python3 and pytest (+ numpy/pandas/scikit-learn from Debian packages
+# unless TRILOOP_SANDBOX_ML=0), loaded with `docker import`. The mirror and suite are the ones apt uses on this
 # machine, so it works wherever apt works. The rootfs tarball is cached (TRILOOP_CACHE_DIR) so a
 # rebuild of the image (e.g. after docker-down --purge) takes seconds.
 # Usage: bash scripts/build-sandbox-image.sh [IMAGE]   (needs root and a running engine / DOCKER_HOST)
@@ -21,7 +21,9 @@ if [ -z "$MIRROR" ]; then
 fi
 MIRROR="${MIRROR:-http://deb.debian.org/debian}"
 
-PKGS="python3"
+# What the image holds; docker-up.sh rebuilds an image whose org.triloop.sandbox label differs.
+VERSION="$(cat "$(dirname "${BASH_SOURCE[0]}")/sandbox-image.version")"
+PKGS="python3,python3-pytest"
 [ "$ML" = 1 ] && PKGS="$PKGS,python3-numpy,python3-pandas,python3-sklearn"
 KEY="$(echo "$SUITE $MIRROR $PKGS" | sha256sum | cut -c1-12)"
 TARBALL="$CACHE/sandbox-rootfs-$SUITE-$KEY.tar"
@@ -52,7 +54,7 @@ docker import \
     --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
     --change 'ENV LANG=C.UTF-8' \
     --change 'ENV PYTHONDONTWRITEBYTECODE=1' \
-    --change 'LABEL org.triloop.sandbox=1' \
+    --change "LABEL org.triloop.sandbox=$VERSION" \
     --change 'CMD ["python3"]' \
     "$TARBALL" "$IMAGE" >/dev/null
 docker run --rm --network none "$IMAGE" python3 -c 'import sys; print("image ok: python", sys.version.split()[0])' >&2

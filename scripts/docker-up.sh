@@ -92,9 +92,13 @@ fi
 export DOCKER_HOST="$HOST"
 
 # 3. image
-if docker image inspect "$IMAGE" >/dev/null 2>&1; then
+# An image built from an older package list (its org.triloop.sandbox label) is rebuilt.
+WANT="$(cat "$HERE/sandbox-image.version")"
+HAVE="$(docker image inspect -f '{{ index .Config.Labels "org.triloop.sandbox" }}' "$IMAGE" 2>/dev/null || true)"
+if [ "$HAVE" = "$WANT" ]; then
     log "image $IMAGE present"
 else
+    [ -n "$HAVE" ] && log "image $IMAGE is version $HAVE, not $WANT: rebuilding"
     bash "$HERE/build-sandbox-image.sh" "$IMAGE"
 fi
 echo "export DOCKER_HOST=$HOST"

@@ -91,6 +91,25 @@ def test_project_tests_run_in_the_sandbox_on_a_copy(sandbox, tmp_path):
     assert (root / "stats.py").read_text() == STATS  # the user's files were not touched
 
 
+FIXTURE_TESTS = (
+    "import pytest\nfrom stats import mean\n\n\n@pytest.fixture\ndef numbers(tmp_path):\n"
+    "    (tmp_path / 'n.txt').write_text('1 2 3')\n    return [int(x) for x in (tmp_path / 'n.txt').read_text().split()]\n\n\n"
+    "@pytest.mark.parametrize('xs,want', [([2], 2), ([], 0)])\ndef test_mean(xs, want):\n    assert mean(xs) == want\n\n\n"
+    "def test_from_a_file(numbers):\n    assert mean(numbers) == 2\n"
+)
+
+
+def test_a_project_with_pytest_fixtures_runs_under_pytest_in_the_sandbox(sandbox, tmp_path):
+    """Real projects use fixtures and parametrize, which only pytest runs (docker's image has it)."""
+    if not sandbox.execute("import pytest").ok:
+        pytest.skip(f"the {sandbox.name} sandbox has no pytest")
+    files = {"stats.py": STATS, "tests/test_stats.py": FIXTURE_TESTS}
+    failing = run_tests(sandbox, files)
+    assert not failing.passed and failing.passed_count == 2 and "test_mean[xs1-0]" in failing.output
+    passing = run_tests(sandbox, {**files, "stats.py": FIXED})
+    assert passing.passed and passing.passed_count == 3
+
+
 class FakeLLM:
     """A scripted FAKE model for the loop logic: replies in order, records the prompts."""
 

@@ -60,7 +60,7 @@ RUN_TESTS_SPEC = ToolSpec(
     ],
     pitfalls=[
         "tests must import from `solution`, not define the function themselves",
-        "pytest is not available in the sandbox: test_* functions are run by a small built-in runner",
+        "test_* functions are run by a small built-in runner, not pytest: no fixtures",
     ],
 )
 
