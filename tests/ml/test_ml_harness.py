@@ -22,6 +22,10 @@ def test_the_baseline_runs_and_is_scored_from_its_predictions(sandbox, tmp_path,
         assert run.metric >= floor
     else:
         assert 30 < run.metric < 90  # rmse of disease progression (target spread about 77)
+    assert run.train_metric is not None  # the baseline writes its training predictions too
+    assert (
+        run.train_metric >= run.metric if floor else run.train_metric <= run.metric
+    )  # fitted rows score better
     test_score = score_predictions(root, task, tmp_path / "kept" / "predictions", "test")  # hidden labels
     assert test_score == pytest.approx(run.metric, abs=0.25 if floor else 25)
 

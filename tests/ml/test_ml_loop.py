@@ -53,6 +53,9 @@ def test_a_failed_experiment_is_debugged_from_its_error_and_leaks_are_refused(sa
         ("improve", 0, "leak"),  # the best is still the baseline (a tie is not "better")
     ]
     assert "bad shape" in llm.prompts[2]  # the debug prompt carries the error
+    assert (
+        ", train " in llm.prompts[0] and "minutes left" in llm.prompts[0]
+    )  # overfitting and time, for the Reviewer
     assert run.experiments[3].detail.startswith("not run") and run.experiments[2].metric >= 0.8
 
 

@@ -25,7 +25,7 @@ model = {model}(random_state={seed}).fit(x_train, y_train{cast})
 
 import os
 os.makedirs("predictions", exist_ok=True)
-for name, x in (("valid", x_valid), ("test", x_test)):
+for name, x in (("train", x_train), ("valid", x_valid), ("test", x_test)):
     with open(f"predictions/{{name}}.csv", "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["prediction"])

@@ -13,6 +13,7 @@ plain rerun moves them too (it is not deterministic: a seed is missing).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import random
 import shutil
@@ -35,6 +36,7 @@ class ExperimentRun(BaseModel):
 
     status: Status
     metric: float | None = None
+    train_metric: float | None = None  # when it wrote predictions/train.csv: far above metric = overfit
     duration_s: float = 0.0
     detail: str = ""  # why it failed: the traceback's tail, or what is wrong with the predictions
     stdout_tail: str = ""
@@ -75,10 +77,12 @@ def prepare_workspace(
     shutil.rmtree(workspace / PREDICTIONS, ignore_errors=True)
 
 
-def score_predictions(root: Path, task: MLTask, predictions: Path, split: Literal["valid", "test"]) -> float:
+def score_predictions(
+    root: Path, task: MLTask, predictions: Path, split: Literal["train", "valid", "test"]
+) -> float:
     """The metric of the predictions in ``predictions/<split>.csv`` (test: against the hidden labels)."""
     predicted = _column(predictions / f"{split}.csv", "prediction")
-    truth_file = data_path(root, "valid") if split == "valid" else labels_path(root)
+    truth_file = labels_path(root) if split == "test" else data_path(root, split)
     truth = _column(truth_file, task.target)
     if len(predicted) != len(truth):
         raise ValueError(f"{len(predicted)} {split} predictions for {len(truth)} rows")
@@ -167,7 +171,13 @@ def _scored(root: Path, task: MLTask, workspace: Path, result: Any) -> Experimen
         return ExperimentRun(
             status="bad_predictions", duration_s=result.duration_s, detail=str(exc), stdout_tail=tail
         )
-    return ExperimentRun(status="ok", metric=metric, duration_s=result.duration_s, stdout_tail=tail)
+    train_metric = None
+    if (workspace / PREDICTIONS / "train.csv").is_file():  # optional: shows overfitting to the Reviewer
+        with contextlib.suppress(OSError, ValueError):
+            train_metric = score_predictions(root, task, workspace / PREDICTIONS, "train")
+    return ExperimentRun(
+        status="ok", metric=metric, train_metric=train_metric, duration_s=result.duration_s, stdout_tail=tail
+    )
 
 
 def audit(sandbox: Any, root: Path, task: MLTask, script: str, kept: Path) -> ExperimentRun | None:

@@ -50,6 +50,9 @@ The best script (experiment {best_id}):
 ```python
 {code}```
 
+A train score far better than the validation score means overfitting (regularise, simplify); fast
+experiments leave room for bigger models or searches ({minutes_left:.0f} of {minutes:g} minutes left, at
+most {timeout:g} s per experiment).
 Name ONE concrete change to the best script that should improve {metric} (a different model, its
 hyperparameters, feature scaling or engineering, ...), not one tried already. Reply with JSON only:
 {{"idea": "<the change, one sentence>", "why": "<why it should help, one sentence>"}}"""
@@ -86,6 +89,7 @@ class Experiment(BaseModel):
     code_path: str
     status: str
     metric: float | None = None
+    train_metric: float | None = None
     duration_s: float = 0.0
     detail: str = ""
     tokens: int = 0
@@ -137,7 +141,10 @@ def _table(experiments: list[Experiment]) -> str:
     rows = []
     for e in experiments[-8:]:
         score = f"{e.metric:.4f}" if e.metric is not None else e.status
-        rows.append(f"- #{e.id} ({e.action} of #{e.parent}): {e.idea} -> {score}")
+        train = f", train {e.train_metric:.4f}" if e.train_metric is not None else ""
+        rows.append(
+            f"- #{e.id} ({e.action} of #{e.parent}): {e.idea} -> {score}{train}, {e.duration_s:.0f} s"
+        )
     return "\n".join(rows)
 
 
@@ -171,6 +178,8 @@ class MLRun:
         self.lessons = memory.context_for(f"ML task: {task.goal}", "ml") if memory is not None else ""
         self.experiments = read_log(root)
         self._runner: Runner | None = None  # while run() goes: the session the experiments share
+        self._minutes = task.budget_minutes
+        self._deadline: float | None = None  # while run() goes: when its time is up (monotonic)
 
     # --- one step ----------------------------------------------------------------------------------
 
@@ -221,6 +230,9 @@ class MLRun:
             table=_table(self.experiments),
             best_id=best.id,
             code=self._code(best),
+            minutes_left=self._minutes_left(),
+            minutes=self._minutes,
+            timeout=self.task.experiment_timeout_s,
         )
         text, spent = self._ask(review, max_tokens=160, temperature=0.7)
         idea = _idea(text)
@@ -233,6 +245,11 @@ class MLRun:
         )
         text, tokens = self._ask(prompt, max_tokens=SCRIPT_TOKENS)
         return "improve", best.id, idea.idea, idea.why, script_of(text), spent + tokens
+
+    def _minutes_left(self) -> float:
+        if self._deadline is None:
+            return self._minutes
+        return max(0.0, (self._deadline - time.monotonic()) / 60)
 
     def _would_lead(self, metric: float | None) -> bool:
         """Whether ``metric`` beats the best so far (only a would-be best is worth an audit's reruns)."""
@@ -272,6 +289,7 @@ class MLRun:
             code_path=str((folder / "experiment.py").relative_to(self.root)),
             status=run.status,
             metric=run.metric,
+            train_metric=run.train_metric,
             duration_s=round(run.duration_s, 2),
             detail=run.detail[-1500:],
             tokens=tokens,
@@ -322,7 +340,8 @@ class MLRun:
 
     def run(self, *, budget_minutes: float | None = None, max_experiments: int = 20) -> Experiment | None:
         """Experiments until the time budget or ``max_experiments`` (counting earlier ones); the best."""
-        deadline = time.monotonic() + 60 * (budget_minutes or self.task.budget_minutes)
+        self._minutes = budget_minutes or self.task.budget_minutes
+        self._deadline = deadline = time.monotonic() + 60 * self._minutes
         with open_runner(self.sandbox) as runner:  # one session for all experiments (see ml.runner)
             self._runner = runner
             try:

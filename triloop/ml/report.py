@@ -76,14 +76,16 @@ def write_report(
             "",
         ]
     lines += [
-        "| # | parent | action | idea | status | validation | s | tokens |",
-        "|---|---|---|---|---|---|---|---|",
+        "| # | parent | action | idea | status | validation | train | s | tokens |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for e in experiments:
         score = f"{e.metric:.4f}" if e.metric is not None else "-"
+        train = f"{e.train_metric:.4f}" if e.train_metric is not None else "-"
         idea = e.idea.replace("|", "/")
         lines.append(
-            f"| {e.id} | {e.parent} | {e.action} | {idea} | {e.status} | {score} | {e.duration_s} | {e.tokens} |"
+            f"| {e.id} | {e.parent} | {e.action} | {idea} | {e.status} | {score} | {train} | {e.duration_s} "
+            f"| {e.tokens} |"
         )
     lines += ["", "## Tree", "", *_tree(experiments), "", "![metric](metric.png)", ""]
     lines += [

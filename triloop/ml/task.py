@@ -100,4 +100,6 @@ Goal: {task.goal}
   (never on valid or test rows), sets every random seed to {task.seed}, and writes
   `predictions/valid.csv` and `predictions/test.csv`: one column `prediction`, one row per input
   row, in file order. A metric it prints does not count; the harness scores the written predictions.
+  It may also write `predictions/train.csv` (the same for the training rows): the train score is then
+  shown beside the validation score, which shows overfitting.
 """
