@@ -68,3 +68,15 @@ def test_a_timeout_restarts_the_session_and_the_next_experiment_runs(sandbox, wi
     )
     assert "runpy" not in crashed.detail  # the traceback starts at the script, as under python3
     assert after.status == "ok" and after.metric > 0.8
+
+
+def test_a_sandbox_that_cannot_open_a_session_runs_each_experiment_fresh():
+    from triloop.tools.sandbox.errors import SessionError
+
+    class NoSessions:  # a stand-in sandbox whose session worker does not start
+        def open_session(self, workspace):
+            raise SessionError("session worker did not start")
+
+    box = NoSessions()
+    with open_runner(box) as runner:
+        assert isinstance(runner, OneShot) and runner.sandbox is box
