@@ -92,13 +92,18 @@ fi
 export DOCKER_HOST="$HOST"
 
 # 3. image
-# An image built from an older package list (its org.triloop.sandbox label) is rebuilt.
+# Built when missing, or rebuilt when it is ours (org.triloop.sandbox label) from an older package
+# list; an image of the user's own (no label) is used as it is.
 WANT="$(cat "$HERE/sandbox-image.version")"
-HAVE="$(docker image inspect -f '{{ index .Config.Labels "org.triloop.sandbox" }}' "$IMAGE" 2>/dev/null || true)"
-if [ "$HAVE" = "$WANT" ]; then
-    log "image $IMAGE present"
+if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
+    $SUDO env DOCKER_HOST="$HOST" bash "$HERE/build-sandbox-image.sh" "$IMAGE"
 else
-    [ -n "$HAVE" ] && log "image $IMAGE is version $HAVE, not $WANT: rebuilding"
-    bash "$HERE/build-sandbox-image.sh" "$IMAGE"
+    HAVE="$(docker image inspect -f '{{ index .Config.Labels "org.triloop.sandbox" }}' "$IMAGE" 2>/dev/null || true)"
+    if [ -n "$HAVE" ] && [ "$HAVE" != "<no value>" ] && [ "$HAVE" != "$WANT" ]; then
+        log "image $IMAGE is version $HAVE, not $WANT: rebuilding"
+        $SUDO env DOCKER_HOST="$HOST" bash "$HERE/build-sandbox-image.sh" "$IMAGE"
+    else
+        log "image $IMAGE present"
+    fi
 fi
 echo "export DOCKER_HOST=$HOST"

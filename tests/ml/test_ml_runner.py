@@ -38,17 +38,41 @@ def test_a_session_experiment_scores_as_a_fresh_python_does(sandbox, wine):
 
 def test_nothing_carries_over_between_experiments(sandbox, wine):
     root, task = wine
-    leave = "import builtins, os, numpy\nbuiltins.LEFT = 1\nnumpy.random.seed(7)\nos.makedirs('junk')\n"
+    leave = (
+        "import builtins, os, tempfile, numpy\nbuiltins.LEFT = 1\nos.makedirs('junk')\n"
+        "open(os.path.join(tempfile.gettempdir(), 'cache'), 'w').write('x')\n"
+        "open(os.path.expanduser('~/.cache-x'), 'w').write('x')\n"
+        "print('draw', numpy.random.rand())\n"
+    )
     check = (
-        "import builtins, os, numpy\n"
+        "import builtins, os, tempfile, numpy\n"
         "assert not hasattr(builtins, 'LEFT'), 'a global of the last experiment'\n"
         "assert not os.path.exists('junk'), 'a file of the last experiment'\n"
+        "assert not os.path.exists(os.path.join(tempfile.gettempdir(), 'cache')), 'its temp file'\n"
+        "assert not os.path.exists(os.path.expanduser('~/.cache-x')), 'its home file'\n"
         "assert __name__ == '__main__'\n"
     )
     with open_runner(sandbox) as runner:
         first = run_experiment(runner, root, task, leave + WRITE)
+        again = run_experiment(runner, root, task, leave + WRITE)
         second = run_experiment(runner, root, task, check + WRITE)
-    assert first.status == "ok" and second.status == "ok", second.detail
+    assert first.status == "ok" and again.status == "ok" and second.status == "ok", second.detail
+    # an unseeded generator draws afresh in each experiment, as in a new python3 (the audit relies on it)
+    assert first.stdout_tail != again.stdout_tail
+
+
+def test_files_left_open_are_flushed_as_python3_would(sandbox, wine):
+    root, task = wine
+    unclosed = (  # the validation file, written last, is never closed: only shutdown flushes it
+        "import os\nos.makedirs('predictions', exist_ok=True)\n\n\ndef helper():  # a function: its globals are a cycle\n    pass\n\n\n"
+        "rows = {s: sum(1 for _ in open(f'data/{s}.csv')) - 1 for s in ('test', 'valid')}\n"
+        "for split in ('test', 'valid'):\n"
+        "    fh = open(f'predictions/{split}.csv', 'w')\n"
+        "    fh.write('prediction\\n' + '0\\n' * rows[split])\n"
+    )
+    with open_runner(sandbox) as runner:
+        run = run_experiment(runner, root, task, "import sklearn\n" + unclosed)
+    assert run.status == "ok", run.detail
 
 
 def test_a_timeout_restarts_the_session_and_the_next_experiment_runs(sandbox, wine):

@@ -69,11 +69,13 @@ def _ctrl_c_stops() -> Iterator[threading.Event]:
     """During a turn, Ctrl-C sets the turn's stop event: the turn ends at its next step (the chat and
     its run are kept); a second Ctrl-C interrupts at once. The handler only sets the event: a signal
     handler that took one of the service's locks could wait forever on the thread it interrupted."""
-    stop = threading.Event()
+    stop = threading.Event()  # the turn sets it too when it ends, so presses are counted apart
+    pressed: list[bool] = []
 
     def on_sigint(signum: int, frame: Any) -> None:
-        if stop.is_set():
+        if pressed:
             raise KeyboardInterrupt
+        pressed.append(True)
         stop.set()
         console.print("[yellow]stopping after the current step… (Ctrl-C again to leave now)[/]")
 

@@ -91,20 +91,22 @@ def score_predictions(
 
 def _shuffle_column(path: Path, column: str, seed: int) -> None:
     with path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    if not rows:
+        rows = list(csv.reader(fh))
+    if len(rows) < 2 or column not in rows[0]:
         return
-    values = [row[column] for row in rows]
+    index = rows[0].index(column)
+    body = [row for row in rows[1:] if len(row) > index]
+    values = [row[index] for row in body]
     rng = random.Random(seed)
     shuffled = values[:]
     for _ in range(10):  # a shuffle that leaves the labels as they were would prove nothing
         rng.shuffle(shuffled)
         if shuffled != values:
             break
+    for row, value in zip(body, shuffled, strict=True):
+        row[index] = value
     with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows({**row, column: value} for row, value in zip(rows, shuffled, strict=True))
+        csv.writer(fh).writerows(rows)
 
 
 def _same_predictions(a: Path, b: Path) -> bool:
@@ -192,9 +194,9 @@ def audit(sandbox: Any, root: Path, task: MLTask, script: str, kept: Path) -> Ex
         if shuffled.status == "ok" and _same_predictions(first, scratch / PREDICTIONS / "valid.csv"):
             return None
         rerun = run_experiment(sandbox, root, task, script, keep=scratch / "again")
-        moved = rerun.status != "ok" or not _same_predictions(
-            first, scratch / "again" / PREDICTIONS / "valid.csv"
-        )
+        if rerun.status != "ok":
+            return None  # a plain rerun that does not finish tells nothing about the labels
+        moved = not _same_predictions(first, scratch / "again" / PREDICTIONS / "valid.csv")
     duration = shuffled.duration_s + rerun.duration_s
     if moved:
         detail = (

@@ -35,30 +35,59 @@ for _name in ("numpy", "pandas", "scipy", "sklearn", "sklearn.ensemble", "sklear
     except Exception:
         pass
 """
-#: Run experiment.py in a child of the session, as `python3 experiment.py` would; its exit code is ours.
+#: Run experiment.py (in the run folder __RUNDIR__) in a child of the session, as `python3 experiment.py`
+#: would: its own process group, temp dir and home inside the run folder (wiped with it), fresh random
+#: seeds (a fork would otherwise share the parent's), exit handlers and open files flushed at the end.
 FORK_RUN = """import os as _os, sys as _sys
 _sys.stdout.flush(); _sys.stderr.flush()
 _pid = _os.fork()
 if _pid == 0:
     _code = 0
     try:
-        import runpy as _runpy
+        _os.setsid()
+        _os.chdir("__RUNDIR__")
+        for _var, _dir in (("TMPDIR", ".tmp"), ("HOME", ".home")):
+            _os.makedirs(_dir, exist_ok=True)
+            _os.environ[_var] = _os.path.abspath(_dir)
+        import random as _random, tempfile as _tempfile
+        _tempfile.tempdir = None
+        _random.seed()
+        if "numpy" in _sys.modules:
+            _sys.modules["numpy"].random.seed()
+        _path = _os.path.abspath("experiment.py")
         _sys.argv = ["experiment.py"]
         _sys.path.insert(0, _os.getcwd())
-        _runpy.run_path("experiment.py", run_name="__main__")
+        _main = type(_sys)("__main__")
+        _main.__file__ = _path
+        _sys.modules["__main__"] = _main
+        with open(_path, "rb") as _fh:
+            exec(compile(_fh.read(), _path, "exec"), _main.__dict__)
     except SystemExit as _exc:
         _code = _exc.code if isinstance(_exc.code, int) else (0 if _exc.code is None else 1)
     except BaseException as _exc:
         import traceback as _traceback
         _tb = _exc.__traceback__
-        while _tb is not None and not _tb.tb_frame.f_code.co_filename.endswith("experiment.py"):
+        while _tb is not None and _tb.tb_frame.f_code.co_filename != _os.path.abspath("experiment.py"):
             _tb = _tb.tb_next
         _traceback.print_exception(type(_exc), _exc, _tb or _exc.__traceback__)
         _code = 1
     finally:
-        _sys.stdout.flush(); _sys.stderr.flush()
-        _os._exit(_code)
+        try:
+            import atexit as _atexit, gc as _gc
+            _atexit._run_exitfuncs()
+            if "_main" in globals():  # as at interpreter exit: the script's globals go one by one, so
+                _main.__dict__.clear()  # files it left open are flushed and closed in order
+            _gc.collect()
+        finally:
+            _sys.stdout.flush(); _sys.stderr.flush()
+            _os._exit(_code)
 _exit = _os.waitstatus_to_exitcode(_os.waitpid(_pid, 0)[1])
+try:
+    _os.killpg(_pid, 9)  # what the experiment left running in the background
+except OSError:
+    pass
+if _exit < 0:
+    print(f"the experiment was killed by signal {-_exit} (SIGKILL is most often: out of memory)", file=_sys.stderr)
 if _exit != 0:
     raise SystemExit(_exit)
 """
@@ -86,9 +115,11 @@ class OneShot:
 
 
 class ExperimentSession:
-    """A sandbox session with the heavy imports loaded; each experiment runs in a fork of it."""
+    """A sandbox session with the heavy imports loaded; each experiment runs in a fork of it, in a
+    fresh folder of the session's workspace (so nothing an earlier experiment wrote can be read)."""
 
     def __init__(self, sandbox: Any) -> None:
+        self._sandbox = sandbox
         self._workspace = make_workspace()
         try:
             self._session = sandbox.open_session(self._workspace)
@@ -96,22 +127,36 @@ class ExperimentSession:
             remove_workspace(self._workspace)
             raise
         self._loaded_at = -1  # the session restart count when the imports were last loaded
+        self._runs = 0
+        self._fallback: OneShot | None = None  # when the session cannot come back after a failure
 
     def workspace(self) -> Path:
-        clear_workspace(self._workspace)  # the last experiment's files go; the session stays
-        return self._workspace
+        clear_workspace(self._workspace)  # best effort: each run has its own folder anyway
+        self._runs += 1
+        folder = self._workspace / f"run-{self._runs:04d}"
+        folder.mkdir()
+        folder.chmod(0o777)  # the sandbox user writes here
+        return folder
 
     def run(self, workspace: Path, timeout: float) -> ExecResult:
-        if self._loaded_at != self._session.restarts:  # new, or restarted after a timeout
-            self._session.run(PRELOAD, timeout=PRELOAD_TIMEOUT_S)
-            self._loaded_at = self._session.restarts
-        return self._session.run(FORK_RUN, timeout=timeout)
+        if self._fallback is not None:
+            return self._fallback.run(workspace, timeout)
+        code = FORK_RUN.replace("__RUNDIR__", workspace.relative_to(self._workspace).as_posix())
+        try:
+            if self._loaded_at != self._session.restarts:  # new, or restarted after a timeout
+                self._session.run(PRELOAD, timeout=PRELOAD_TIMEOUT_S)
+                self._loaded_at = self._session.restarts
+            return self._session.run(code, timeout=timeout)
+        except SandboxError:  # the worker did not come back: fresh processes from now on
+            self._fallback = OneShot(self._sandbox)
+            return self._fallback.run(workspace, timeout)
 
     def release(self, workspace: Path) -> None:
         pass
 
     def close(self) -> None:
-        self._session.close()
+        with contextlib.suppress(Exception):
+            self._session.close()
         remove_workspace(self._workspace)
 
 

@@ -158,27 +158,31 @@ def create_app(service: ChatService, *, token: str | None = None, limits: Limits
         if body.budget_tokens:
             config["budgets"] = {"max_tokens": body.budget_tokens}
         mode = body.mode if not body.strategy else "work"
-        return _events(tid, lambda: service.send(tid, body.text, mode=mode, config=config))
+        return _events(tid, lambda stop: service.send(tid, body.text, mode=mode, config=config, stop=stop))
 
     @app.post("/api/threads/{thread_id}/pause")
     async def pause(thread_id: str, body: PauseIn) -> StreamingResponse:
-        return _events(thread_id, lambda: service.answer_pause(thread_id, body.go_on))
+        return _events(thread_id, lambda stop: service.answer_pause(thread_id, body.go_on, stop=stop))
 
     @app.post("/api/threads/{thread_id}/stop")
     async def stop(thread_id: str) -> dict[str, Any]:
         service.stop(thread_id)
         return {"stopping": thread_id}
 
-    def _events(tid: str, start: Callable[[], Iterator[dict[str, Any]]]) -> StreamingResponse:
+    def _events(tid: str, start: Callable[[threading.Event], Iterator[dict[str, Any]]]) -> StreamingResponse:
+        # this request's own stop event: a client that leaves stops its turn (even one not started
+        # yet), never another client's turn on the same chat
+        stop = threading.Event()
+
         def events() -> Iterator[str]:
             yield _sse({"type": "thread", "thread_id": tid})
             try:
-                for event in start():
+                for event in start(stop):
                     yield _sse(event)
             except TriloopError as exc:  # a busy chat, a model server that timed out: said, not cut off
                 yield _sse({"type": "error", "message": str(exc)})
 
-        return StreamingResponse(_stream(events(), lambda: service.stop(tid)), media_type="text/event-stream")
+        return StreamingResponse(_stream(events(), stop.set), media_type="text/event-stream")
 
     # --- OpenAI-compatible ---------------------------------------------------------------------------
 
@@ -204,18 +208,18 @@ def create_app(service: ChatService, *, token: str | None = None, limits: Limits
         if not body.triloop.thread_id and earlier:
             await anyio.to_thread.run_sync(service.seed, tid, earlier)
 
+        stop = threading.Event()  # this request's turn only (see _events)
+
         def turn() -> Iterator[dict[str, Any]]:
             try:
-                for event in service.send(tid, last.text(), mode=mode, config=config):
+                for event in service.send(tid, last.text(), mode=mode, config=config, stop=stop):
                     yield {"thread_id": tid, **event}
             except TriloopError as exc:
                 yield {"type": "error", "message": str(exc), "thread_id": tid}
 
         if body.stream:
             lines = CompletionStream(body.model, body.triloop.steps_in_content).lines(turn())
-            return StreamingResponse(
-                _stream(lines, lambda: service.stop(tid)), media_type="text/event-stream"
-            )
+            return StreamingResponse(_stream(lines, stop.set), media_type="text/event-stream")
 
         def last_event() -> dict[str, Any]:
             final: dict[str, Any] = {"type": "error", "message": "the turn produced no answer"}
