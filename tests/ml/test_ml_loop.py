@@ -158,3 +158,22 @@ def test_lessons_go_to_a_real_memory_and_the_next_task_reads_them(sandbox, tmp_p
         assert "Lessons from earlier tasks" in llm.prompts[0] and "random forest" in llm.prompts[0]
         write_report(second_root, second_task, second.experiments, second.lessons)
         assert "random forest" in (second_root / "report.md").read_text()  # the report says what it was given
+
+
+def test_what_an_experiment_prints_is_logged_and_shown_to_the_reviewer(sandbox, tmp_path):
+    root = tmp_path / "wine"
+    task = init_bundled(root, "wine")
+    talkative = "import sys\nprint('cv folds: 0.91 0.93')\nprint('ConvergenceWarning: raise max_iter', file=sys.stderr)\n"
+    llm = FakeScriptLLM(
+        [json.dumps({"idea": "print the cv scores"}), fenced(talkative + baseline_script(task))]
+    )
+    run = MLRun(llm, sandbox, root, task)
+    run.run(budget_minutes=5, max_experiments=2)
+    printed = run.experiments[1].output
+    assert "cv folds: 0.91" in printed and "ConvergenceWarning" in printed
+    assert read_log(root)[1].output == printed
+    # the Reviewer reads what the best experiment printed (here made the best: the baseline's tie)
+    run.experiments[0] = run.experiments[0].model_copy(update={"output": printed})
+    llm.replies += [json.dumps({"idea": "more trees"}), fenced(baseline_script(task))]
+    run.run(budget_minutes=5, max_experiments=3)
+    assert "What it printed" in llm.prompts[2] and "cv folds: 0.91" in llm.prompts[2]

@@ -39,7 +39,7 @@ class ExperimentRun(BaseModel):
     train_metric: float | None = None  # when it wrote predictions/train.csv: far above metric = overfit
     duration_s: float = 0.0
     detail: str = ""  # why it failed: the traceback's tail, or what is wrong with the predictions
-    stdout_tail: str = ""
+    stdout_tail: str = ""  # with stderr's tail: what it printed (its own scores, warnings) for the Reviewer
 
 
 def _column(path: Path, name: str) -> list[str]:
@@ -158,7 +158,7 @@ def run_experiment(
 
 
 def _scored(root: Path, task: MLTask, workspace: Path, result: Any) -> ExperimentRun:
-    tail = result.stdout[-600:]
+    tail = (result.stdout[-400:] + ("\n" + result.stderr[-400:] if result.stderr.strip() else "")).strip()
     if result.timed_out:
         return ExperimentRun(
             status="timeout", duration_s=result.duration_s, detail="time limit", stdout_tail=tail

@@ -49,7 +49,7 @@ Experiments so far (metric: {metric}, {direction}):
 The best script (experiment {best_id}):
 ```python
 {code}```
-
+{output}
 A train score far better than the validation score means overfitting (regularise, simplify); fast
 experiments leave room for bigger models or searches ({minutes_left:.0f} of {minutes:g} minutes left, at
 most {timeout:g} s per experiment).
@@ -92,6 +92,7 @@ class Experiment(BaseModel):
     train_metric: float | None = None
     duration_s: float = 0.0
     detail: str = ""
+    output: str = ""  # the tail of what it printed (stdout, then stderr)
     tokens: int = 0
 
 
@@ -230,6 +231,7 @@ class MLRun:
             table=_table(self.experiments),
             best_id=best.id,
             code=self._code(best),
+            output=f"What it printed (last lines):\n{best.output[-300:]}\n" if best.output.strip() else "",
             minutes_left=self._minutes_left(),
             minutes=self._minutes,
             timeout=self.task.experiment_timeout_s,
@@ -292,6 +294,7 @@ class MLRun:
             train_metric=run.train_metric,
             duration_s=round(run.duration_s, 2),
             detail=run.detail[-1500:],
+            output=run.stdout_tail[-600:],
             tokens=tokens,
         )
         with (self.root / LOG).open("a", encoding="utf-8") as fh:
