@@ -31,6 +31,10 @@ class LLMConnectionError(LLMError):
     """The endpoint could not be reached (after retries)."""
 
 
+class LLMCancelled(LLMError):
+    """The call was cancelled mid-way because its run was told to stop (see triloop.llm.cancel)."""
+
+
 class LLMTimeoutError(LLMError):
     """The endpoint did not answer in time (after retries)."""
 

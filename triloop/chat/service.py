@@ -33,6 +33,7 @@ from triloop.errors import TriloopError
 from triloop.graphs.runner import RunOutcome, RunPaths, SolveRunner, new_run_id
 from triloop.graphs.state import SolveConfig, SolveResult, UnknownRunError
 from triloop.llm.base import LLM, Message
+from triloop.llm.cancel import cancel_on
 
 #: Earlier turns given as context (each cut to CONTEXT_CHARS): prompt length is the cost on small models.
 CONTEXT_TURNS = 3
@@ -306,20 +307,8 @@ class ChatService:
         def work() -> None:
             runner = SolveRunner(self.solve_graph, self.paths, on_event=on_event)
             try:
-                if task is None:  # the person answered the run's pause
-                    box["outcome"] = runner.resume(request.run_id, answer)
-                    return
-                found = self._existing(runner, request.run_id)  # a resumed turn re-enters here
-                if found is None:
-                    # a person is there to answer a budget pause, unless the request says otherwise (API)
-                    base = self.defaults.model_dump()
-                    merged = {**base, "interactive": True, **request.config}
-                    merged["budgets"] = {**base["budgets"], **request.config.get("budgets", {})}
-                    config = SolveConfig.model_validate(merged)
-                    found = runner.start(task, config, run_id=request.run_id)
-                elif found.result is None and found.interrupt is None:  # cut off mid-run: go on
-                    found = runner.resume(request.run_id)
-                box["outcome"] = found
+                with cancel_on(stop):  # a stop also cuts the model call in flight
+                    box["outcome"] = self._run_solve(runner, request, task, answer)
             except BaseException as exc:
                 box["error"] = exc
             finally:
@@ -331,8 +320,28 @@ class ChatService:
             writer(event)
         worker.join()
         if "error" in box:
+            if stop.is_set():  # whatever the stop cut short (a model call, an event) ends as a stop
+                raise RunStopped from box["error"]
             raise box["error"]
         return box["outcome"]
+
+    def _run_solve(
+        self, runner: SolveRunner, request: TurnRequest, task: str | None, answer: Any
+    ) -> RunOutcome:
+        """Start the turn's run, resume it after a pause or after it was cut off, or return its outcome."""
+        if task is None:  # the person answered the run's pause
+            return runner.resume(request.run_id, answer)
+        found = self._existing(runner, request.run_id)  # a resumed turn re-enters here
+        if found is None:
+            # a person is there to answer a budget pause, unless the request says otherwise (API)
+            base = self.defaults.model_dump()
+            merged = {**base, "interactive": True, **request.config}
+            merged["budgets"] = {**base["budgets"], **request.config.get("budgets", {})}
+            config = SolveConfig.model_validate(merged)
+            return runner.start(task, config, run_id=request.run_id)
+        if found.result is None and found.interrupt is None:  # cut off mid-run: go on
+            return runner.resume(request.run_id)
+        return found
 
     @staticmethod
     def _existing(runner: SolveRunner, run_id: str) -> RunOutcome | None:

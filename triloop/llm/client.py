@@ -26,6 +26,7 @@ import openai
 from triloop.config import ModelSettings, Settings, load_settings
 from triloop.errors import LLMBadRequestError, LLMConnectionError, LLMError, StructuredOutputError
 from triloop.llm.base import Completion, Message, NativeToolCall, Role, SchemaT
+from triloop.llm.cancel import CANCEL, stream_cancellable
 from triloop.llm.local import LocalServer
 from triloop.llm.retry import async_retrying, sync_retrying, translate
 from triloop.llm.structured import MODES, StructuredMode, parse_as, response_format, schema_instruction
@@ -199,8 +200,19 @@ class LLMClient:
     def _send_to(self, ep: _Endpoint, req: _Request, role: Role) -> Completion:
         started = time.perf_counter()
         retrying = sync_retrying(self.settings.retry)
+        cancel = CANCEL.get()
         try:
             with ep.slots:
+                if cancel is not None and not req.tools:  # a run that may be stopped: streamed, cancellable
+                    params = self._params(ep, req, stream=True)
+
+                    def open_stream() -> Any:
+                        for attempt in retrying:
+                            with attempt:
+                                return ep.sync.chat.completions.create(**params)
+
+                    text, usage, finish = stream_cancellable(open_stream, cancel)
+                    return self._record(text, usage, role, ep.settings.model, started, finish)
                 for attempt in retrying:
                     with attempt:
                         response = ep.sync.chat.completions.create(**self._params(ep, req))
