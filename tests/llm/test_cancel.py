@@ -95,3 +95,46 @@ def test_the_real_model_is_cut_off_mid_generation_and_serves_the_next_call(local
     assert streamed.text.strip() and streamed.completion_tokens > 0 and streamed.prompt_tokens > 0
     plain = local_llm_small.complete([{"role": "user", "content": "Say OK."}], max_tokens=5)
     assert plain.text == streamed.text  # the server goes on serving; the plain call answers the same
+
+
+def test_a_stop_during_a_silent_prefill_wakes_a_reader_blocked_on_a_real_socket():
+    """The server has sent its headers and is still reading the prompt: the reader blocks in recv().
+    Closing the socket from another thread would not wake it; the stop must."""
+    import socket
+
+    import httpx
+
+    server = socket.create_server(("127.0.0.1", 0))
+    held = []
+
+    def silent_after_headers():
+        conn, _ = server.accept()
+        conn.recv(65536)
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
+        held.append(conn)  # then nothing, as during a long prefill
+
+    threading.Thread(target=silent_after_headers, daemon=True).start()
+    port = server.getsockname()[1]
+
+    class HttpStream:  # the shape of an openai Stream: .response, iteration, close()
+        def __init__(self, client):
+            self.response = client.send(client.build_request("GET", f"http://127.0.0.1:{port}/"), stream=True)
+
+        def __iter__(self):
+            for _ in self.response.iter_bytes():
+                yield chunk("x")
+
+        def close(self):
+            self.response.close()
+
+    stop = threading.Event()
+    with httpx.Client(timeout=30) as client:
+        threading.Timer(0.5, stop.set).start()
+        started = time.monotonic()
+        with pytest.raises(LLMCancelled):
+            stream_cancellable(lambda: HttpStream(client), stop)
+        woke_before_the_read_timeout = time.monotonic() - started < 10
+    server.close()
+    assert woke_before_the_read_timeout

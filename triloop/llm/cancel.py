@@ -10,6 +10,8 @@ The call then raises :class:`~triloop.errors.LLMCancelled`. Without the variable
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -42,7 +44,7 @@ def stream_cancellable(
     def watch() -> None:  # a long prefill sends nothing to check between: close from here
         while not done.wait(0.2):
             if cancel.is_set():
-                chunks.close()
+                hard_close(chunks)
                 return
 
     watcher = threading.Thread(target=watch, name="llm-cancel-watch", daemon=True)
@@ -66,7 +68,7 @@ def stream_cancellable(
         raise
     finally:
         done.set()
-        chunks.close()
+        hard_close(chunks)
     if cancel.is_set():
         raise LLMCancelled("the run was stopped")
     return "".join(parts), usage, finish
@@ -89,12 +91,29 @@ def _open(open_stream: Callable[[], Any], cancel: threading.Event) -> Any:
         finally:
             opened.set()
         if cancel.is_set() and "chunks" in box:  # given up on meanwhile: let the server stop
-            box["chunks"].close()
+            hard_close(box["chunks"])
 
     threading.Thread(target=opener, name="llm-open-stream", daemon=True).start()
-    while not opened.wait(0.2):
-        if cancel.is_set():
-            raise LLMCancelled("the run was stopped")
+    while not opened.wait(0.2) and not cancel.is_set():
+        pass
+    if cancel.is_set():
+        if opened.is_set() and "chunks" in box:  # it came just now: the opener may have missed the stop
+            hard_close(box["chunks"])
+        raise LLMCancelled("the run was stopped")  # also over an error the stop itself caused
     if "error" in box:
         raise box["error"]
     return box["chunks"]
+
+
+def hard_close(chunks: Any) -> None:
+    """Close a streamed response so that a thread blocked reading it wakes now: closing a socket from
+    another thread does not wake its reader on Linux, shutting it down does (and the server sees the
+    client gone and stops work on the request)."""
+    response = getattr(chunks, "response", None)
+    stream = getattr(response, "extensions", {}).get("network_stream") if response is not None else None
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(Exception):
+        chunks.close()

@@ -24,7 +24,13 @@ from typing import Any
 import openai
 
 from triloop.config import ModelSettings, Settings, load_settings
-from triloop.errors import LLMBadRequestError, LLMConnectionError, LLMError, StructuredOutputError
+from triloop.errors import (
+    LLMBadRequestError,
+    LLMCancelled,
+    LLMConnectionError,
+    LLMError,
+    StructuredOutputError,
+)
 from triloop.llm.base import Completion, Message, NativeToolCall, Role, SchemaT
 from triloop.llm.cancel import CANCEL, stream_cancellable
 from triloop.llm.local import LocalServer
@@ -203,12 +209,16 @@ class LLMClient:
         cancel = CANCEL.get()
         try:
             with ep.slots:
+                if cancel is not None and cancel.is_set():
+                    raise LLMCancelled("the run was stopped")
                 if cancel is not None and not req.tools:  # a run that may be stopped: streamed, cancellable
                     params = self._params(ep, req, stream=True)
 
                     def open_stream() -> Any:
                         for attempt in retrying:
                             with attempt:
+                                if cancel.is_set():  # not retryable: no new request after a stop
+                                    raise LLMCancelled("the run was stopped")
                                 return ep.sync.chat.completions.create(**params)
 
                     text, usage, finish = stream_cancellable(open_stream, cancel)

@@ -228,6 +228,7 @@ class LocalServer:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # a terminal's Ctrl-C is for the program, not its model server
             )
         root = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + wait_s
