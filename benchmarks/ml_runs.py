@@ -51,6 +51,11 @@ def one_run(llm, sandbox, memory, root: Path, dataset: str, minutes: float, max_
         "tokens": sum(e.tokens for e in run.experiments),
         "wall_s": round(time.monotonic() - started, 1),
         "lessons_given": bool(run.lessons),
+        "ideas_from_lessons": [
+            {"id": e.id, "idea": e.idea, "status": e.status, "metric": e.metric}
+            for e in run.experiments
+            if e.lesson
+        ],
     }
 
 

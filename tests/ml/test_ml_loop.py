@@ -177,3 +177,23 @@ def test_what_an_experiment_prints_is_logged_and_shown_to_the_reviewer(sandbox, 
     llm.replies += [json.dumps({"idea": "more trees"}), fenced(baseline_script(task))]
     run.run(budget_minutes=5, max_experiments=3)
     assert "What it printed" in llm.prompts[2] and "cv folds: 0.91" in llm.prompts[2]
+
+
+def test_the_reviewer_says_which_stored_lesson_an_idea_follows_and_the_report_lists_it(sandbox, tmp_path):
+    root = tmp_path / "wine"
+    task = init_bundled(root, "wine")
+    lesson = "classification data like digits: 'scale features for an SVC' gave 0.98"
+    memory = SimpleNamespace(context_for=lambda query, kind: f"- {lesson}")  # a FAKE memory: one lesson
+    idea = {"idea": "scale the features and use an SVC", "why": "it helped before", "lesson": lesson}
+    llm = FakeScriptLLM([json.dumps(idea), fenced(baseline_script(task))])
+    run = MLRun(llm, sandbox, root, task, memory=memory)
+    run.run(budget_minutes=5, max_experiments=2)
+    assert lesson in llm.prompts[0] and '"lesson"' in llm.prompts[0]  # given, and asked which it follows
+    assert run.experiments[1].lesson == lesson and read_log(root)[1].lesson == lesson
+    write_report(root, task, run.experiments, run.lessons)
+    assert "Ideas the Reviewer took from them" in (root / "report.md").read_text()
+    no_memory = FakeScriptLLM([json.dumps(idea), fenced(baseline_script(task))])
+    MLRun(no_memory, sandbox, tmp_path / "again", init_bundled(tmp_path / "again", "wine")).run(
+        budget_minutes=5, max_experiments=2
+    )
+    assert '"lesson"' not in no_memory.prompts[0]  # without lessons the reply format stays short

@@ -21,7 +21,7 @@ import re
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
@@ -55,7 +55,7 @@ experiments leave room for bigger models or searches ({minutes_left:.0f} of {min
 most {timeout:g} s per experiment).
 Name ONE concrete change to the best script that should improve {metric} (a different model, its
 hyperparameters, feature scaling or engineering, ...), not one tried already. Reply with JSON only:
-{{"idea": "<the change, one sentence>", "why": "<why it should help, one sentence>"}}"""
+{{"idea": "<the change, one sentence>", "why": "<why it should help, one sentence>"{lesson_field}}}"""
 
 IMPROVE = """{task}
 A working script (validation {metric}: {score}):
@@ -86,6 +86,7 @@ class Experiment(BaseModel):
     action: Literal["baseline", "improve", "debug"]
     idea: str
     why: str = ""
+    lesson: str = ""  # the stored lesson the Reviewer says this idea follows (memory on)
     code_path: str
     status: str
     metric: float | None = None
@@ -99,6 +100,19 @@ class Experiment(BaseModel):
 class Idea(BaseModel):
     idea: str
     why: str = ""
+    lesson: str = ""
+
+
+class Planned(NamedTuple):
+    """The next experiment, before it runs."""
+
+    action: str
+    parent: int | None
+    idea: str
+    why: str
+    script: str | None
+    tokens: int = 0
+    lesson: str = ""
 
 
 def read_log(root: Path) -> list[Experiment]:
@@ -196,36 +210,26 @@ class MLRun:
     def _code(self, e: Experiment) -> str:
         return (self.root / e.code_path).read_text(encoding="utf-8")
 
-    def _next(self) -> tuple[str, int | None, str, str, str | None, int]:
-        """(action, parent, idea, why, script or None, tokens) of the next experiment."""
+    def _next(self) -> Planned:
+        """The next experiment: what to run and why."""
         if not self.experiments:
-            return (
-                "baseline",
-                None,
-                "baseline: default HistGradientBoosting",
-                "",
-                baseline_script(self.task),
-                0,
+            return Planned(
+                "baseline", None, "baseline: default HistGradientBoosting", "", baseline_script(self.task)
             )
         brief = _task_brief(self.root, self.task)
         last = self.experiments[-1]
         if last.status != "ok" and self._debug_depth(last) < MAX_DEBUG:
             prompt = DEBUG.format(task=brief, code=self._code(last), error=last.detail[-1200:])
             text, tokens = self._ask(prompt, max_tokens=SCRIPT_TOKENS)
-            return (
-                "debug",
-                last.id,
-                f"fix: {last.detail.strip().splitlines()[-1][:120] if last.detail else ''}",
-                "",
-                script_of(text),
-                tokens,
-            )
+            fix = f"fix: {last.detail.strip().splitlines()[-1][:120] if last.detail else ''}"
+            return Planned("debug", last.id, fix, "", script_of(text), tokens)
         best = best_of(self.task, self.experiments)
         assert best is not None  # the baseline works, or the debug chain above would still run
         lessons = f"Lessons from earlier tasks (may help):\n{self.lessons[:800]}\n" if self.lessons else ""
         review = REVIEW.format(
             task=brief,
             lessons=lessons,
+            lesson_field=', "lesson": "<the lesson above it follows, or empty>"' if lessons else "",
             metric=self.task.metric,
             direction=self.task.direction,
             table=_table(self.experiments),
@@ -246,7 +250,8 @@ class MLRun:
             idea=idea.idea,
         )
         text, tokens = self._ask(prompt, max_tokens=SCRIPT_TOKENS)
-        return "improve", best.id, idea.idea, idea.why, script_of(text), spent + tokens
+        lesson = idea.lesson if self.lessons else ""  # what it says it took from memory
+        return Planned("improve", best.id, idea.idea, idea.why, script_of(text), spent + tokens, lesson)
 
     def _minutes_left(self) -> float:
         if self._deadline is None:
@@ -267,7 +272,7 @@ class MLRun:
         return depth
 
     def step(self) -> Experiment:
-        action, parent, idea, why, script, tokens = self._next()
+        action, parent, idea, why, script, tokens, lesson = self._next()
         eid = len(self.experiments)
         folder = self.root / "experiments" / f"{eid:03d}"
         folder.mkdir(parents=True, exist_ok=True)
@@ -288,6 +293,7 @@ class MLRun:
             action=action,  # type: ignore[arg-type]
             idea=idea,
             why=why,
+            lesson=lesson,
             code_path=str((folder / "experiment.py").relative_to(self.root)),
             status=run.status,
             metric=run.metric,

@@ -94,6 +94,10 @@ def write_report(
         lessons.strip() or "(none: memory off or empty)",
         "",
     ]
+    used = [e for e in experiments if e.lesson]
+    if used:
+        lines += ["Ideas the Reviewer took from them:", ""]
+        lines += [f"- #{e.id} {e.idea} (from: {e.lesson}) -> {e.status}" for e in used] + [""]
     (root / "report.md").write_text("\n".join(lines), encoding="utf-8")
     plot(task, experiments, root / "metric.png")
     return summary
