@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -33,27 +33,12 @@ from triloop.errors import (
 )
 from triloop.llm.base import Completion, Message, NativeToolCall, Role, SchemaT
 from triloop.llm.cancel import CANCEL, stream_cancellable
+from triloop.llm.dialogue import Dialogue, Request, advance, bad_request_as_answer
 from triloop.llm.local import LocalServer
 from triloop.llm.retry import async_retrying, sync_retrying, translate
 from triloop.llm.structured import MODES, StructuredMode, parse_as, response_format, schema_instruction
 from triloop.llm.tools_native import offer_tools, parse_tool_calls
 from triloop.llm.usage import UsageLedger
-
-
-@dataclass
-class _Request:
-    """One chat-completions call, as data, so sync and async drivers can both send it."""
-
-    messages: list[Message]
-    temperature: float | None = None
-    max_tokens: int | None = None
-    stop: list[str] | None = None
-    response_format: dict | None = None
-    tools: list[dict] | None = None
-
-
-#: A call as a generator: it yields requests, is sent each answer (or the 400 error), returns the result.
-_Dialogue = Generator[_Request, Completion | Exception | None, Any]
 
 
 @dataclass
@@ -146,7 +131,7 @@ class LLMClient:
         self.close()
 
     # -- one call --------------------------------------------------------------------------------
-    def _params(self, ep: _Endpoint, req: _Request, stream: bool = False) -> dict[str, Any]:
+    def _params(self, ep: _Endpoint, req: Request, stream: bool = False) -> dict[str, Any]:
         cfg = ep.settings
         params: dict[str, Any] = {
             "model": cfg.model,
@@ -195,7 +180,7 @@ class LLMClient:
         text, calls = choice.message.content or "", parse_tool_calls(choice.message)
         return self._record(text, response.usage, role, model, started, choice.finish_reason, calls)
 
-    def _send(self, req: _Request, role: Role) -> Completion:
+    def _send(self, req: Request, role: Role) -> Completion:
         ep = self.endpoint(role)
         try:
             return self._send_to(ep, req, role)
@@ -203,7 +188,7 @@ class LLMClient:
             ep = self._revive(ep, exc)
         return self._send_to(ep, req, role)
 
-    def _send_to(self, ep: _Endpoint, req: _Request, role: Role) -> Completion:
+    def _send_to(self, ep: _Endpoint, req: Request, role: Role) -> Completion:
         started = time.perf_counter()
         retrying = sync_retrying(self.settings.retry)
         cancel = CANCEL.get()
@@ -230,7 +215,7 @@ class LLMClient:
             raise translate(exc, ep.base_url, retrying.statistics.get("attempt_number")) from None
         return self._completion(response, role, ep.settings.model, started)
 
-    async def _asend(self, req: _Request, role: Role) -> Completion:
+    async def _asend(self, req: Request, role: Role) -> Completion:
         ep = await asyncio.to_thread(self.endpoint, role)
         try:
             return await self._asend_to(ep, req, role)
@@ -238,7 +223,7 @@ class LLMClient:
             ep = await asyncio.to_thread(self._revive, ep, exc)
         return await self._asend_to(ep, req, role)
 
-    async def _asend_to(self, ep: _Endpoint, req: _Request, role: Role) -> Completion:
+    async def _asend_to(self, ep: _Endpoint, req: Request, role: Role) -> Completion:
         started = time.perf_counter()
         retrying = async_retrying(self.settings.retry)
         try:
@@ -250,22 +235,22 @@ class LLMClient:
             raise translate(exc, ep.base_url, retrying.statistics.get("attempt_number")) from None
         return self._completion(response, role, ep.settings.model, started)
 
-    def _drive(self, dialogue: _Dialogue, role: Role) -> Any:
+    def _drive(self, dialogue: Dialogue, role: Role) -> Any:
         """Send each request the dialogue yields, feed back the answer (a 400 as data); its result."""
-        step = _advance(dialogue, None)
-        while isinstance(step, _Request):
-            step = _advance(dialogue, _bad_request_as_answer(self._send, step, role))
+        step = advance(dialogue, None)
+        while isinstance(step, Request):
+            step = advance(dialogue, bad_request_as_answer(self._send, step, role))
         return step.value
 
-    async def _adrive(self, dialogue: _Dialogue, role: Role) -> Any:
+    async def _adrive(self, dialogue: Dialogue, role: Role) -> Any:
         """:meth:`_drive` for async calls."""
-        step = _advance(dialogue, None)
-        while isinstance(step, _Request):
+        step = advance(dialogue, None)
+        while isinstance(step, Request):
             try:
                 answer: Completion | Exception = await self._asend(step, role)
             except LLMBadRequestError as exc:
                 answer = exc
-            step = _advance(dialogue, answer)
+            step = advance(dialogue, answer)
         return step.value
 
     # -- free text (native tools offered where the endpoint takes them) ---------------------------
@@ -274,7 +259,7 @@ class LLMClient:
         cfg = self.settings.for_role(role)
         return offer_tools(cfg, _key(cfg) in self._no_tools)
 
-    def _text_dialogue(self, request: _Request, role: Role) -> _Dialogue:
+    def _text_dialogue(self, request: Request, role: Role) -> Dialogue:
         """One call; if the endpoint refuses ``tools`` (a 400 that names them), once more without them,
         and remember that. Any other 400 (e.g. context too long) is raised at once."""
         if request.tools and not self.wants_tools(role):
@@ -298,7 +283,7 @@ class LLMClient:
         stop: list[str] | None = None,
         tools: list[dict] | None = None,
     ) -> Completion:
-        request = _Request(messages, temperature, max_tokens, stop, tools=tools)
+        request = Request(messages, temperature, max_tokens, stop, tools=tools)
         return self._drive(self._text_dialogue(request, role), role)
 
     async def acomplete(
@@ -311,7 +296,7 @@ class LLMClient:
         stop: list[str] | None = None,
         tools: list[dict] | None = None,
     ) -> Completion:
-        request = _Request(messages, temperature, max_tokens, stop, tools=tools)
+        request = Request(messages, temperature, max_tokens, stop, tools=tools)
         return await self._adrive(self._text_dialogue(request, role), role)
 
     def stream(
@@ -326,7 +311,7 @@ class LLMClient:
         the generator's return value is the whole :class:`Completion` with its token counts."""
         ep = self.endpoint(role)
         started = time.perf_counter()
-        req = _Request(messages, temperature, max_tokens)
+        req = Request(messages, temperature, max_tokens)
         parts: list[str] = []
         try:
             usage = yield from self._stream_from(ep, req, parts)
@@ -337,7 +322,7 @@ class LLMClient:
             usage = yield from self._stream_from(ep, req, parts)
         return self._record("".join(parts), usage, role, ep.settings.model, started)
 
-    def _stream_from(self, ep: _Endpoint, req: _Request, parts: list[str]) -> Generator[str, None, Any]:
+    def _stream_from(self, ep: _Endpoint, req: Request, parts: list[str]) -> Generator[str, None, Any]:
         """Yield the text of one streamed call to ``ep``, also appended to ``parts``; return its usage."""
         retrying = sync_retrying(self.settings.retry)
         usage = None
@@ -363,14 +348,14 @@ class LLMClient:
         role: Role,
         temperature: float | None,
         max_tokens: int | None,
-    ) -> Generator[_Request, Completion | Exception, SchemaT]:
+    ) -> Generator[Request, Completion | Exception, SchemaT]:
         """Ask in the strongest mode the endpoint accepts; one repair round on a parse failure."""
         cfg = self.settings.for_role(role)
         ep_key = _key(cfg)
         prompt = [{"role": "system", "content": schema_instruction(schema)}, *messages]
         start = MODES.index(self._modes.get(ep_key, "json_schema"))
         for mode in MODES[start:]:
-            answer = yield _Request(prompt, temperature, max_tokens, None, response_format(schema, mode))
+            answer = yield Request(prompt, temperature, max_tokens, None, response_format(schema, mode))
             if isinstance(answer, LLMBadRequestError) and mode != "text":
                 continue  # the endpoint refuses this response_format: try a weaker one
             if isinstance(answer, Exception):
@@ -388,7 +373,7 @@ class LLMClient:
                         "Reply with the corrected JSON object only.",
                     },
                 ]
-                fixed = yield _Request(repair, temperature, max_tokens, None, response_format(schema, mode))
+                fixed = yield Request(repair, temperature, max_tokens, None, response_format(schema, mode))
                 if isinstance(fixed, Exception):
                     raise fixed from None
                 try:
@@ -426,26 +411,3 @@ class LLMClient:
 def _key(cfg: ModelSettings) -> str:
     """One endpoint: where it is and which model it serves."""
     return f"{cfg.base_url or 'local'}|{cfg.model}"
-
-
-@dataclass
-class _Done:
-    value: Any  # what the dialogue returned
-
-
-def _advance(dialogue: _Dialogue, answer: Completion | Exception | None) -> _Request | _Done:
-    """Feed ``answer`` to the dialogue (``None`` starts it): its next request, or its result."""
-    try:
-        return dialogue.send(answer)
-    except StopIteration as done:
-        return _Done(done.value)
-
-
-def _bad_request_as_answer(
-    send: Callable[[_Request, Role], Completion], request: _Request, role: Role
-) -> Completion | Exception:
-    """``send(request, role)``, with a 400 returned instead of raised (the dialogue decides what it means)."""
-    try:
-        return send(request, role)
-    except LLMBadRequestError as exc:
-        return exc
