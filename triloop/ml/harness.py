@@ -39,7 +39,7 @@ class ExperimentRun(BaseModel):
     train_metric: float | None = None  # when it wrote predictions/train.csv: far above metric = overfit
     duration_s: float = 0.0
     detail: str = ""  # why it failed: the traceback's tail, or what is wrong with the predictions
-    stdout_tail: str = ""  # with stderr's tail: what it printed (its own scores, warnings) for the Reviewer
+    output: str = ""  # stdout and stderr tails: its scores, warnings (for the Reviewer)
 
 
 def _column(path: Path, name: str) -> list[str]:
@@ -160,25 +160,23 @@ def run_experiment(
 def _scored(root: Path, task: MLTask, workspace: Path, result: Any) -> ExperimentRun:
     tail = (result.stdout[-400:] + ("\n" + result.stderr[-400:] if result.stderr.strip() else "")).strip()
     if result.timed_out:
-        return ExperimentRun(
-            status="timeout", duration_s=result.duration_s, detail="time limit", stdout_tail=tail
-        )
+        return ExperimentRun(status="timeout", duration_s=result.duration_s, detail="time limit", output=tail)
     if not result.ok:
         return ExperimentRun(
-            status="failed", duration_s=result.duration_s, detail=result.stderr[-1500:], stdout_tail=tail
+            status="failed", duration_s=result.duration_s, detail=result.stderr[-1500:], output=tail
         )
     try:
         metric = score_predictions(root, task, workspace / PREDICTIONS, "valid")
     except (OSError, ValueError) as exc:
         return ExperimentRun(
-            status="bad_predictions", duration_s=result.duration_s, detail=str(exc), stdout_tail=tail
+            status="bad_predictions", duration_s=result.duration_s, detail=str(exc), output=tail
         )
     train_metric = None
     if (workspace / PREDICTIONS / "train.csv").is_file():  # optional: shows overfitting to the Reviewer
         with contextlib.suppress(OSError, ValueError):
             train_metric = score_predictions(root, task, workspace / PREDICTIONS, "train")
     return ExperimentRun(
-        status="ok", metric=metric, train_metric=train_metric, duration_s=result.duration_s, stdout_tail=tail
+        status="ok", metric=metric, train_metric=train_metric, duration_s=result.duration_s, output=tail
     )
 
 

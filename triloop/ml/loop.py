@@ -300,7 +300,7 @@ class MLRun:
             train_metric=run.train_metric,
             duration_s=round(run.duration_s, 2),
             detail=run.detail[-1500:],
-            output=run.stdout_tail[-600:],
+            output=run.output[-600:],
             tokens=tokens,
         )
         with (self.root / LOG).open("a", encoding="utf-8") as fh:
