@@ -1,4 +1,5 @@
-"""Widening (coding): a problem the first drafts do not settle gets more drafts before any review.
+"""Adaptive drafting (coding): two drafts first, the rest of k only if they do not settle it easily;
+then widening: a problem the first k drafts do not settle gets more drafts before any review.
 
 A scripted FAKE LLM writes the code; the checks run in the REAL sandbox.
 """
@@ -59,3 +60,31 @@ def test_widen_zero_goes_straight_to_review(sandbox_tools):
     out = solve(llm, sandbox_tools, widen=0)
     assert len([c for c in out["candidates"].values() if not c["parent_id"]]) == 3
     assert llm.count("refiner") >= 1
+
+
+def drafted(out: dict) -> set[str]:
+    return {cid for cid, c in out["candidates"].items() if not c["parent_id"]}
+
+
+def test_two_agreeing_drafts_that_pass_settle_without_the_third(sandbox_tools):
+    llm = fake([RIGHT, RIGHT, WRONG])
+    out = solve(llm, sandbox_tools)
+    assert drafted(out) == {"c0", "c1"} and llm.count("solver") == 2
+    assert out["result"]["stopped_by"] == "easy" and "x + 1" in out["result"]["code"]
+
+
+def test_first_drafts_that_disagree_get_the_rest_of_k_before_anything_else(sandbox_tools):
+    llm = fake([RIGHT, WRONG, RIGHT])  # whichever of the first two lands first, they disagree
+    out = solve(llm, sandbox_tools)
+    assert drafted(out) == {"c0", "c1", "c2"} and out["widened"] is False  # a top-up is not the widening
+    assert out["result"]["stopped_by"] == "easy" and "x + 1" in out["result"]["code"]
+
+
+def test_first_drafts_zero_sends_all_k_at_once(sandbox_tools):
+    out = solve(fake([RIGHT, RIGHT, RIGHT]), sandbox_tools, first_drafts=0)
+    assert drafted(out) == {"c0", "c1", "c2"}
+
+
+def test_sampling_baselines_always_draw_all_k(sandbox_tools):
+    out = solve(fake([RIGHT, RIGHT, RIGHT]), sandbox_tools, strategy="sc")
+    assert drafted(out) == {"c0", "c1", "c2"}

@@ -47,6 +47,12 @@ def _active(state: SolveState) -> list[Candidate]:
     return [c for c in cands if c.status == "active"]
 
 
+def _drafted(state: Mapping[str, Any]) -> int:
+    """Drafts sent so far: their ids are c0, c1, ... (refinements have parents; a draft the budget
+    dropped has no entry, but then no more are sent)."""
+    return sum(1 for c in state.get("candidates", {}).values() if not c.get("parent_id"))
+
+
 def _dump(candidate: Candidate) -> dict[str, Any]:
     return candidate.model_dump(mode="json")
 
@@ -135,10 +141,10 @@ class SolveNodes:
         }
 
     def fan_out_solve(self, state: SolveState) -> list[Send]:
-        """2. Solve: k candidates in parallel, at diverse temperatures and prompt styles."""
+        """2. Solve: k candidates in parallel (or the kind's first few of them), at diverse temperatures."""
         config = self.config(state)
         plan = plan_for(config)
-        sends = [Send("solve", {**state, "index": i}) for i in range(plan.k)]
+        sends = [Send("solve", {**state, "index": i}) for i in range(self.first_drafts(state, config))]
         if state.get("kind") == "coding" and state.get("entry_point") and plan.refine and plan.k > 1:
             sends.append(Send("tester", state))  # generated tests (CodeT), in parallel with the drafts
         return sends
@@ -227,9 +233,19 @@ class SolveNodes:
             rounds,
             over,
             widen=0 if state.get("widened") else self.widen_size(state, config),
+            top_up=max(0, plan_for(config).k - _drafted(state)),
         )
         self.emit("triage", {"type": "decision", **decision._asdict()})
         return {**decision._asdict(), "widened": state.get("widened", False) or decision.decision == "widen"}
+
+    def first_drafts(self, state: Mapping[str, Any], config: SolveConfig) -> int:
+        """How many of the k drafts go first (adaptive consistency; only for strategies that refine:
+        sc and bok are baselines of k samples)."""
+        k = plan_for(config).k
+        first = (
+            config.first_drafts if config.first_drafts is not None else self.kind(state, config).first_drafts
+        )
+        return min(first, k) if first and plan_for(config).refine else k
 
     def widen_size(self, state: Mapping[str, Any], config: SolveConfig) -> int:
         """Extra drafts for a hard problem (sent once per run; only for strategies that refine a pool)."""
@@ -242,6 +258,11 @@ class SolveNodes:
         decision = state.get("decision")
         if decision == "review":
             return self.review_sends(state)
+        if decision == "top_up":  # the rest of the first k drafts, then score and triage again
+            drafted = _drafted(state)
+            return [
+                Send("solve", {**state, "index": i}) for i in range(drafted, plan_for(self.config(state)).k)
+            ]
         if decision == "widen":  # more drafts, numbered after the first k, then score and triage again
             config = self.config(state)
             k = plan_for(config).k

@@ -58,6 +58,12 @@ class SolveConfig(BaseModel):
         description="extra drafts for a problem round 0 did not settle, before any review "
         "(None: the task kind's default)",
     )
+    first_drafts: int | None = Field(
+        None,
+        ge=0,
+        description="drafts sent first; the rest of k only if they do not settle it easily "
+        "(adaptive consistency; 0: all k at once; None: the task kind's default)",
+    )
     easy_agreement: float = Field(0.6, ge=0, le=1, description="score-weighted vote share to call it easy")
     easy_score: float = Field(0.7, ge=0, le=1)
     verify_score: float = Field(0.8, ge=0, le=1)

@@ -14,7 +14,7 @@ from triloop.graphs.state import SolveConfig, StrategyPlan
 
 
 class Decision(NamedTuple):
-    decision: str  # "settle" | "review" | "budget"
+    decision: str  # "settle" | "review" | "budget" | "top_up" | "widen"
     stopped_by: str | None
     reason: str
 
@@ -27,9 +27,13 @@ def decide(
     rounds: int,
     over_budget: str,
     widen: int = 0,
+    top_up: int = 0,
 ) -> Decision:
     """Settle easy or verified problems, stop on budgets or no gain, otherwise widen the pool with
-    ``widen`` more drafts (once, before any review) or review (fine)."""
+    ``widen`` more drafts (once, before any review) or review (fine).
+
+    ``top_up``: drafts of k not sent yet (adaptive consistency). Unless the first drafts settle it
+    easily they are sent before anything else is decided, so the rest reads the full first pool."""
     if not active:  # the budget ran out before any draft was finished: ask (interactive) or stop
         return Decision("budget", "budget", over_budget or "no draft finished within the budget")
     if not plan.refine:
@@ -45,6 +49,8 @@ def decide(
         and not best.failing_evidence
     ):
         return Decision("settle", "easy", f"agreement {top_share:.2f}, best {best.score:.2f}")
+    if top_up > 0 and rounds == 0 and not over_budget:
+        return Decision("top_up", None, f"{len(active)} drafts do not settle it: {top_up} more")
     verified = [
         scoring.combine(c, with_agreement=False)
         for c in active

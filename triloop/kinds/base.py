@@ -23,6 +23,7 @@ class Kind(Protocol):
     name: str
     review_top: int  # candidates reviewed and refined per round, unless the run's config says otherwise
     widen: int  # extra drafts before the first review of a problem round 0 did not settle (0: none)
+    first_drafts: int  # drafts sent before the rest of k, which follow only if these do not settle (0: all)
 
     def draft(
         self, ctx: AgentContext, run: Mapping[str, Any], *, index: int, cid: str, temperature: float

@@ -71,6 +71,9 @@ class CodingKind:
     # more samples before any review: a draft costs ~300 tokens, a review + refinement ~1,800, and on
     # problems the first drafts do not settle two more often add a cluster the checks can pick
     widen = 2
+    # adaptive consistency: two drafts that behave alike and pass the checks settle the problem as the
+    # third could not outvote them (it saves a draft on most problems); otherwise the rest of k follow
+    first_drafts = 2
 
     def __init__(self, tools: Mapping[str, Tool]) -> None:
         self.tools = dict(tools)

@@ -27,6 +27,7 @@ class GeneralKind:
     name = "general"
     review_top = 2
     widen = 0  # step-scored reasoning gains more from review than from more samples
+    first_drafts = 0  # all k at once: answers are compared by vote share, which two drafts rarely settle
 
     def __init__(self, tools: Mapping[str, Tool], max_tool_calls: int) -> None:
         self.tools = dict(tools)
