@@ -10,6 +10,7 @@ import os
 
 import pytest
 
+from tests.sandboxes import real_sandbox
 from triloop.config import load_settings
 
 
@@ -41,3 +42,10 @@ def local_llm():
     client = _client("local")
     yield client
     client.close()
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    """The REAL sandbox (docker, else bwrap), one per test module."""
+    with real_sandbox() as sb:
+        yield sb

@@ -12,15 +12,8 @@ import pytest
 
 
 @pytest.fixture(scope="module")
-def sandbox_tools():
-    """The REAL execution tools on the best available sandbox backend (docker, else bwrap)."""
+def sandbox_tools(sandbox):
+    """The REAL execution tools on the shared real sandbox (tests/conftest.py)."""
     from triloop.tools.execution import execution_tools
-    from triloop.tools.sandbox.errors import BackendUnavailableError
-    from triloop.tools.sandbox.factory import create_sandbox
 
-    try:
-        sandbox = create_sandbox()
-    except BackendUnavailableError as exc:
-        pytest.skip(f"no sandbox backend: {exc}")
-    with sandbox:
-        yield execution_tools(sandbox)
+    yield execution_tools(sandbox)

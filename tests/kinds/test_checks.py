@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Iterator
 
 import pytest
 
+from tests.sandboxes import real_sandbox
 from triloop.kinds.coding.checks import (
     Check,
     CheckOutcome,
@@ -16,7 +15,6 @@ from triloop.kinds.coding.checks import (
     codet_scores,
     run_checks,
 )
-from triloop.tools.sandbox.base import Sandbox
 
 ADD_CHECKS = [
     Check(call="add(1, 2)", expected="3", source="doctest"),
@@ -28,26 +26,6 @@ CORRECT = "def add(a, b):\n    return a + b\n"
 CORRECT_TOO = "def add(a, b):\n    total = 0\n    for x in (a, b):\n        total += x\n    return total\n"
 OFF_BY_ONE = "def add(a, b):\n    return a + b + 1\n"
 RAISES = "def add(a, b):\n    raise TypeError('no adding today')\n"
-
-
-def make_sandbox(backend: str = "auto", pool_size: int = 0) -> Sandbox:
-    """The best real backend; skipped with the reason when none works (failed when CI is set)."""
-    from triloop.tools.sandbox.errors import BackendUnavailableError
-    from triloop.tools.sandbox.factory import create_sandbox
-    from triloop.tools.sandbox.settings import SandboxSettings
-
-    try:
-        return create_sandbox(SandboxSettings(pool_size=pool_size), backend=backend)
-    except BackendUnavailableError as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set and no sandbox backend works: {exc}")
-        pytest.skip(f"no sandbox backend ({backend}): {exc}")
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with make_sandbox() as sb:
-        yield sb
 
 
 # -- run_checks on the sandbox -----------------------------------------------------------------------
@@ -202,7 +180,7 @@ def test_clusters_and_codet_scores_from_real_runs(sandbox):
     ],
 )
 def test_each_backend_and_the_warm_pool_run_the_harness(backend, pool):
-    with make_sandbox(backend, pool) as sb:
+    with real_sandbox(backend, pool) as sb:
         if pool:
             assert sb.start_pool().wait_full(60), "warm pool did not fill"
         code = "def add(a, b):\n    while a == -1:\n        pass\n    return a + b\n"

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
-from tests.kinds.test_checks import make_sandbox
+from tests.sandboxes import real_sandbox
 from triloop.kinds.coding.trace import Trace, TraceBlock, render_trace, trace_call
-from triloop.tools.sandbox.base import Sandbox
 
 SECOND_LARGEST = """\
 def second_largest(xs):
@@ -52,12 +50,6 @@ def fib(n):
         return n
     return fib(n - 1) + fib(n - 2)
 """
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with make_sandbox() as sb:
-        yield sb
 
 
 def test_buggy_second_largest_shows_loop_values_and_the_returned_value(sandbox):
@@ -183,7 +175,7 @@ def test_one_trace_call_reports_its_time(sandbox):
 )
 def test_each_backend_and_the_warm_pool_trace_and_time_out(backend, pool):
     code = "def spin(n):\n    i = n\n    while True:\n        i += 1\n"
-    with make_sandbox(backend, pool) as sb:
+    with real_sandbox(backend, pool) as sb:
         if pool:
             assert sb.start_pool().wait_full(60), "warm pool did not fill"
         trace = trace_call(sb, code, "spin(1)", max_blocks=4, timeout=2.5)

@@ -66,21 +66,6 @@ def test_write_changes_stays_inside(tmp_path):
     assert not (tmp_path / "outside.py").exists()
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    from triloop.tools.sandbox.errors import BackendUnavailableError
-    from triloop.tools.sandbox.factory import create_sandbox
-
-    try:
-        box = create_sandbox()
-    except BackendUnavailableError as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"no sandbox backend: {exc}")
-    with box:
-        yield box
-
-
 def test_project_tests_run_in_the_sandbox_on_a_copy(sandbox, tmp_path):
     root = project(tmp_path)
     files = project_files(root)

@@ -6,15 +6,8 @@ import pytest
 
 
 @pytest.fixture(scope="module")
-def sandbox():
-    from triloop.tools.sandbox.errors import BackendUnavailableError
-    from triloop.tools.sandbox.factory import create_sandbox
-
-    try:
-        sb = create_sandbox()
-    except BackendUnavailableError as exc:
-        pytest.skip(f"no sandbox backend: {exc}")
-    with sb:
-        if not sb.execute("import sklearn").ok:
-            pytest.skip(f"the {sb.name} sandbox has no scikit-learn (docker's image has it)")
-        yield sb
+def sandbox(sandbox):
+    """The shared real sandbox (tests/conftest.py), if it can import scikit-learn."""
+    if not sandbox.execute("import sklearn").ok:
+        pytest.skip(f"the {sandbox.name} sandbox has no scikit-learn (docker's image has it)")
+    return sandbox
