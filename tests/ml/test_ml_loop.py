@@ -27,6 +27,11 @@ class FakeScriptLLM:
         return SimpleNamespace(text=self.replies.pop(0), prompt_tokens=10, completion_tokens=5)
 
 
+def variant(script: str) -> str:
+    """Another program that behaves like ``script`` (an unchanged script would be asked for again)."""
+    return script + '\nprint("a variant")\n'
+
+
 def fenced(code: str) -> str:
     return f"Here it is:\n```python\n{code}```\n"
 
@@ -91,7 +96,7 @@ def test_resume_goes_on_from_the_log_and_the_report_is_written(sandbox, tmp_path
         budget_minutes=5, max_experiments=1
     )  # the baseline only
     assert len(read_log(root)) == 1
-    llm = FakeScriptLLM([json.dumps({"idea": "random forest"}), fenced(baseline_script(task))])
+    llm = FakeScriptLLM([json.dumps({"idea": "random forest"}), fenced(variant(baseline_script(task)))])
     again = MLRun(llm, sandbox, root, task)
     again.run(budget_minutes=5, max_experiments=2)
     assert [e.id for e in read_log(root)] == [0, 1] and len(llm.prompts) == 2
@@ -150,7 +155,7 @@ def test_lessons_go_to_a_real_memory_and_the_next_task_reads_them(sandbox, tmp_p
         second_root = tmp_path / "cancer"
         second_task = init_bundled(second_root, "breast_cancer")
         llm = FakeScriptLLM(
-            [json.dumps({"idea": "scale the features"}), fenced(baseline_script(second_task))]
+            [json.dumps({"idea": "scale the features"}), fenced(variant(baseline_script(second_task)))]
         )
         second = MLRun(llm, sandbox, second_root, second_task, memory=memory)
         assert "random forest" in second.lessons  # retrieved at the start of the next task
@@ -174,7 +179,7 @@ def test_what_an_experiment_prints_is_logged_and_shown_to_the_reviewer(sandbox, 
     assert read_log(root)[1].output == printed
     # the Reviewer reads what the best experiment printed (here made the best: the baseline's tie)
     run.experiments[0] = run.experiments[0].model_copy(update={"output": printed})
-    llm.replies += [json.dumps({"idea": "more trees"}), fenced(baseline_script(task))]
+    llm.replies += [json.dumps({"idea": "more trees"}), fenced(variant(baseline_script(task)))]
     run.run(budget_minutes=5, max_experiments=3)
     assert "What it printed" in llm.prompts[2] and "cv folds: 0.91" in llm.prompts[2]
 
@@ -185,14 +190,14 @@ def test_the_reviewer_says_which_stored_lesson_an_idea_follows_and_the_report_li
     lesson = "classification data like digits: 'scale features for an SVC' gave 0.98"
     memory = SimpleNamespace(context_for=lambda query, kind: f"- {lesson}")  # a FAKE memory: one lesson
     idea = {"idea": "scale the features and use an SVC", "why": "it helped before", "lesson": lesson}
-    llm = FakeScriptLLM([json.dumps(idea), fenced(baseline_script(task))])
+    llm = FakeScriptLLM([json.dumps(idea), fenced(variant(baseline_script(task)))])
     run = MLRun(llm, sandbox, root, task, memory=memory)
     run.run(budget_minutes=5, max_experiments=2)
     assert lesson in llm.prompts[0] and '"lesson"' in llm.prompts[0]  # given, and asked which it follows
     assert run.experiments[1].lesson == lesson and read_log(root)[1].lesson == lesson
     write_report(root, task, run.experiments, run.lessons)
     assert "Ideas the Reviewer took from them" in (root / "report.md").read_text()
-    no_memory = FakeScriptLLM([json.dumps(idea), fenced(baseline_script(task))])
+    no_memory = FakeScriptLLM([json.dumps(idea), fenced(variant(baseline_script(task)))])
     MLRun(no_memory, sandbox, tmp_path / "again", init_bundled(tmp_path / "again", "wine")).run(
         budget_minutes=5, max_experiments=2
     )

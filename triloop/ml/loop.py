@@ -16,6 +16,7 @@ the same directory goes on from it. The LLM and sandbox are injected.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import time
@@ -29,6 +30,7 @@ from triloop import syntax
 from triloop.kinds.coding.extract import blocks_of
 from triloop.ml.baseline import baseline_script
 from triloop.ml.harness import ExperimentRun, audit, run_experiment
+from triloop.ml.hints import api_hint
 from triloop.ml.metrics import better
 from triloop.ml.runner import Runner, open_runner
 from triloop.ml.task import HIDDEN, MLTask, data_path
@@ -73,9 +75,13 @@ This script failed:
 
 The error:
 {error}
-
+{hint}
 Fix it. Keep reading `data/*.csv` and writing `predictions/valid.csv` and `predictions/test.csv` (one
 column `prediction`). Reply with the complete fixed script in one ```python code block."""
+
+
+UNCHANGED = """
+(A first reply returned the script unchanged: this time change the code, not only the comments.)"""
 
 
 class Experiment(BaseModel):
@@ -163,6 +169,14 @@ def _table(experiments: list[Experiment]) -> str:
     return "\n".join(rows)
 
 
+def same_program(a: str, b: str) -> bool:
+    """Whether two scripts are the same program (comments and layout aside)."""
+    try:
+        return ast.dump(ast.parse(a)) == ast.dump(ast.parse(b))
+    except SyntaxError:
+        return a.strip() == b.strip()
+
+
 def _task_brief(root: Path, task: MLTask) -> str:
     """The goal and the columns: what a script needs to know, kept short (prompt length is cost)."""
     with data_path(root, "train").open(encoding="utf-8") as fh:
@@ -219,10 +233,17 @@ class MLRun:
         brief = _task_brief(self.root, self.task)
         last = self.experiments[-1]
         if last.status != "ok" and self._debug_depth(last) < MAX_DEBUG:
-            prompt = DEBUG.format(task=brief, code=self._code(last), error=last.detail[-1200:])
-            text, tokens = self._ask(prompt, max_tokens=SCRIPT_TOKENS)
+            code = self._code(last)
+            hint = api_hint(self.sandbox, code, last.detail)
+            prompt = DEBUG.format(
+                task=brief,
+                code=code,
+                error=last.detail[-1200:],
+                hint=f"What the installed library has: {hint}\n" if hint else "",
+            )
+            script, tokens = self._script(prompt, code)
             fix = f"fix: {last.detail.strip().splitlines()[-1][:120] if last.detail else ''}"
-            return Planned("debug", last.id, fix, "", script_of(text), tokens)
+            return Planned("debug", last.id, fix, "", script, tokens)
         best = best_of(self.task, self.experiments)
         assert best is not None  # the baseline works, or the debug chain above would still run
         lessons = f"Lessons from earlier tasks (may help):\n{self.lessons[:800]}\n" if self.lessons else ""
@@ -249,9 +270,19 @@ class MLRun:
             code=self._code(best),
             idea=idea.idea,
         )
-        text, tokens = self._ask(prompt, max_tokens=SCRIPT_TOKENS)
+        script, tokens = self._script(prompt, self._code(best))
         lesson = idea.lesson if self.lessons else ""  # what it says it took from memory
-        return Planned("improve", best.id, idea.idea, idea.why, script_of(text), spent + tokens, lesson)
+        return Planned("improve", best.id, idea.idea, idea.why, script, spent + tokens, lesson)
+
+    def _script(self, prompt: str, parent: str) -> tuple[str | None, int]:
+        """The script of the reply to ``prompt``; a reply that returns ``parent`` unchanged (it would
+        only fail again, or score the same) is asked once more, sampled, with that said."""
+        text, tokens = self._ask(prompt, max_tokens=SCRIPT_TOKENS)
+        script = script_of(text)
+        if script is None or not same_program(script, parent):
+            return script, tokens
+        again, more = self._ask(prompt + UNCHANGED, max_tokens=SCRIPT_TOKENS, temperature=0.8)
+        return script_of(again) or script, tokens + more
 
     def _minutes_left(self) -> float:
         if self._deadline is None:

@@ -1,0 +1,85 @@
+"""API hints from the REAL sandbox for a failed experiment, and the debug step that uses them
+(a scripted FAKE LLM writes the scripts; the experiments and the lookups run in the REAL sandbox)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("sklearn")
+
+from tests.ml.test_ml_loop import FakeScriptLLM, fenced
+from triloop.ml.baseline import baseline_script
+from triloop.ml.datasets import init_bundled
+from triloop.ml.hints import _parse, api_hint
+from triloop.ml.loop import MLRun, same_program
+
+SCRIPT = "from sklearn.ensemble import HistGradientBoostingClassifier\nimport numpy as np\n"
+KWARG = (
+    "TypeError: HistGradientBoostingClassifier.__init__() got an unexpected keyword argument 'n_estimators'"
+)
+
+
+def test_errors_that_name_a_wrong_api_are_recognised_and_others_are_not():
+    assert _parse(f"Traceback ...\n{KWARG}\n") == ("kwarg", "HistGradientBoostingClassifier", "n_estimators")
+    assert _parse("TypeError: train_test_split() got an unexpected keyword argument 'seed'") == (
+        "kwarg",
+        "train_test_split",
+        "seed",
+    )
+    assert _parse("ImportError: cannot import name 'XGBoost' from 'sklearn.ensemble' (/x.py)") == (
+        "missing",
+        "sklearn.ensemble",
+        "XGBoost",
+    )
+    assert _parse("AttributeError: module 'numpy' has no attribute 'float'") == ("missing", "numpy", "float")
+    assert _parse("ValueError: could not convert string to float: 'a'") is None
+
+
+def test_a_wrong_keyword_gets_the_parameters_the_installed_class_accepts(sandbox):
+    hint = api_hint(sandbox, SCRIPT, KWARG)
+    assert "`n_estimators`" in hint and "max_iter" in hint and "learning_rate" in hint
+
+
+def test_a_misspelt_name_gets_the_names_the_module_has(sandbox):
+    hint = api_hint(sandbox, SCRIPT, "AttributeError: module 'sklearn.metrics' has no attribute 'f1score'")
+    assert "f1_score" in hint
+    hint = api_hint(
+        sandbox, "", "ImportError: cannot import name 'RandomForestClassifer' from 'sklearn.ensemble'"
+    )
+    assert "RandomForestClassifier" in hint
+
+
+def test_no_hint_for_other_errors_or_names_that_cannot_be_resolved(sandbox):
+    assert api_hint(sandbox, SCRIPT, "ValueError: bad shape") == ""
+    assert api_hint(sandbox, SCRIPT, "TypeError: fit() got an unexpected keyword argument 'epochs'") == ""
+
+
+def test_same_program_ignores_comments_and_layout():
+    assert same_program("x = 1  # one\n", "x=1\n\n")
+    assert not same_program("x = 1\n", "x = 2\n")
+
+
+def test_the_debug_step_gets_the_hint_and_an_unchanged_fix_is_asked_again(sandbox, tmp_path):
+    task = init_bundled(tmp_path / "wine", "wine")
+    base = baseline_script(task)
+    wrong = base.replace("random_state=0", "n_estimators=50, random_state=0")
+    assert wrong != base
+    llm = FakeScriptLLM(
+        [
+            json.dumps({"idea": "more trees", "why": "..."}),
+            fenced(wrong),  # improve -> TypeError
+            fenced(wrong.replace("n_estimators=50", "n_estimators=50 ")),  # the same program again
+            fenced(base.replace("random_state=0", "max_iter=50, random_state=0")),  # asked again: fixed
+        ]
+    )
+    run = MLRun(llm, sandbox, tmp_path / "wine", task)
+    run.run(budget_minutes=10, max_experiments=3)
+    assert [(e.action, e.status) for e in run.experiments] == [
+        ("baseline", "ok"),
+        ("improve", "failed"),
+        ("debug", "ok"),
+    ]
+    assert "max_iter" in llm.prompts[2] and "has no parameter `n_estimators`" in llm.prompts[2]
+    assert "unchanged" in llm.prompts[3] and not llm.replies

@@ -1,0 +1,77 @@
+"""API hints for a failed experiment, looked up in the sandbox where it ran.
+
+Small models misremember library APIs (``HistGradientBoostingClassifier(n_estimators=...)``, an import
+from the wrong module), and the traceback alone does not tell them the right name: the debug step then
+rewrites the same call. The interpreter knows the answer, so ask it: import what the script imports
+and list the parameters the call accepts, or the names the module does have. Only the script's own
+import lines run (never the script), in the sandbox, with a short timeout.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+
+from triloop.tools.sandbox.base import Sandbox
+
+_UNEXPECTED_KWARG = re.compile(
+    r"(?P<name>[A-Za-z_][\w.]*?)(?:\.__init__)?\(\) got an unexpected keyword argument '(?P<arg>\w+)'"
+)
+_MISSING_NAME = (
+    re.compile(r"cannot import name '(?P<arg>\w+)' from '(?P<name>[\w.]+)'"),
+    re.compile(r"module '(?P<name>[\w.]+)' has no attribute '(?P<arg>\w+)'"),
+)
+
+_PROBE = """\
+import difflib, inspect, json
+{imports}
+kind, name, arg = {kind!r}, {name!r}, {arg!r}
+if kind == "kwarg":
+    obj = eval(name)
+    params = [p for p in inspect.signature(obj).parameters if p not in ("self", "args", "kwargs")]
+    print(json.dumps(params))
+else:
+    import importlib
+    names = [n for n in dir(importlib.import_module(name)) if not n.startswith("_")]
+    print(json.dumps(difflib.get_close_matches(arg, names, n=6, cutoff=0.4)))
+"""
+
+
+def _imports(script: str) -> str:
+    """The script's top-level import lines (they name what the failing call refers to)."""
+    try:
+        tree = ast.parse(script)
+    except SyntaxError:
+        return ""
+    return "\n".join(ast.unparse(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)))
+
+
+def _parse(error: str) -> tuple[str, str, str] | None:
+    """(kind, name, arg) of the last API error in ``error``, or None."""
+    for line in reversed(error.strip().splitlines()):
+        if (m := _UNEXPECTED_KWARG.search(line)) is not None:
+            return "kwarg", m["name"], m["arg"]
+        for pattern in _MISSING_NAME:
+            if (m := pattern.search(line)) is not None:
+                return "missing", m["name"], m["arg"]
+    return None
+
+
+def api_hint(sandbox: Sandbox, script: str, error: str, timeout: float = 30.0) -> str:
+    """One line that names the right API for an API error in ``error`` ("" when there is none)."""
+    parsed = _parse(error)
+    if parsed is None:
+        return ""
+    kind, name, arg = parsed
+    probe = _PROBE.format(imports=_imports(script) if kind == "kwarg" else "", kind=kind, name=name, arg=arg)
+    try:
+        result = sandbox.execute(probe, timeout=timeout)
+        found = json.loads(result.stdout.strip().splitlines()[-1]) if result.ok else None
+    except Exception:
+        return ""
+    if not found:
+        return ""
+    if kind == "kwarg":
+        return f"`{name}` has no parameter `{arg}`; it accepts: {', '.join(found)}."
+    return f"`{name}` has no `{arg}`; names it does have that look alike: {', '.join(found)}."
