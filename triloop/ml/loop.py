@@ -32,6 +32,7 @@ from triloop.ml.baseline import baseline_script
 from triloop.ml.harness import ExperimentRun, audit, run_experiment
 from triloop.ml.hints import api_hint
 from triloop.ml.metrics import better
+from triloop.ml.prompts import DEBUG, IMPROVE, REVIEW, UNCHANGED
 from triloop.ml.runner import Runner, open_runner
 from triloop.ml.task import HIDDEN, MLTask, data_path
 
@@ -43,45 +44,6 @@ _LEAKS = (
     (re.compile(re.escape(HIDDEN) + r"|test_labels"), "reads the hidden test labels"),
     (re.compile(r"\.fit\([^)]*(valid|test)", re.IGNORECASE), "fits on validation or test rows"),
 )
-
-REVIEW = """{task}{lessons}
-Experiments so far (metric: {metric}, {direction}):
-{table}
-
-The best script (experiment {best_id}):
-```python
-{code}```
-{output}
-A train score far better than the validation score means overfitting (regularise, simplify); fast
-experiments leave room for bigger models or searches ({minutes_left:.0f} of {minutes:g} minutes left, at
-most {timeout:g} s per experiment).
-Name ONE concrete change to the best script that should improve {metric} (a different model, its
-hyperparameters, feature scaling or engineering, ...), not one tried already. Reply with JSON only:
-{{"idea": "<the change, one sentence>", "why": "<why it should help, one sentence>"{lesson_field}}}"""
-
-IMPROVE = """{task}
-A working script (validation {metric}: {score}):
-```python
-{code}```
-
-Change it: {idea}
-Keep the data reading and the prediction files exactly as they are. Reply with the complete new script
-in one ```python code block."""
-
-DEBUG = """{task}
-This script failed:
-```python
-{code}```
-
-The error:
-{error}
-{hint}
-Fix it. Keep reading `data/*.csv` and writing `predictions/valid.csv` and `predictions/test.csv` (one
-column `prediction`). Reply with the complete fixed script in one ```python code block."""
-
-
-UNCHANGED = """
-(A first reply returned the script unchanged: this time change the code, not only the comments.)"""
 
 
 class Experiment(BaseModel):
