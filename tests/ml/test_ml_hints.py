@@ -12,7 +12,7 @@ pytest.importorskip("sklearn")
 from tests.ml.test_ml_loop import FakeScriptLLM, fenced
 from triloop.ml.baseline import baseline_script
 from triloop.ml.datasets import init_bundled
-from triloop.ml.hints import _parse, api_hint
+from triloop.ml.hints import _parse, api_hint, installed_libraries
 from triloop.ml.loop import MLRun, same_program
 
 SCRIPT = "from sklearn.ensemble import HistGradientBoostingClassifier\nimport numpy as np\n"
@@ -83,3 +83,11 @@ def test_the_debug_step_gets_the_hint_and_an_unchanged_fix_is_asked_again(sandbo
     ]
     assert "max_iter" in llm.prompts[2] and "has no parameter `n_estimators`" in llm.prompts[2]
     assert "unchanged" in llm.prompts[3] and not llm.replies
+    assert "Python libraries: numpy, pandas" in llm.prompts[0]  # the brief names what is installed
+
+
+def test_a_missing_module_is_answered_with_the_libraries_the_sandbox_has(sandbox):
+    installed = installed_libraries(sandbox)
+    assert {"numpy", "pandas", "sklearn"} <= set(installed) and "xgboost" not in installed
+    hint = api_hint(sandbox, "", "ModuleNotFoundError: No module named 'xgboost'", installed=installed)
+    assert "`xgboost` is not installed" in hint and "sklearn" in hint

@@ -23,6 +23,10 @@ _MISSING_NAME = (
     re.compile(r"module '(?P<name>[\w.]+)' has no attribute '(?P<arg>\w+)'"),
 )
 
+_NO_MODULE = re.compile(r"No module named '(?P<name>[\w]+)")
+#: Libraries a model may reach for; the ones the sandbox has are named in every prompt's brief.
+KNOWN_LIBRARIES = ("numpy", "pandas", "scipy", "sklearn", "xgboost", "lightgbm", "catboost", "torch")
+
 _PROBE = """\
 import difflib, inspect, json
 {imports}
@@ -58,8 +62,27 @@ def _parse(error: str) -> tuple[str, str, str] | None:
     return None
 
 
-def api_hint(sandbox: Sandbox, script: str, error: str, timeout: float = 30.0) -> str:
-    """One line that names the right API for an API error in ``error`` ("" when there is none)."""
+def installed_libraries(sandbox: Sandbox, timeout: float = 30.0) -> list[str]:
+    """Which of :data:`KNOWN_LIBRARIES` the sandbox can import ([] when it cannot tell)."""
+    probe = (
+        "import importlib.util, json\n"
+        f"print(json.dumps([n for n in {list(KNOWN_LIBRARIES)!r} if importlib.util.find_spec(n)]))"
+    )
+    try:
+        result = sandbox.execute(probe, timeout=timeout)
+        return list(json.loads(result.stdout.strip().splitlines()[-1])) if result.ok else []
+    except Exception:  # optional: the brief then names no libraries
+        return []
+
+
+def api_hint(
+    sandbox: Sandbox, script: str, error: str, timeout: float = 30.0, installed: list[str] | None = None
+) -> str:
+    """One line that names the right API for an API error in ``error`` ("" when there is none);
+    ``installed`` (from :func:`installed_libraries`) answers a missing module."""
+    missing = next((m for m in map(_NO_MODULE.search, reversed(error.strip().splitlines())) if m), None)
+    if missing is not None and installed:
+        return f"`{missing['name']}` is not installed here; use what is: {', '.join(installed)}."
     parsed = _parse(error)
     if parsed is None:
         return ""

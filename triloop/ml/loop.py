@@ -30,7 +30,7 @@ from triloop import syntax
 from triloop.kinds.coding.extract import blocks_of
 from triloop.ml.baseline import baseline_script
 from triloop.ml.harness import ExperimentRun, audit, run_experiment
-from triloop.ml.hints import api_hint
+from triloop.ml.hints import api_hint, installed_libraries
 from triloop.ml.metrics import better
 from triloop.ml.prompts import DEBUG, IMPROVE, REVIEW, UNCHANGED
 from triloop.ml.runner import Runner, open_runner
@@ -139,14 +139,16 @@ def same_program(a: str, b: str) -> bool:
         return a.strip() == b.strip()
 
 
-def _task_brief(root: Path, task: MLTask) -> str:
-    """The goal and the columns: what a script needs to know, kept short (prompt length is cost)."""
+def _task_brief(root: Path, task: MLTask, libraries: list[str]) -> str:
+    """The goal, the columns and the libraries: what a script needs to know, kept short (prompt length
+    is cost)."""
     with data_path(root, "train").open(encoding="utf-8") as fh:
         header = fh.readline().strip()
     columns = header if len(header) < 400 else header[:400] + "..."
     return (
         f"Task: {task.goal} Target column `{task.target}` ({task.problem}). Columns of data/train.csv: "
-        f"{columns}. Train on data/train.csv only; seed {task.seed}.\n"
+        f"{columns}. Train on data/train.csv only; seed {task.seed}."
+        + (f" Python libraries: {', '.join(libraries)} (no others).\n" if libraries else "\n")
     )
 
 
@@ -167,6 +169,7 @@ class MLRun:
         self.on_experiment = on_experiment
         self.memory = memory  # GraphMemory: lessons of earlier ML tasks in, this task's lesson out
         self.lessons = memory.context_for(f"ML task: {task.goal}", "ml") if memory is not None else ""
+        self._libraries: list[str] | None = None  # what the sandbox can import, probed once
         self.experiments = read_log(root)
         self._runner: Runner | None = None  # while run() goes: the session the experiments share
         self._minutes = task.budget_minutes
@@ -192,11 +195,13 @@ class MLRun:
             return Planned(
                 "baseline", None, "baseline: default HistGradientBoosting", "", baseline_script(self.task)
             )
-        brief = _task_brief(self.root, self.task)
+        if self._libraries is None:
+            self._libraries = installed_libraries(self.sandbox)
+        brief = _task_brief(self.root, self.task, self._libraries)
         last = self.experiments[-1]
         if last.status != "ok" and self._debug_depth(last) < MAX_DEBUG:
             code = self._code(last)
-            hint = api_hint(self.sandbox, code, last.detail)
+            hint = api_hint(self.sandbox, code, last.detail, installed=self._libraries)
             prompt = DEBUG.format(
                 task=brief,
                 code=code,
