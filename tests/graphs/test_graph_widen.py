@@ -7,9 +7,12 @@ A scripted FAKE LLM writes the code; the checks run in the REAL sandbox.
 from __future__ import annotations
 
 from fake_llm import Rule, ScriptedFakeLLM
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
 
 from triloop.graphs.builder import build_solve_graph
-from triloop.graphs.state import SolveConfig
+from triloop.graphs.nodes import _missing_drafts
+from triloop.graphs.state import Budgets, SolveConfig
 
 TASK = 'def inc(x: int) -> int:\n    """Add one.\n    >>> inc(1)\n    2\n    """\n'
 WRONG = "```python\ndef inc(x: int) -> int:\n    return x\n```"
@@ -88,3 +91,22 @@ def test_first_drafts_zero_sends_all_k_at_once(sandbox_tools):
 def test_sampling_baselines_always_draw_all_k(sandbox_tools):
     out = solve(fake([RIGHT, RIGHT, RIGHT]), sandbox_tools, strategy="sc")
     assert drafted(out) == {"c0", "c1", "c2"}
+
+
+def test_missing_drafts_are_the_indices_with_no_candidate_yet():
+    assert _missing_drafts({"candidates": {"c1": {}, "c1.r1": {"parent_id": "c1"}}}, 3) == [0, 2]
+    assert _missing_drafts({"candidates": {}}, 2) == [0, 1]
+
+
+def test_continuing_past_a_budget_hit_at_round_0_sends_the_rest_of_k_before_any_review(sandbox_tools):
+    cfg = SolveConfig(k=3, interactive=True, budgets=Budgets(max_llm_calls=3))  # tester + two drafts
+    llm = fake([WRONG, WRONG_TOO, RIGHT])
+    graph = build_solve_graph(
+        llm, tools=list(sandbox_tools.values()), config=cfg, checkpointer=InMemorySaver()
+    )
+    thread = {"configurable": {"thread_id": "b"}}
+    first = graph.invoke({"run_id": "b", "task": TASK, "config": cfg.model_dump(mode="json")}, thread)
+    assert "__interrupt__" in first and drafted(first) == {"c0", "c1"}
+    out = graph.invoke(Command(resume="yes"), thread)
+    assert drafted(out) == {"c0", "c1", "c2"} and llm.count("refiner") == 0
+    assert out["result"]["stopped_by"] == "verified" and "x + 1" in out["result"]["code"]

@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("sklearn")
 
-from tests.ml.test_ml_loop import FakeScriptLLM, fenced
+from tests.ml.fakes import FakeScriptLLM, fenced
 from triloop.ml.baseline import baseline_script
 from triloop.ml.datasets import init_bundled
 from triloop.ml.hints import _parse, api_hint, installed_libraries
@@ -88,6 +88,17 @@ def test_the_debug_step_gets_the_hint_and_an_unchanged_fix_is_asked_again(sandbo
 
 def test_a_missing_module_is_answered_with_the_libraries_the_sandbox_has(sandbox):
     installed = installed_libraries(sandbox)
-    assert {"numpy", "pandas", "sklearn"} <= set(installed) and "xgboost" not in installed
-    hint = api_hint(sandbox, "", "ModuleNotFoundError: No module named 'xgboost'", installed=installed)
-    assert "`xgboost` is not installed" in hint and "sklearn" in hint
+    assert {"numpy", "pandas", "sklearn"} <= set(installed)
+    hint = api_hint(sandbox, "", "ModuleNotFoundError: No module named 'no_such_lib'", installed=installed)
+    assert "`no_such_lib` is not installed" in hint and "sklearn" in hint
+
+
+def test_a_module_path_that_does_not_exist_gets_its_parent_modules_names(sandbox):
+    error = "ModuleNotFoundError: No module named 'sklearn.linear_models'"
+    hint = api_hint(sandbox, "", error, installed=installed_libraries(sandbox))
+    assert "`sklearn` has no `linear_models`" in hint and "linear_model" in hint
+
+
+def test_a_future_import_in_the_script_does_not_break_the_lookup(sandbox):
+    hint = api_hint(sandbox, "from __future__ import annotations\n" + SCRIPT, KWARG)
+    assert "max_iter" in hint

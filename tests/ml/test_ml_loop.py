@@ -10,30 +10,11 @@ import pytest
 
 pytest.importorskip("sklearn")
 
+from tests.ml.fakes import FakeScriptLLM, fenced, variant
 from triloop.ml.baseline import baseline_script
 from triloop.ml.datasets import init_bundled
 from triloop.ml.loop import LOG, MLRun, leak_of, read_log, script_of
 from triloop.ml.report import write_report
-
-
-class FakeScriptLLM:
-    """A FAKE LLM: replies in order, one per call (the review's JSON, then scripts)."""
-
-    def __init__(self, replies: list[str]) -> None:
-        self.replies, self.prompts = list(replies), []
-
-    def complete(self, messages, **_):
-        self.prompts.append(messages[-1]["content"])
-        return SimpleNamespace(text=self.replies.pop(0), prompt_tokens=10, completion_tokens=5)
-
-
-def variant(script: str) -> str:
-    """Another program that behaves like ``script`` (an unchanged script would be asked for again)."""
-    return script + '\nprint("a variant")\n'
-
-
-def fenced(code: str) -> str:
-    return f"Here it is:\n```python\n{code}```\n"
 
 
 def test_a_failed_experiment_is_debugged_from_its_error_and_leaks_are_refused(sandbox, tmp_path):

@@ -47,10 +47,10 @@ def _active(state: SolveState) -> list[Candidate]:
     return [c for c in cands if c.status == "active"]
 
 
-def _drafted(state: Mapping[str, Any]) -> int:
-    """Drafts sent so far: their ids are c0, c1, ... (refinements have parents; a draft the budget
-    dropped has no entry, but then no more are sent)."""
-    return sum(1 for c in state.get("candidates", {}).values() if not c.get("parent_id"))
+def _missing_drafts(state: Mapping[str, Any], k: int) -> list[int]:
+    """Indices of the first k drafts with no candidate yet (not sent, or dropped by the budget)."""
+    have = state.get("candidates", {})
+    return [i for i in range(k) if f"c{i}" not in have]
 
 
 def _dump(candidate: Candidate) -> dict[str, Any]:
@@ -233,7 +233,7 @@ class SolveNodes:
             rounds,
             over,
             widen=0 if state.get("widened") else self.widen_size(state, config),
-            top_up=max(0, plan_for(config).k - _drafted(state)),
+            top_up=len(_missing_drafts(state, plan_for(config).k)),
         )
         self.emit("triage", {"type": "decision", **decision._asdict()})
         return {**decision._asdict(), "widened": state.get("widened", False) or decision.decision == "widen"}
@@ -259,10 +259,7 @@ class SolveNodes:
         if decision == "review":
             return self.review_sends(state)
         if decision == "top_up":  # the rest of the first k drafts, then score and triage again
-            drafted = _drafted(state)
-            return [
-                Send("solve", {**state, "index": i}) for i in range(drafted, plan_for(self.config(state)).k)
-            ]
+            return self.top_up_sends(state)
         if decision == "widen":  # more drafts, numbered after the first k, then score and triage again
             config = self.config(state)
             k = plan_for(config).k
@@ -270,6 +267,10 @@ class SolveNodes:
                 Send("solve", {**state, "index": i}) for i in range(k, k + self.widen_size(state, config))
             ]
         return "budget" if decision == "budget" else "finalize"
+
+    def top_up_sends(self, state: Mapping[str, Any]) -> list[Send]:
+        k = plan_for(self.config(state)).k
+        return [Send("solve", {**state, "index": i}) for i in _missing_drafts(state, k)]
 
     def review_sends(self, state: Mapping[str, Any], round_bump: int = 1) -> list[Send]:
         config = self.config(state)
@@ -301,8 +302,14 @@ class SolveNodes:
                     "stopped_by": None,
                 }
                 go_on = {**state, **update}
-                # no draft finished before the budget ran out: draft again, else refine the pool
-                sends = self.review_sends(go_on) if _active(state) else self.fan_out_solve(go_on)
+                # no draft finished before the budget ran out: draft again; drafts of k not sent
+                # yet (round 0): send them; else refine the pool
+                if not _active(state):
+                    sends = self.fan_out_solve(go_on)
+                elif state.get("round", 0) == 0 and _missing_drafts(state, plan_for(config).k):
+                    sends = self.top_up_sends(go_on)
+                else:
+                    sends = self.review_sends(go_on)
                 return Command(update=update, goto=sends)
         return Command(update={"stopped_by": "budget"}, goto="finalize")
 

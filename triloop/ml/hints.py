@@ -23,7 +23,7 @@ _MISSING_NAME = (
     re.compile(r"module '(?P<name>[\w.]+)' has no attribute '(?P<arg>\w+)'"),
 )
 
-_NO_MODULE = re.compile(r"No module named '(?P<name>[\w]+)")
+_NO_MODULE = re.compile(r"No module named '(?P<name>[\w.]+)'")
 #: Libraries a model may reach for; the ones the sandbox has are named in every prompt's brief.
 KNOWN_LIBRARIES = ("numpy", "pandas", "scipy", "sklearn", "xgboost", "lightgbm", "catboost", "torch")
 
@@ -48,7 +48,11 @@ def _imports(script: str) -> str:
         tree = ast.parse(script)
     except SyntaxError:
         return ""
-    return "\n".join(ast.unparse(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)))
+    return "\n".join(
+        ast.unparse(n)
+        for n in tree.body
+        if isinstance(n, ast.Import) or (isinstance(n, ast.ImportFrom) and n.module != "__future__")
+    )
 
 
 def _parse(error: str) -> tuple[str, str, str] | None:
@@ -81,13 +85,27 @@ def api_hint(
     """One line that names the right API for an API error in ``error`` ("" when there is none);
     ``installed`` (from :func:`installed_libraries`) answers a missing module."""
     missing = next((m for m in map(_NO_MODULE.search, reversed(error.strip().splitlines())) if m), None)
-    if missing is not None and installed:
-        return f"`{missing['name']}` is not installed here; use what is: {', '.join(installed)}."
+    if missing is not None:
+        package, _, rest = missing["name"].partition(".")
+        if package not in (installed or []):
+            return (
+                f"`{package}` is not installed here; use what is: {', '.join(installed)}."
+                if installed
+                else ""
+            )
+        if rest:  # a module path that moved or never existed (sklearn.externals.joblib): its parent's names
+            parent, _, name = missing["name"].rpartition(".")
+            return _lookup(sandbox, "missing", parent, name, "", timeout)
+        return ""
     parsed = _parse(error)
     if parsed is None:
         return ""
     kind, name, arg = parsed
-    probe = _PROBE.format(imports=_imports(script) if kind == "kwarg" else "", kind=kind, name=name, arg=arg)
+    return _lookup(sandbox, kind, name, arg, _imports(script) if kind == "kwarg" else "", timeout)
+
+
+def _lookup(sandbox: Sandbox, kind: str, name: str, arg: str, imports: str, timeout: float) -> str:
+    probe = _PROBE.format(imports=imports, kind=kind, name=name, arg=arg)
     try:
         result = sandbox.execute(probe, timeout=timeout)
         found = json.loads(result.stdout.strip().splitlines()[-1]) if result.ok else None

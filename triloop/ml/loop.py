@@ -30,7 +30,7 @@ from triloop import syntax
 from triloop.kinds.coding.extract import blocks_of
 from triloop.ml.baseline import baseline_script
 from triloop.ml.harness import ExperimentRun, audit, run_experiment
-from triloop.ml.hints import api_hint, installed_libraries
+from triloop.ml.hints import KNOWN_LIBRARIES, api_hint, installed_libraries
 from triloop.ml.metrics import better
 from triloop.ml.prompts import DEBUG, IMPROVE, REVIEW, UNCHANGED
 from triloop.ml.runner import Runner, open_runner
@@ -139,6 +139,10 @@ def same_program(a: str, b: str) -> bool:
         return a.strip() == b.strip()
 
 
+def _absent(libraries: list[str]) -> str:
+    return ", ".join(n for n in KNOWN_LIBRARIES if n not in libraries) or "-"
+
+
 def _task_brief(root: Path, task: MLTask, libraries: list[str]) -> str:
     """The goal, the columns and the libraries: what a script needs to know, kept short (prompt length
     is cost)."""
@@ -148,7 +152,7 @@ def _task_brief(root: Path, task: MLTask, libraries: list[str]) -> str:
     return (
         f"Task: {task.goal} Target column `{task.target}` ({task.problem}). Columns of data/train.csv: "
         f"{columns}. Train on data/train.csv only; seed {task.seed}."
-        + (f" Python libraries: {', '.join(libraries)} (no others).\n" if libraries else "\n")
+        + (f" Python libraries: {', '.join(libraries)}; not: {_absent(libraries)}.\n" if libraries else "\n")
     )
 
 
@@ -206,7 +210,7 @@ class MLRun:
                 task=brief,
                 code=code,
                 error=last.detail[-1200:],
-                hint=f"What the installed library has: {hint}\n" if hint else "",
+                hint=f"Checked in the sandbox: {hint}\n" if hint else "",
             )
             script, tokens = self._script(prompt, code)
             fix = f"fix: {last.detail.strip().splitlines()[-1][:120] if last.detail else ''}"
