@@ -72,15 +72,24 @@ def test_the_debug_step_gets_the_hint_and_an_unchanged_fix_is_asked_again(sandbo
             fenced(wrong),  # improve -> TypeError
             fenced(wrong.replace("n_estimators=50", "n_estimators=50 ")),  # the same program again
             fenced(base.replace("random_state=0", "max_iter=50, random_state=0")),  # asked again: fixed
+            json.dumps({"idea": "More trees!", "why": "..."}),  # a repeat: asked again
+            json.dumps({"idea": "a smaller learning rate", "why": "..."}),
+            fenced(base.replace("random_state=0", "learning_rate=0.05, random_state=0")),
         ]
     )
     run = MLRun(llm, sandbox, tmp_path / "wine", task)
-    run.run(budget_minutes=10, max_experiments=3)
+    run.run(budget_minutes=10, max_experiments=4)
     assert [(e.action, e.status) for e in run.experiments] == [
         ("baseline", "ok"),
         ("improve", "failed"),
         ("debug", "ok"),
+        ("improve", "ok"),
     ]
+    assert run.experiments[3].idea == "a smaller learning rate"
+    # the Reviewer sees the idea with where its fixes ended, and the sandbox's API note stays
+    assert "#1 (improve of #0): more trees -> " in llm.prompts[4] and "after 1 fix (#2)" in llm.prompts[4]
+    assert "API notes" in llm.prompts[4] and "max_iter" in llm.prompts[6]
+    assert 'repeated an idea tried already: "more trees"' in llm.prompts[5]
     assert "max_iter" in llm.prompts[2] and "has no parameter `n_estimators`" in llm.prompts[2]
     assert "unchanged" in llm.prompts[3] and not llm.replies
     assert "Python libraries: numpy, pandas" in llm.prompts[0]  # the brief names what is installed

@@ -21,6 +21,7 @@ import json
 import re
 import time
 from collections.abc import Callable
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -32,7 +33,7 @@ from triloop.ml.baseline import baseline_script
 from triloop.ml.harness import ExperimentRun, audit, run_experiment
 from triloop.ml.hints import KNOWN_LIBRARIES, api_hint, installed_libraries
 from triloop.ml.metrics import better
-from triloop.ml.prompts import DEBUG, IMPROVE, REVIEW, UNCHANGED
+from triloop.ml.prompts import DEBUG, IMPROVE, REPEATED, REVIEW, UNCHANGED
 from triloop.ml.runner import Runner, open_runner
 from triloop.ml.task import HIDDEN, MLTask, data_path
 
@@ -120,15 +121,32 @@ def script_of(text: str) -> str | None:
     return None
 
 
-def _table(experiments: list[Experiment]) -> str:
+def _table(experiments: list[Experiment], last: int = 10) -> str:
+    """The ideas tried, each with where its chain of fixes ended (the debug steps are folded in, so
+    the Reviewer sees more distinct ideas for the same prompt length)."""
+    by_parent = {e.parent: e for e in experiments if e.action == "debug"}
     rows = []
-    for e in experiments[-8:]:
-        score = f"{e.metric:.4f}" if e.metric is not None else e.status
-        train = f", train {e.train_metric:.4f}" if e.train_metric is not None else ""
+    for e in [x for x in experiments if x.action != "debug"][-last:]:
+        end, fixes = e, 0
+        while end.id in by_parent:
+            end, fixes = by_parent[end.id], fixes + 1
+        score = f"{end.metric:.4f}" if end.metric is not None else end.status
+        train = f", train {end.train_metric:.4f}" if end.train_metric is not None else ""
+        fixed = f" after {fixes} fix{'es' if fixes > 1 else ''} (#{end.id})" if fixes else ""
+        parent = f" of #{e.parent}" if e.parent is not None else ""
         rows.append(
-            f"- #{e.id} ({e.action} of #{e.parent}): {e.idea} -> {score}{train}, {e.duration_s:.0f} s"
+            f"- #{e.id} ({e.action}{parent}): {e.idea} -> {score}{train}{fixed}, {end.duration_s:.0f} s"
         )
     return "\n".join(rows)
+
+
+def _repeats(idea: str, experiments: list[Experiment]) -> str | None:
+    """The earlier idea that ``idea`` repeats nearly word for word, if any."""
+    words = idea.lower().strip(" .")
+    for e in experiments:
+        if e.action == "improve" and SequenceMatcher(None, words, e.idea.lower().strip(" .")).ratio() >= 0.8:
+            return e.idea
+    return None
 
 
 def same_program(a: str, b: str) -> bool:
@@ -174,6 +192,7 @@ class MLRun:
         self.memory = memory  # GraphMemory: lessons of earlier ML tasks in, this task's lesson out
         self.lessons = memory.context_for(f"ML task: {task.goal}", "ml") if memory is not None else ""
         self._libraries: list[str] | None = None  # what the sandbox can import, probed once
+        self._api_notes: list[str] = []  # API hints the sandbox gave during this run
         self.experiments = read_log(root)
         self._runner: Runner | None = None  # while run() goes: the session the experiments share
         self._minutes = task.budget_minutes
@@ -202,15 +221,23 @@ class MLRun:
         if self._libraries is None:
             self._libraries = installed_libraries(self.sandbox)
         brief = _task_brief(self.root, self.task, self._libraries)
+        if self._api_notes:
+            brief += (
+                "API notes (checked in the sandbox):\n"
+                + "\n".join(f"- {n}" for n in self._api_notes[-3:])
+                + "\n"
+            )
         last = self.experiments[-1]
         if last.status != "ok" and self._debug_depth(last) < MAX_DEBUG:
             code = self._code(last)
             hint = api_hint(self.sandbox, code, last.detail, installed=self._libraries)
+            if hint and hint not in self._api_notes:  # what the sandbox said stays in every later prompt
+                self._api_notes.append(hint)
             prompt = DEBUG.format(
                 task=brief,
                 code=code,
                 error=last.detail[-1200:],
-                hint=f"Checked in the sandbox: {hint}\n" if hint else "",
+                hint=f"Checked in the sandbox: {hint}\n" if hint and hint not in brief else "",
             )
             script, tokens = self._script(prompt, code)
             fix = f"fix: {last.detail.strip().splitlines()[-1][:120] if last.detail else ''}"
@@ -234,6 +261,9 @@ class MLRun:
         )
         text, spent = self._ask(review, max_tokens=160, temperature=0.7)
         idea = _idea(text)
+        if (tried := _repeats(idea.idea, self.experiments)) is not None:  # small models repeat themselves
+            text, more = self._ask(review + REPEATED.format(idea=tried), max_tokens=160, temperature=1.0)
+            idea, spent = _idea(text), spent + more
         prompt = IMPROVE.format(
             task=brief,
             metric=self.task.metric,

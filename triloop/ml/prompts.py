@@ -4,7 +4,7 @@ Kept short: prompt length is cost on a small local model (prefill dominates).
 """
 
 REVIEW = """{task}{lessons}
-Experiments so far (metric: {metric}, {direction}):
+Ideas tried so far (metric: {metric}, {direction}):
 {table}
 
 The best script (experiment {best_id}):
@@ -41,3 +41,6 @@ column `prediction`). Reply with the complete fixed script in one ```python code
 
 UNCHANGED = """
 (A first reply returned the script unchanged: this time change the code, not only the comments.)"""
+
+REPEATED = """
+(A first reply repeated an idea tried already: "{idea}". Name a different change.)"""
