@@ -48,7 +48,10 @@ def code_command(
     strategy: Annotated[
         str | None, typer.Option(help="single | sc | bok | self-refine | triloop (default triloop)")
     ] = None,
-    k: Annotated[int | None, typer.Option(help="candidates drafted in parallel (default 3)")] = None,
+    k: Annotated[
+        int | None,
+        typer.Option(help="candidates drafted (default 3: two first, the third only if they disagree)"),
+    ] = None,
     max_rounds: Annotated[int | None, typer.Option(help="refinement rounds (default 3)")] = None,
     memory: Annotated[bool, typer.Option(help="use the vector memory")] = True,
     workspace: Annotated[
