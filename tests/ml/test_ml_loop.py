@@ -13,7 +13,8 @@ pytest.importorskip("sklearn")
 from tests.ml.fakes import FakeScriptLLM, fenced, variant
 from triloop.ml.baseline import baseline_script
 from triloop.ml.datasets import init_bundled
-from triloop.ml.loop import LOG, MLRun, leak_of, read_log, script_of
+from triloop.ml.leaks import leak_of
+from triloop.ml.loop import LOG, Experiment, MLRun, read_log, script_of
 from triloop.ml.report import write_report
 
 
@@ -92,6 +93,23 @@ def test_scripts_and_leaks_are_read_from_replies():
     assert script_of("```python\nx = (\n```") is None
     assert leak_of("open('.triloop/test_labels.csv')") and leak_of("m.fit(np.vstack([x_train, x_valid]), y)")
     assert leak_of("model.fit(x_train, y_train)") is None
+    assert leak_of("m.fit(pd.read_csv('data/valid.csv')[cols], y)")  # a string names the file
+    assert leak_of("scaler.fit_transform(X_test)") and leak_of("m.fit(X=x_train, y=df.y_test)")
+    # a keyword's *name* is no data: validation_fraction splits the training rows
+    assert leak_of("m.fit(x_train, y_train, validation_fraction=0.2)") is None
+    assert leak_of("Model(validation_fraction=0.1).fit(x_train, y_train)") is None
+
+
+def test_the_lesson_of_a_fixed_script_names_the_idea_its_fixes_started_from(tmp_path):
+    task = init_bundled(tmp_path / "wine", "wine")
+    run = MLRun(FakeScriptLLM([]), None, tmp_path / "wine", task)
+    ok = {"status": "ok", "code_path": "x"}
+    run.experiments = [
+        Experiment(id=0, parent=None, action="baseline", idea="baseline", metric=0.90, **ok),
+        Experiment(id=1, parent=0, action="improve", idea="more trees", status="failed", code_path="y"),
+        Experiment(id=2, parent=1, action="debug", idea="fix: TypeError: ...", metric=0.95, **ok),
+    ]
+    assert "'more trees' gave 0.9500" in run.lesson() and "fix:" not in run.lesson()
 
 
 @pytest.mark.model

@@ -32,21 +32,18 @@ from triloop.kinds.coding.extract import blocks_of
 from triloop.ml.baseline import baseline_script
 from triloop.ml.harness import ExperimentRun, audit, run_experiment
 from triloop.ml.hints import KNOWN_LIBRARIES, api_hint, installed_libraries
+from triloop.ml.leaks import leak_of
 from triloop.ml.metrics import better
 from triloop.ml.prompts import DEBUG, IMPROVE, REPEATED, REVIEW, UNCHANGED
 from triloop.ml.runner import Runner, open_runner
-from triloop.ml.task import HIDDEN, MLTask, data_path
+from triloop.ml.task import MLTask, data_path
 
 LOG = "experiments.jsonl"
 MAX_DEBUG = 2
 SCRIPT_TOKENS = 900
+
+
 #: Reading the hidden labels, or the validation/test rows as training data: the harness refuses to run it.
-_LEAKS = (
-    (re.compile(re.escape(HIDDEN) + r"|test_labels"), "reads the hidden test labels"),
-    (re.compile(r"\.fit\([^)]*(valid|test)", re.IGNORECASE), "fits on validation or test rows"),
-)
-
-
 class Experiment(BaseModel):
     """One line of ``experiments.jsonl``."""
 
@@ -100,14 +97,6 @@ def best_of(task: MLTask, experiments: list[Experiment]) -> Experiment | None:
         if best is None or better(task.metric, e.metric, best.metric):  # type: ignore[arg-type]
             best = e
     return best
-
-
-def leak_of(script: str) -> str | None:
-    """Why ``script`` leaks (it would score on what it must not see), or None."""
-    for pattern, why in _LEAKS:
-        if pattern.search(script):
-            return why
-    return None
 
 
 def script_of(text: str) -> str | None:
@@ -295,13 +284,19 @@ class MLRun:
         best = best_of(self.task, self.experiments)
         return metric is not None and (best is None or better(self.task.metric, metric, best.metric))  # type: ignore[arg-type]
 
+    def _fixes(self, e: Experiment) -> list[Experiment]:
+        """``e`` and the experiments its chain of fixes goes back through, to the one it started from."""
+        by_id, chain = {x.id: x for x in self.experiments}, [e]
+        while chain[-1].action == "debug" and chain[-1].parent in by_id:
+            chain.append(by_id[chain[-1].parent])  # type: ignore[index]
+        return chain
+
+    def _root(self, e: Experiment) -> Experiment:
+        """The experiment whose idea ``e`` carries out (itself, or the start of its chain of fixes)."""
+        return self._fixes(e)[-1]
+
     def _debug_depth(self, e: Experiment) -> int:
-        by_id = {x.id: x for x in self.experiments}
-        depth = 0
-        while e.action == "debug" and e.parent in by_id:
-            depth += 1
-            e = by_id[e.parent]  # type: ignore[index]
-        return depth
+        return len(self._fixes(e)) - 1
 
     def step(self) -> Experiment:
         action, parent, idea, why, script, tokens, lesson = self._next()
@@ -349,10 +344,11 @@ class MLRun:
         if best is None or base is None or base.metric is None:
             return f"{self.task.name}: no experiment beat a failing baseline"
         tried = "; ".join(e.idea for e in self.experiments if e.action == "improve")[:400]
+        idea = self._root(best).idea  # a fixed script's idea is the one its chain of fixes started from
         if best.id == base.id:
             return f"{self.task.problem} data like {self.task.name}: default gradient boosting ({base.metric:.4f} {self.task.metric}) was not beaten by: {tried}"
         return (
-            f"{self.task.problem} data like {self.task.name}: '{best.idea}' gave {best.metric:.4f} {self.task.metric} "
+            f"{self.task.problem} data like {self.task.name}: '{idea}' gave {best.metric:.4f} {self.task.metric} "
             f"against default gradient boosting's {base.metric:.4f}; also tried: {tried}"
         )
 
