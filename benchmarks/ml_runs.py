@@ -1,6 +1,6 @@
 """`triloop ml` on the bundled datasets beside the fixed-script baseline, memory off then on.
 
-For each dataset: a fresh task directory, then a run with an empty memory (the lessons it stores stay),
+For each dataset: a fresh task directory, then a run that reads no lessons (the lesson it stores stays),
 then the same task again in a fresh directory with that memory on, so the second pass shows whether
 stored lessons helped. Reports per run: baseline and best validation metric, the best experiment's
 test metric, experiments tried (and how many failed or leaked), tokens and wall time.
@@ -24,7 +24,9 @@ from rich.table import Table
 RESULTS = Path(__file__).parent / "results"
 
 
-def one_run(llm, sandbox, memory, root: Path, dataset: str, minutes: float, max_experiments: int) -> dict:
+def one_run(
+    llm, sandbox, memory, root: Path, dataset: str, minutes: float, max_experiments: int, read_lessons: bool
+) -> dict:
     from triloop.ml.datasets import init_bundled
     from triloop.ml.harness import PREDICTIONS, score_predictions
     from triloop.ml.loop import MLRun
@@ -32,9 +34,11 @@ def one_run(llm, sandbox, memory, root: Path, dataset: str, minutes: float, max_
 
     task = init_bundled(root, dataset, budget_minutes=minutes, force=True)
     started = time.monotonic()
-    run = MLRun(llm, sandbox, root, task, memory=memory)
+    # the first pass reads no lessons (not even those its earlier datasets just stored); both store theirs
+    run = MLRun(llm, sandbox, root, task, memory=memory if read_lessons else None)
     run.run(budget_minutes=minutes, max_experiments=max_experiments)
     summary = write_report(root, task, run.experiments, run.lessons)
+    run.memory = memory
     run.remember()
     statuses = [e.status for e in run.experiments]
     # The fixed-script baseline's test score, for the benchmark only (the report scores the best alone).
@@ -105,6 +109,7 @@ def main() -> None:
                     dataset,
                     args.minutes,
                     args.max_experiments,
+                    read_lessons=memory_pass == "memory-on",
                 )
                 done.append(
                     {
