@@ -201,3 +201,13 @@ def test_the_reviewer_says_which_stored_lesson_an_idea_follows_and_the_report_li
         budget_minutes=5, max_experiments=2
     )
     assert '"lesson"' not in no_memory.prompts[0]  # without lessons the reply format stays short
+
+
+def test_a_cited_lesson_counts_only_if_it_was_among_the_stored_lessons():
+    from triloop.ml.loop import _cited
+
+    stored = "Past experiences:\n- classification data like digits: 'use a random forest' gave 0.97 f1_macro"
+    assert _cited("classification data like digits: 'use a random forest' gave 0.97", stored)
+    assert _cited("'use a random forest' gave 0.97 f1_macro", stored)  # a quoted part of it
+    assert _cited("Always experiment with different hyperparameters and features.", stored) == ""
+    assert _cited("", stored) == "" and _cited("random forest", "") == ""

@@ -261,7 +261,7 @@ class MLRun:
             idea=idea.idea,
         )
         script, tokens = self._script(prompt, self._code(best))
-        lesson = idea.lesson if self.lessons else ""  # what it says it took from memory
+        lesson = _cited(idea.lesson, self.lessons)  # what it took from memory, if it really was there
         return Planned("improve", best.id, idea.idea, idea.why, script, spent + tokens, lesson)
 
     def _script(self, prompt: str, parent: str) -> tuple[str | None, int]:
@@ -387,6 +387,18 @@ class MLRun:
             finally:
                 self._runner = None
         return best_of(self.task, self.experiments)
+
+
+def _cited(lesson: str, lessons: str) -> str:
+    """``lesson`` if it quotes (or nearly quotes) a line of the stored ``lessons``, else "": small
+    models fill the field with advice of their own ("always try different hyperparameters")."""
+    said = lesson.strip().lower()
+    if len(said) < 12:
+        return ""
+    for line in lessons.lower().splitlines():
+        if said in line or SequenceMatcher(None, said, line[: len(said) + 40]).ratio() >= 0.6:
+            return lesson.strip()
+    return ""
 
 
 def _idea(text: str) -> Idea:
