@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("sklearn")
 
-from tests.ml.fakes import FakeScriptLLM, fenced
+from tests.ml.fakes import FakeScriptLLM, fenced, variant
 from triloop.ml.baseline import baseline_script
 from triloop.ml.datasets import init_bundled
 from triloop.ml.hints import _parse, api_hint, installed_libraries
@@ -111,3 +111,31 @@ def test_a_module_path_that_does_not_exist_gets_its_parent_modules_names(sandbox
 def test_a_future_import_in_the_script_does_not_break_the_lookup(sandbox):
     hint = api_hint(sandbox, "from __future__ import annotations\n" + SCRIPT, KWARG)
     assert "max_iter" in hint
+
+
+def test_api_notes_are_stored_with_the_lesson_and_start_the_next_task(sandbox, tmp_path):
+    from triloop.graphs.memory_store import StoreMemory
+    from triloop.memory.settings import MemorySettings
+    from triloop.memory.store import MemoryStore
+
+    with MemoryStore(MemorySettings(dir=tmp_path / "mem")) as store:  # a REAL Chroma store
+        memory = StoreMemory(store)
+        task = init_bundled(tmp_path / "wine", "wine")
+        base = baseline_script(task)
+        llm = FakeScriptLLM(
+            [
+                json.dumps({"idea": "more trees"}),
+                fenced(base.replace("random_state=0", "n_estimators=50, random_state=0")),
+                fenced(base.replace("random_state=0", "max_iter=50, random_state=0")),
+            ]
+        )
+        first = MLRun(llm, sandbox, tmp_path / "wine", task, memory=memory)
+        first.run(budget_minutes=5, max_experiments=3)
+        first.remember()
+
+        second_task = init_bundled(tmp_path / "wine2", "wine")
+        llm2 = FakeScriptLLM([json.dumps({"idea": "a smaller learning rate"}), fenced(variant(base))])
+        second = MLRun(llm2, sandbox, tmp_path / "wine2", second_task, memory=memory)
+        second.run(budget_minutes=5, max_experiments=2)
+        # the next task's every prompt starts with what the sandbox said in the first one
+        assert "API notes" in llm2.prompts[0] and "no parameter `n_estimators`" in llm2.prompts[1]

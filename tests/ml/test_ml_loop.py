@@ -13,8 +13,9 @@ pytest.importorskip("sklearn")
 from tests.ml.fakes import FakeScriptLLM, fenced, variant
 from triloop.ml.baseline import baseline_script
 from triloop.ml.datasets import init_bundled
+from triloop.ml.experiments import LOG, Experiment, read_log
 from triloop.ml.leaks import leak_of
-from triloop.ml.loop import LOG, Experiment, MLRun, read_log, script_of
+from triloop.ml.loop import MLRun, script_of
 from triloop.ml.report import write_report
 
 
@@ -204,7 +205,7 @@ def test_the_reviewer_says_which_stored_lesson_an_idea_follows_and_the_report_li
 
 
 def test_a_cited_lesson_counts_only_if_it_was_among_the_stored_lessons():
-    from triloop.ml.loop import _cited
+    from triloop.ml.context import cited as _cited
 
     stored = "Past experiences:\n- classification data like digits: 'use a random forest' gave 0.97 f1_macro"
     assert _cited("classification data like digits: 'use a random forest' gave 0.97", stored)

@@ -63,7 +63,8 @@ def _run(
 
     from triloop.cli_options import settings_for
     from triloop.graphs.factory import make_memory, open_llm, open_tools
-    from triloop.ml.loop import Experiment, MLRun
+    from triloop.ml.experiments import Experiment
+    from triloop.ml.loop import MLRun
     from triloop.ml.report import write_report
     from triloop.ml.task import load_task
 

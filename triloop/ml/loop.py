@@ -21,46 +21,26 @@ import json
 import re
 import time
 from collections.abc import Callable
-from difflib import SequenceMatcher
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
 from triloop import syntax
 from triloop.kinds.coding.extract import blocks_of
 from triloop.ml.baseline import baseline_script
+from triloop.ml.context import API_NOTE, cited, ideas_table, repeats, stored_notes, task_brief
+from triloop.ml.experiments import LOG, Experiment, best_of, read_log
 from triloop.ml.harness import ExperimentRun, audit, run_experiment
-from triloop.ml.hints import KNOWN_LIBRARIES, api_hint, installed_libraries
+from triloop.ml.hints import api_hint, installed_libraries
 from triloop.ml.leaks import leak_of
 from triloop.ml.metrics import better
 from triloop.ml.prompts import DEBUG, IMPROVE, REPEATED, REVIEW, UNCHANGED
 from triloop.ml.runner import Runner, open_runner
-from triloop.ml.task import MLTask, data_path
+from triloop.ml.task import MLTask
 
-LOG = "experiments.jsonl"
 MAX_DEBUG = 2
 SCRIPT_TOKENS = 900
-
-
-#: Reading the hidden labels, or the validation/test rows as training data: the harness refuses to run it.
-class Experiment(BaseModel):
-    """One line of ``experiments.jsonl``."""
-
-    id: int
-    parent: int | None
-    action: Literal["baseline", "improve", "debug"]
-    idea: str
-    why: str = ""
-    lesson: str = ""  # the stored lesson the Reviewer says this idea follows (memory on)
-    code_path: str
-    status: str
-    metric: float | None = None
-    train_metric: float | None = None
-    duration_s: float = 0.0
-    detail: str = ""
-    output: str = ""  # the tail of what it printed (stdout, then stderr)
-    tokens: int = 0
 
 
 class Idea(BaseModel):
@@ -81,24 +61,6 @@ class Planned(NamedTuple):
     lesson: str = ""
 
 
-def read_log(root: Path) -> list[Experiment]:
-    path = root / LOG
-    if not path.is_file():
-        return []
-    return [
-        Experiment.model_validate_json(line) for line in path.read_text(encoding="utf-8").splitlines() if line
-    ]
-
-
-def best_of(task: MLTask, experiments: list[Experiment]) -> Experiment | None:
-    scored = [e for e in experiments if e.status == "ok" and e.metric is not None]
-    best = None
-    for e in scored:
-        if best is None or better(task.metric, e.metric, best.metric):  # type: ignore[arg-type]
-            best = e
-    return best
-
-
 def script_of(text: str) -> str | None:
     """The last code block of a reply that parses as Python."""
     for block in reversed(blocks_of(text)):
@@ -110,57 +72,12 @@ def script_of(text: str) -> str | None:
     return None
 
 
-def _table(experiments: list[Experiment], last: int = 10) -> str:
-    """The ideas tried, each with where its chain of fixes ended (the debug steps are folded in, so
-    the Reviewer sees more distinct ideas for the same prompt length)."""
-    by_parent = {e.parent: e for e in experiments if e.action == "debug"}
-    rows = []
-    for e in [x for x in experiments if x.action != "debug"][-last:]:
-        end, fixes = e, 0
-        while end.id in by_parent:
-            end, fixes = by_parent[end.id], fixes + 1
-        score = f"{end.metric:.4f}" if end.metric is not None else end.status
-        train = f", train {end.train_metric:.4f}" if end.train_metric is not None else ""
-        fixed = f" after {fixes} fix{'es' if fixes > 1 else ''} (#{end.id})" if fixes else ""
-        parent = f" of #{e.parent}" if e.parent is not None else ""
-        rows.append(
-            f"- #{e.id} ({e.action}{parent}): {e.idea} -> {score}{train}{fixed}, {end.duration_s:.0f} s"
-        )
-    return "\n".join(rows)
-
-
-def _repeats(idea: str, experiments: list[Experiment]) -> str | None:
-    """The earlier idea that ``idea`` repeats nearly word for word, if any."""
-    words = idea.lower().strip(" .")
-    for e in experiments:
-        if e.action == "improve" and SequenceMatcher(None, words, e.idea.lower().strip(" .")).ratio() >= 0.8:
-            return e.idea
-    return None
-
-
 def same_program(a: str, b: str) -> bool:
     """Whether two scripts are the same program (comments and layout aside)."""
     try:
         return ast.dump(ast.parse(a)) == ast.dump(ast.parse(b))
     except SyntaxError:
         return a.strip() == b.strip()
-
-
-def _absent(libraries: list[str]) -> str:
-    return ", ".join(n for n in KNOWN_LIBRARIES if n not in libraries) or "-"
-
-
-def _task_brief(root: Path, task: MLTask, libraries: list[str]) -> str:
-    """The goal, the columns and the libraries: what a script needs to know, kept short (prompt length
-    is cost)."""
-    with data_path(root, "train").open(encoding="utf-8") as fh:
-        header = fh.readline().strip()
-    columns = header if len(header) < 400 else header[:400] + "..."
-    return (
-        f"Task: {task.goal} Target column `{task.target}` ({task.problem}). Columns of data/train.csv: "
-        f"{columns}. Train on data/train.csv only; seed {task.seed}."
-        + (f" Python libraries: {', '.join(libraries)}; not: {_absent(libraries)}.\n" if libraries else "\n")
-    )
 
 
 class MLRun:
@@ -181,7 +98,8 @@ class MLRun:
         self.memory = memory  # GraphMemory: lessons of earlier ML tasks in, this task's lesson out
         self.lessons = memory.context_for(f"ML task: {task.goal}", "ml") if memory is not None else ""
         self._libraries: list[str] | None = None  # what the sandbox can import, probed once
-        self._api_notes: list[str] = []  # API hints the sandbox gave during this run
+        # API hints the sandbox gave (this run's, and those earlier tasks stored with their lessons)
+        self._api_notes = list(dict.fromkeys(stored_notes(self.lessons)))
         self.experiments = read_log(root)
         self._runner: Runner | None = None  # while run() goes: the session the experiments share
         self._minutes = task.budget_minutes
@@ -209,7 +127,7 @@ class MLRun:
             )
         if self._libraries is None:
             self._libraries = installed_libraries(self.sandbox)
-        brief = _task_brief(self.root, self.task, self._libraries)
+        brief = task_brief(self.root, self.task, self._libraries)
         if self._api_notes:
             brief += (
                 "API notes (checked in the sandbox):\n"
@@ -240,7 +158,7 @@ class MLRun:
             lesson_field=', "lesson": "<the lesson above it follows, or empty>"' if lessons else "",
             metric=self.task.metric,
             direction=self.task.direction,
-            table=_table(self.experiments),
+            table=ideas_table(self.experiments),
             best_id=best.id,
             code=self._code(best),
             output=f"What it printed (last lines):\n{best.output[-300:]}\n" if best.output.strip() else "",
@@ -250,7 +168,7 @@ class MLRun:
         )
         text, spent = self._ask(review, max_tokens=160, temperature=0.7)
         idea = _idea(text)
-        if (tried := _repeats(idea.idea, self.experiments)) is not None:  # small models repeat themselves
+        if (tried := repeats(idea.idea, self.experiments)) is not None:  # small models repeat themselves
             text, more = self._ask(review + REPEATED.format(idea=tried), max_tokens=160, temperature=1.0)
             idea, spent = _idea(text), spent + more
         prompt = IMPROVE.format(
@@ -261,7 +179,7 @@ class MLRun:
             idea=idea.idea,
         )
         script, tokens = self._script(prompt, self._code(best))
-        lesson = _cited(idea.lesson, self.lessons)  # what it took from memory, if it really was there
+        lesson = cited(idea.lesson, self.lessons)  # what it took from memory, if it really was there
         return Planned("improve", best.id, idea.idea, idea.why, script, spent + tokens, lesson)
 
     def _script(self, prompt: str, parent: str) -> tuple[str | None, int]:
@@ -364,16 +282,23 @@ class MLRun:
                 task=f"ML task: {self.task.goal}",
                 kind="ml",
                 strategy="ml-tree",
-                answer=best.idea if best else "",
+                answer=self._root(best).idea if best else "",
                 verified=best is not None,
                 score=best.metric if best else None,
                 stopped_by="budget",
                 lesson=self.lesson(),
-                failures=[
-                    f"#{e.id} {e.status}: {e.detail[-150:]}" for e in self.experiments if e.status != "ok"
-                ][:5],
+                failures=self._failures(),
             )
         )
+
+    def _failures(self) -> list[str]:
+        """What went wrong, reusable: the sandbox's API notes first (a later task starts with them),
+        then each distinct error once (its last line, not the traceback)."""
+        errors = [
+            e.detail.strip().splitlines()[-1][:160] for e in self.experiments if e.status != "ok" and e.detail
+        ]
+        notes = [f"{API_NOTE}{n}" for n in self._api_notes]
+        return [*notes, *[x for x in dict.fromkeys(errors) if not any(x in n for n in notes)]][:6]
 
     def run(self, *, budget_minutes: float | None = None, max_experiments: int = 20) -> Experiment | None:
         """Experiments until the time budget or ``max_experiments`` (counting earlier ones); the best."""
@@ -387,18 +312,6 @@ class MLRun:
             finally:
                 self._runner = None
         return best_of(self.task, self.experiments)
-
-
-def _cited(lesson: str, lessons: str) -> str:
-    """``lesson`` if it quotes (or nearly quotes) a line of the stored ``lessons``, else "": small
-    models fill the field with advice of their own ("always try different hyperparameters")."""
-    said = lesson.strip().lower()
-    if len(said) < 12:
-        return ""
-    for line in lessons.lower().splitlines():
-        if said in line or SequenceMatcher(None, said, line[: len(said) + 40]).ratio() >= 0.6:
-            return lesson.strip()
-    return ""
 
 
 def _idea(text: str) -> Idea:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from triloop.ml.experiments import Experiment, best_of
 from triloop.ml.harness import PREDICTIONS, score_predictions
-from triloop.ml.loop import Experiment, best_of
 from triloop.ml.metrics import better
 from triloop.ml.task import MLTask
 
