@@ -29,14 +29,13 @@ from triloop.errors import (
     LLMCancelled,
     LLMConnectionError,
     LLMError,
-    StructuredOutputError,
 )
 from triloop.llm.base import Completion, Message, NativeToolCall, Role, SchemaT
 from triloop.llm.cancel import CANCEL, stream_cancellable
 from triloop.llm.dialogue import Dialogue, Request, advance, bad_request_as_answer
 from triloop.llm.local import LocalServer
 from triloop.llm.retry import async_retrying, sync_retrying, translate
-from triloop.llm.structured import MODES, StructuredMode, parse_as, response_format, schema_instruction
+from triloop.llm.structured import StructuredMode, structured_dialogue
 from triloop.llm.tools_native import offer_tools, parse_tool_calls
 from triloop.llm.usage import UsageLedger
 
@@ -349,40 +348,9 @@ class LLMClient:
         temperature: float | None,
         max_tokens: int | None,
     ) -> Generator[Request, Completion | Exception, SchemaT]:
-        """Ask in the strongest mode the endpoint accepts; one repair round on a parse failure."""
-        cfg = self.settings.for_role(role)
-        ep_key = _key(cfg)
-        prompt = [{"role": "system", "content": schema_instruction(schema)}, *messages]
-        start = MODES.index(self._modes.get(ep_key, "json_schema"))
-        for mode in MODES[start:]:
-            answer = yield Request(prompt, temperature, max_tokens, None, response_format(schema, mode))
-            if isinstance(answer, LLMBadRequestError) and mode != "text":
-                continue  # the endpoint refuses this response_format: try a weaker one
-            if isinstance(answer, Exception):
-                raise answer
-            self._modes[ep_key] = mode
-            try:
-                return parse_as(answer.text, schema)
-            except ValueError as first_error:
-                repair = [
-                    *prompt,
-                    {"role": "assistant", "content": answer.text},
-                    {
-                        "role": "user",
-                        "content": f"That answer was invalid: {first_error}. "
-                        "Reply with the corrected JSON object only.",
-                    },
-                ]
-                fixed = yield Request(repair, temperature, max_tokens, None, response_format(schema, mode))
-                if isinstance(fixed, Exception):
-                    raise fixed from None
-                try:
-                    return parse_as(fixed.text, schema)
-                except ValueError as second_error:
-                    raise StructuredOutputError(
-                        f"model answer is not a valid {schema.__name__} after one repair round: {second_error}"
-                    ) from None
-        raise StructuredOutputError(f"endpoint accepted no structured-output mode for {schema.__name__}")
+        """The structured-output dialogue, starting at the mode this endpoint last accepted."""
+        endpoint = _key(self.settings.for_role(role))
+        return structured_dialogue(messages, schema, self._modes, endpoint, temperature, max_tokens)
 
     def structured(
         self,

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Generator
 from typing import Literal
 
 from pydantic import BaseModel, ValidationError
 
-from triloop.llm.base import SchemaT
+from triloop.errors import LLMBadRequestError, StructuredOutputError
+from triloop.llm.base import Completion, Message, SchemaT
+from triloop.llm.dialogue import Request
 
 StructuredMode = Literal["json_schema", "json_object", "text"]
 MODES: tuple[StructuredMode, ...] = ("json_schema", "json_object", "text")
@@ -75,3 +78,49 @@ def parse_as(text: str, schema: type[SchemaT]) -> SchemaT:
             f"{'.'.join(map(str, e['loc'])) or 'root'}: {e['msg']}" for e in exc.errors()[:8]
         )
         raise ValueError(f"the JSON does not match the schema: {problems}") from None
+
+
+def structured_dialogue(
+    messages: list[Message],
+    schema: type[SchemaT],
+    accepted: dict[str, StructuredMode],
+    endpoint: str,
+    temperature: float | None,
+    max_tokens: int | None,
+) -> Generator[Request, Completion | Exception, SchemaT]:
+    """Ask in the strongest mode the endpoint accepts; one repair round on a parse failure.
+
+    A dialogue (see :mod:`triloop.llm.dialogue`): it yields requests and is sent the answers, so the
+    sync and async clients drive the same code. ``accepted`` remembers, per ``endpoint``, the mode that
+    worked, so later calls start there instead of being refused again."""
+    prompt = [{"role": "system", "content": schema_instruction(schema)}, *messages]
+    start = MODES.index(accepted.get(endpoint, "json_schema"))
+    for mode in MODES[start:]:
+        answer = yield Request(prompt, temperature, max_tokens, None, response_format(schema, mode))
+        if isinstance(answer, LLMBadRequestError) and mode != "text":
+            continue  # the endpoint refuses this response_format: try a weaker one
+        if isinstance(answer, Exception):
+            raise answer
+        accepted[endpoint] = mode
+        try:
+            return parse_as(answer.text, schema)
+        except ValueError as first_error:
+            repair = [
+                *prompt,
+                {"role": "assistant", "content": answer.text},
+                {
+                    "role": "user",
+                    "content": f"That answer was invalid: {first_error}. "
+                    "Reply with the corrected JSON object only.",
+                },
+            ]
+            fixed = yield Request(repair, temperature, max_tokens, None, response_format(schema, mode))
+            if isinstance(fixed, Exception):
+                raise fixed from None
+            try:
+                return parse_as(fixed.text, schema)
+            except ValueError as second_error:
+                raise StructuredOutputError(
+                    f"model answer is not a valid {schema.__name__} after one repair round: {second_error}"
+                ) from None
+    raise StructuredOutputError(f"endpoint accepted no structured-output mode for {schema.__name__}")
