@@ -273,11 +273,18 @@ class SolveNodes:
         return [Send("solve", {**state, "index": i}) for i in _missing_drafts(state, k)]
 
     def review_sends(self, state: Mapping[str, Any], round_bump: int = 1) -> list[Send]:
+        """The best candidates go to review; one reviewed before (its refinement gained nothing) only
+        after those never reviewed, and its refinement is then sampled, not greedy: the greedy one was
+        already tried."""
         config = self.config(state)
-        active = sorted(_active(state), key=lambda c: c.score or 0.0, reverse=True)  # type: ignore[arg-type]
+        reviewed = state.get("feedback") or {}
+        active = sorted(_active(state), key=lambda c: (c.id not in reviewed, c.score or 0.0), reverse=True)
         round_ = state.get("round", 0) + round_bump
         top = config.review_top or self.kind(state, config).review_top
-        return [Send("review", {**state, "target": _dump(c), "round": round_}) for c in active[:top]]
+        return [
+            Send("review", {**state, "target": _dump(c), "round": round_, "retry": c.id in reviewed})
+            for c in active[:top]
+        ]
 
     # --- 5. budget (interrupt in interactive runs) ----------------------------------------------
 
@@ -347,7 +354,7 @@ class SolveNodes:
                 plan,
                 cid=cid,
                 round_=round_,
-                temperature=config.temperature(0),
+                temperature=config.temperature(1 if payload.get("retry") else 0),
             )
         except BudgetExhausted as exc:  # no budget left to refine: the parent stays as it is
             self.emit("refine", {"type": "budget_stop", "candidate": cid, "reason": str(exc)})
