@@ -23,7 +23,9 @@ WORSE = "```python\ndef inc(x: int) -> int:\n    return x\n```"  # fails both: a
 RIGHT = "```python\ndef inc(x: int) -> int:\n    return x + 1\n```"
 
 
-def solve(refinements: list[str], tools, draft: str | list[str] = PARTIAL, **config) -> tuple[dict, ScriptedFakeLLM]:
+def solve(
+    refinements: list[str], tools, draft: str | list[str] = PARTIAL, **config
+) -> tuple[dict, ScriptedFakeLLM]:
     llm = ScriptedFakeLLM(
         [
             Rule("reviewer", "Write 6 test cases", "```python\nassert inc(5) == 6\n```"),
