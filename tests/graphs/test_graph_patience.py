@@ -13,8 +13,8 @@ from fake_llm import Rule, ScriptedFakeLLM
 from triloop.agents.models import Candidate
 from triloop.graphs.builder import build_solve_graph
 from triloop.graphs.nodes import SolveNodes
-from triloop.graphs.state import SolveConfig
-from triloop.graphs.triage import stalled_rounds
+from triloop.graphs.state import SolveConfig, plan_for
+from triloop.graphs.triage import best_of, decide, stalled_rounds
 
 TASK = 'def inc(x: int) -> int:\n    """Add one.\n    >>> inc(1)\n    2\n    """\n'
 # passes the generated test, fails the task's example: its answer is known to be wrong
@@ -87,20 +87,41 @@ def test_stalled_rounds_count_the_last_rounds_without_gain(history, rounds, stal
     assert stalled_rounds(history, rounds, 0.01) == stalled
 
 
-def cand(cid: str, score: float) -> dict:
-    return Candidate(id=cid, answer="a", score=score).model_dump(mode="json")
+def cand(cid: str, score: float, parent: str | None = None, status: str = "active") -> dict:
+    c = Candidate(id=cid, parent_id=parent, answer="a", score=score, status=status)
+    return c.model_dump(mode="json")
 
 
-def test_review_prefers_candidates_never_reviewed_and_marks_retries():
-    nodes = SolveNodes(ScriptedFakeLLM([]), {}, None, SolveConfig(review_top=1))
+def test_review_prefers_candidates_never_tried_and_marks_retries():
+    config = SolveConfig(review_top=1)
+    nodes = SolveNodes(ScriptedFakeLLM([]), {}, None, config)
     state = {
-        "candidates": {"c0": cand("c0", 0.6), "c1": cand("c1", 0.4)},
-        "feedback": {"c0": {"candidate_id": "c0"}},
+        "candidates": {
+            "c0": cand("c0", 0.6),
+            "c1": cand("c1", 0.4),
+            "c0.r1": cand("c0.r1", 0.2, parent="c0", status="rejected"),
+        },
+        "feedback": {"c1": {"candidate_id": "c1"}},  # reviewed, but its refinement never ran (budget)
         "round": 1,
-        "config": SolveConfig(review_top=1).model_dump(mode="json"),
+        "config": config.model_dump(mode="json"),
     }
     (send,) = nodes.review_sends(state)
     assert send.arg["target"]["id"] == "c1" and send.arg["retry"] is False and send.arg["round"] == 2
-    state["feedback"]["c1"] = {"candidate_id": "c1"}
-    (send,) = nodes.review_sends(state)  # all reviewed: the best again, sampled
+    state["candidates"]["c1.r2"] = cand("c1.r2", 0.1, parent="c1", status="rejected")
+    (send,) = nodes.review_sends(state)  # both tried: the best again, sampled
     assert send.arg["target"]["id"] == "c0" and send.arg["retry"] is True
+
+
+def test_triage_judges_the_candidate_finalize_returns():
+    # equal scores: the greedy draft is the answer, so its failing check decides whether to go on
+    greedy = Candidate(id="c0", temperature=0.0, answer="a", score=0.5, failing_evidence=True)
+    sampled = Candidate(id="c1", temperature=0.8, answer="b", score=0.5)
+    config = SolveConfig(patience=1)
+    assert best_of(config, [sampled, greedy]).id == "c0"
+    history = [0.5, 0.5]  # one round without gain
+    decision = decide(config, plan_for(config), [sampled, greedy], history, rounds=1, over_budget="")
+    assert decision.decision == "review"
+    decision = decide(
+        config.model_copy(update={"patience": 0}), plan_for(config), [sampled, greedy], history, 1, ""
+    )
+    assert decision.stopped_by == "no_improvement"

@@ -273,16 +273,16 @@ class SolveNodes:
         return [Send("solve", {**state, "index": i}) for i in _missing_drafts(state, k)]
 
     def review_sends(self, state: Mapping[str, Any], round_bump: int = 1) -> list[Send]:
-        """The best candidates go to review; one reviewed before (its refinement gained nothing) only
-        after those never reviewed, and its refinement is then sampled, not greedy: the greedy one was
-        already tried."""
+        """The best candidates go to review; one whose refinement was rejected comes only after those
+        never tried, and its refinement is then sampled, not greedy: the greedy one was already tried."""
         config = self.config(state)
-        reviewed = state.get("feedback") or {}
-        active = sorted(_active(state), key=lambda c: (c.id not in reviewed, c.score or 0.0), reverse=True)
+        cands = state.get("candidates", {}).values()
+        tried = {c.get("parent_id") for c in cands if c.get("status") == "rejected"}
+        active = sorted(_active(state), key=lambda c: (c.id not in tried, c.score or 0.0), reverse=True)
         round_ = state.get("round", 0) + round_bump
         top = config.review_top or self.kind(state, config).review_top
         return [
-            Send("review", {**state, "target": _dump(c), "round": round_, "retry": c.id in reviewed})
+            Send("review", {**state, "target": _dump(c), "round": round_, "retry": c.id in tried})
             for c in active[:top]
         ]
 

@@ -43,7 +43,7 @@ def decide(
         return Decision("budget", "budget", over_budget or "no draft finished within the budget")
     if not plan.refine:
         return Decision("settle", "done", f"strategy {config.strategy} does not refine")
-    best = max(active, key=lambda c: c.score or 0.0)
+    best = best_of(config, active)
     shares = scoring.vote_shares(active, weighted=False)  # easy needs real agreement, not one high score
     top_share = max(shares.values()) if shares else 0.0
     if (
@@ -86,6 +86,21 @@ def stalled_rounds(history: list[float], rounds: int, min_improvement: float) ->
     return stalled
 
 
+def _tie_order(c: Candidate) -> tuple[float, int, str]:
+    # max() keeps the first of equals: ties go to the coolest draft (the greedy one is the single call's
+    # answer), then the earliest id, never to whichever parallel task happened to finish first
+    return (c.temperature, len(c.id), c.id)
+
+
+def best_of(config: SolveConfig, active: list[Candidate]) -> Candidate:
+    """The best candidate: verified first, then by score; the one triage judges is the one finalize
+    returns."""
+    return max(
+        sorted(active, key=_tie_order),
+        key=lambda c: (scoring.is_verified(c, config.verify_score), c.score or 0.0),
+    )
+
+
 def choose(config: SolveConfig, plan: StrategyPlan, active: list[Candidate], stopped_by: str) -> Candidate:
     """The answer: score-weighted majority (easy), plain majority (sc) or the best (verified first).
 
@@ -94,11 +109,9 @@ def choose(config: SolveConfig, plan: StrategyPlan, active: list[Candidate], sto
     if not active:
         return Candidate(id="", stated_answer=False)
     rule = plan.settle if stopped_by == "easy" or plan.settle != "weighted" else "best"
-    # max() keeps the first of equals: ties go to the coolest draft (the greedy one is the single call's
-    # answer), then the earliest id, never to whichever parallel task happened to finish first
-    active = sorted(active, key=lambda c: (c.temperature, len(c.id), c.id))
     if rule == "best":
-        return max(active, key=lambda c: (scoring.is_verified(c, config.verify_score), c.score or 0.0))
+        return best_of(config, active)
+    active = sorted(active, key=_tie_order)
     shares = scoring.vote_shares(active, weighted=rule == "weighted")
     # the best-scored member of the largest vote share (a tie of shares goes to the better score)
     return max(active, key=lambda c: (shares[scoring.answer_key(c)], c.score or 0.0))
