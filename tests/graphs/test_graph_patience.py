@@ -41,7 +41,7 @@ def solve(
 
 
 def test_a_wrong_answer_gets_another_round_with_sampled_refinements(sandbox_tools):
-    out, llm = solve([WORSE, WORSE, RIGHT], sandbox_tools)
+    out, llm = solve([WORSE, WORSE, RIGHT], sandbox_tools, patience=1)
     result = out["result"]
     assert result["stopped_by"] == "verified" and "x + 1" in result["code"]
     assert result["rounds"] == 2
@@ -51,7 +51,7 @@ def test_a_wrong_answer_gets_another_round_with_sampled_refinements(sandbox_tool
 
 
 def test_without_patience_the_first_round_without_gain_ends_the_loop(sandbox_tools):
-    out, llm = solve([WORSE, WORSE, RIGHT], sandbox_tools, patience=0)
+    out, llm = solve([WORSE, WORSE, RIGHT], sandbox_tools)  # the default: no patience
     assert out["result"]["stopped_by"] == "no_improvement" and out["result"]["rounds"] == 1
     assert "6 if x == 5" in out["result"]["code"] and llm.count("refiner") == 2
 
@@ -67,7 +67,7 @@ def test_no_patience_when_the_best_passes_every_hard_check(sandbox_tools):
     # known to be wrong, so a round without gain ends the loop as before
     soft = "```python\ndef inc(x: int) -> int:\n    return x + 1 if x < 3 else x\n```"
     other = soft.replace("else x", "else x - 1")  # behaves differently: the drafts disagree, not easy
-    out, llm = solve([WORSE], sandbox_tools, draft=[soft, other])
+    out, llm = solve([WORSE], sandbox_tools, draft=[soft, other], patience=1)
     assert out["result"]["stopped_by"] == "no_improvement" and out["result"]["rounds"] == 1
     assert llm.count("refiner") == 2 and "x < 3" in out["result"]["code"]
 
