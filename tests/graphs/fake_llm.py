@@ -69,6 +69,7 @@ class ScriptedFakeLLM:
             "last": messages[-1]["content"][:4000],
             "reply": text[:2000],
             "max_tokens": max_tokens,
+            "temperature": temperature,
         }
         self.calls.append(record)
         if self.log_path is not None:

@@ -78,12 +78,14 @@ def test_worse_refinement_never_replaces_its_parent():
     assert out["result"]["answer"] == "12"
 
 
-def test_adaptive_stop_when_score_stops_improving():
+@pytest.mark.parametrize("patience", [0, 1])
+def test_adaptive_stop_when_score_stops_improving(patience):
     same = WRONG[0]  # the refiner returns an equally weak answer: no gain
     llm = hard_llm(refined=same)
-    out = run(llm, SolveConfig(k=1, budgets=Budgets(max_rounds=5)))
+    out = run(llm, SolveConfig(k=1, patience=patience, budgets=Budgets(max_rounds=5)))
     assert out["result"]["stopped_by"] == "no_improvement"
-    assert out["round"] == 1
+    # the answer fails its recomputation (known wrong): `patience` more rounds may gain nothing
+    assert out["round"] == 1 + patience
     assert out["best_history"][-1] - out["best_history"][-2] < 0.01
 
 

@@ -11,7 +11,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
 from triloop.graphs.builder import build_solve_graph
-from triloop.graphs.nodes import _missing_drafts
+from triloop.graphs.node_base import missing_drafts
 from triloop.graphs.state import Budgets, SolveConfig
 
 TASK = 'def inc(x: int) -> int:\n    """Add one.\n    >>> inc(1)\n    2\n    """\n'
@@ -94,8 +94,8 @@ def test_sampling_baselines_always_draw_all_k(sandbox_tools):
 
 
 def test_missing_drafts_are_the_indices_with_no_candidate_yet():
-    assert _missing_drafts({"candidates": {"c1": {}, "c1.r1": {"parent_id": "c1"}}}, 3) == [0, 2]
-    assert _missing_drafts({"candidates": {}}, 2) == [0, 1]
+    assert missing_drafts({"candidates": {"c1": {}, "c1.r1": {"parent_id": "c1"}}}, 3) == [0, 2]
+    assert missing_drafts({"candidates": {}}, 2) == [0, 1]
 
 
 def test_continuing_past_a_budget_hit_at_round_0_sends_the_rest_of_k_before_any_review(sandbox_tools):

@@ -1,4 +1,5 @@
-"""The nodes of the solve graph: intake, solve, score, triage, review, refine, budget, finalize, reflect.
+"""The nodes of the solve graph's main path: intake, solve (and the Tester), score, triage, finalize,
+reflect. The refinement phase (review, refine, budget) is in :mod:`.refinement`.
 
 Each node is small and reads like one step of the loop. Dependencies (LLM, tools, memory) are injected
 through :class:`SolveNodes`; nothing here is global. Nodes report what they do as custom stream events
@@ -8,90 +9,27 @@ through :class:`SolveNodes`; nothing here is global. Nodes report what they do a
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from typing import Any
 
-from langgraph.config import get_stream_writer
-from langgraph.types import Command, Send, interrupt
+from langgraph.types import Send
 
-from triloop.agents.base import AgentContext
 from triloop.agents.errors import AgentParseError
 from triloop.agents.meter import BudgetExhausted
-from triloop.agents.models import Candidate, Feedback, IntakePlan
+from triloop.agents.models import Candidate, IntakePlan
 from triloop.agents.prompts import INTAKE
 from triloop.graphs import scoring
-from triloop.graphs.budget import Meters, extended_budgets, rounds_spent
-from triloop.graphs.memory import GraphMemory
+from triloop.graphs.budget import extended_budgets, rounds_spent
+from triloop.graphs.node_base import active_of, dump, missing_drafts, usage_of
+from triloop.graphs.refinement import RefinementNodes
 from triloop.graphs.reflect import reflect_to_memory
-from triloop.graphs.state import SolveConfig, SolveResult, SolveState, plan_for
+from triloop.graphs.state import SolveResult, SolveState, plan_for
 from triloop.graphs.triage import choose, decide
-from triloop.kinds.base import Kind
 from triloop.kinds.coding.kind import CodingKind
 from triloop.kinds.coding.spec import CodeSpec, doctest_checks, signature_entry_point, task_entry_point
-from triloop.kinds.general import GeneralKind
-from triloop.llm.base import LLM
-from triloop.tools.base import Tool
 
 
-def _usage(ctx: AgentContext, tool_calls: int = 0) -> dict[str, int]:
-    return {
-        "llm_calls": len(ctx.calls),
-        "prompt_tokens": sum(c.prompt_tokens for c in ctx.calls),
-        "completion_tokens": sum(c.completion_tokens for c in ctx.calls),
-        "tool_calls": tool_calls,
-    }
-
-
-def _active(state: SolveState) -> list[Candidate]:
-    cands = [Candidate.model_validate(c) for c in state.get("candidates", {}).values()]
-    return [c for c in cands if c.status == "active"]
-
-
-def _missing_drafts(state: Mapping[str, Any], k: int) -> list[int]:
-    """Indices of the first k drafts with no candidate yet (not sent, or dropped by the budget)."""
-    have = state.get("candidates", {})
-    return [i for i in range(k) if f"c{i}" not in have]
-
-
-def _dump(candidate: Candidate) -> dict[str, Any]:
-    return candidate.model_dump(mode="json")
-
-
-class SolveNodes:
-    """The node functions, bound to their injected dependencies."""
-
-    def __init__(
-        self, llm: LLM, tools: Mapping[str, Tool], memory: GraphMemory | None, defaults: SolveConfig
-    ) -> None:
-        self.llm = llm
-        self.tools = dict(tools)
-        self.memory = memory
-        self.defaults = defaults
-        self.meters = Meters()  # the live budget of each run in flight, shared by its parallel tasks
-
-    # --- helpers -------------------------------------------------------------------------------
-
-    def config(self, state: Mapping[str, Any]) -> SolveConfig:
-        raw = state.get("config")
-        return SolveConfig.model_validate(raw) if raw else self.defaults
-
-    def ctx(self, state: Mapping[str, Any], config: SolveConfig, node: str) -> AgentContext:
-        writer = get_stream_writer()
-
-        def emit(event: dict[str, Any]) -> None:
-            writer({"node": node, "t": time.time(), **event})
-
-        meter = self.meters.of(state, config, fresh=node == "intake")
-        return AgentContext(llm=self.llm, emit=emit, max_tokens=config.max_tokens_per_call, meter=meter)
-
-    def emit(self, node: str, event: dict[str, Any]) -> None:
-        get_stream_writer()({"node": node, "t": time.time(), **event})
-
-    def kind(self, state: Mapping[str, Any], config: SolveConfig) -> Kind:
-        """The task kind that drafts, checks, reviews and refines this run's candidates."""
-        if state.get("kind") == "coding":
-            return CodingKind(self.tools)
-        return GeneralKind(self.tools, config.max_tool_calls)
+class SolveNodes(RefinementNodes):
+    """The node functions, bound to their injected dependencies (see :class:`.node_base.NodeBase`)."""
 
     # --- 1. intake -----------------------------------------------------------------------------
 
@@ -137,17 +75,8 @@ class SolveNodes:
             "round": 0,
             "best_history": [],
             "budget_extensions": 0,
-            "usage": _usage(ctx),
+            "usage": usage_of(ctx),
         }
-
-    def fan_out_solve(self, state: SolveState) -> list[Send]:
-        """2. Solve: k candidates in parallel (or the kind's first few of them), at diverse temperatures."""
-        config = self.config(state)
-        plan = plan_for(config)
-        sends = [Send("solve", {**state, "index": i}) for i in range(self.first_drafts(state, config))]
-        if state.get("kind") == "coding" and state.get("entry_point") and plan.refine and plan.k > 1:
-            sends.append(Send("tester", state))  # generated tests (CodeT), in parallel with the drafts
-        return sends
 
     def tester(self, state: SolveState) -> dict[str, Any]:
         """The Tester writes test inputs and expected results from the specification only."""
@@ -159,7 +88,7 @@ class SolveNodes:
         except BudgetExhausted as exc:
             self.emit("tester", {"type": "budget_stop", "reason": str(exc)})
         self.emit("tester", {"type": "tests", "tests": [c.model_dump() for c in spec.generated]})
-        return {"spec": spec.model_dump(mode="json"), "usage": _usage(ctx)}
+        return {"spec": spec.model_dump(mode="json"), "usage": usage_of(ctx)}
 
     # --- 2. solve ------------------------------------------------------------------------------
 
@@ -174,9 +103,9 @@ class SolveNodes:
             candidate = kind.draft(ctx, payload, index=index, cid=cid, temperature=config.temperature(index))
         except BudgetExhausted as exc:  # the budget ran out before this draft was finished: drop it
             self.emit("solve", {"type": "budget_stop", "candidate": cid, "reason": str(exc)})
-            return {"usage": _usage(ctx)}
+            return {"usage": usage_of(ctx)}
         candidate = kind.verify(ctx, candidate, payload, plan)
-        return {"candidates": {cid: _dump(candidate)}, "usage": _usage(ctx, len(candidate.tool_calls))}
+        return {"candidates": {cid: dump(candidate)}, "usage": usage_of(ctx, len(candidate.tool_calls))}
 
     # --- 3. score ------------------------------------------------------------------------------
 
@@ -184,7 +113,7 @@ class SolveNodes:
         """Pool-level scoring: agreement, combined scores; a worse refinement never replaces its parent
         (what "worse" means is the kind's: a lower score, and for code also fewer checks passed)."""
         config = self.config(state)
-        pool = _active(state)
+        pool = active_of(state)
         kind = self.kind(state, config)
         kind.evaluate(pool, state, plan_for(config), lambda e: self.emit("score", e))
         by_id = {c.id: c for c in pool}
@@ -213,7 +142,7 @@ class SolveNodes:
                 },
             )
         return {
-            "candidates": {c.id: _dump(c) for c in pool},
+            "candidates": {c.id: dump(c) for c in pool},
             "best_history": [*state.get("best_history", []), best],
         }
 
@@ -228,31 +157,15 @@ class SolveNodes:
         decision = decide(
             config,
             plan_for(config),
-            _active(state),
+            active_of(state),
             state.get("best_history", []),
             rounds,
             over,
             widen=0 if state.get("widened") else self.widen_size(state, config),
-            top_up=len(_missing_drafts(state, plan_for(config).k)),
+            top_up=len(missing_drafts(state, plan_for(config).k)),
         )
         self.emit("triage", {"type": "decision", **decision._asdict()})
         return {**decision._asdict(), "widened": state.get("widened", False) or decision.decision == "widen"}
-
-    def first_drafts(self, state: Mapping[str, Any], config: SolveConfig) -> int:
-        """How many of the k drafts go first (adaptive consistency; only for strategies that refine:
-        sc and bok are baselines of k samples)."""
-        k = plan_for(config).k
-        first = (
-            config.first_drafts if config.first_drafts is not None else self.kind(state, config).first_drafts
-        )
-        return min(first, k) if first and plan_for(config).refine else k
-
-    def widen_size(self, state: Mapping[str, Any], config: SolveConfig) -> int:
-        """Extra drafts for a hard problem (sent once per run; only for strategies that refine a pool)."""
-        plan = plan_for(config)
-        if not plan.refine or plan.k < 2:
-            return 0
-        return config.widen if config.widen is not None else self.kind(state, config).widen
 
     def route_triage(self, state: SolveState) -> str | list[Send]:
         decision = state.get("decision")
@@ -268,100 +181,13 @@ class SolveNodes:
             ]
         return "budget" if decision == "budget" else "finalize"
 
-    def top_up_sends(self, state: Mapping[str, Any]) -> list[Send]:
-        k = plan_for(self.config(state)).k
-        return [Send("solve", {**state, "index": i}) for i in _missing_drafts(state, k)]
-
-    def review_sends(self, state: Mapping[str, Any], round_bump: int = 1) -> list[Send]:
-        config = self.config(state)
-        active = sorted(_active(state), key=lambda c: c.score or 0.0, reverse=True)  # type: ignore[arg-type]
-        round_ = state.get("round", 0) + round_bump
-        top = config.review_top or self.kind(state, config).review_top
-        return [Send("review", {**state, "target": _dump(c), "round": round_}) for c in active[:top]]
-
-    # --- 5. budget (interrupt in interactive runs) ----------------------------------------------
-
-    def budget(self, state: SolveState) -> Command:
-        """Budget hit: ask to continue (interactive) or stop with the best candidate (batch)."""
-        config = self.config(state)
-        if config.interactive:
-            answer = interrupt(
-                {
-                    "question": "budget reached; continue?",
-                    "reason": state.get("reason"),
-                    "usage": state.get("usage"),
-                }
-            )
-            if answer is True or (
-                isinstance(answer, str) and answer.strip().lower() in ("y", "yes", "continue")
-            ):
-                update = {
-                    "budget_extensions": state.get("budget_extensions", 0) + 1,
-                    "wall_from": time.time(),  # the wall-time budget restarts now, not from the run's start
-                    "decision": "review",
-                    "stopped_by": None,
-                }
-                go_on = {**state, **update}
-                # no draft finished before the budget ran out: draft again; drafts of k not sent
-                # yet (round 0): send them; else refine the pool
-                if not _active(state):
-                    sends = self.fan_out_solve(go_on)
-                elif state.get("round", 0) == 0 and _missing_drafts(state, plan_for(config).k):
-                    sends = self.top_up_sends(go_on)
-                else:
-                    sends = self.review_sends(go_on)
-                return Command(update=update, goto=sends)
-        return Command(update={"stopped_by": "budget"}, goto="finalize")
-
-    # --- 6. review + refine ------------------------------------------------------------------------
-
-    def review(self, payload: dict[str, Any]) -> Command:
-        config = self.config(payload)
-        plan = plan_for(config)
-        target = Candidate.model_validate(payload["target"])
-        ctx = self.ctx(payload, config, "review")
-        others = [c for c in _active(payload) if c.id != target.id]
-        feedback = self.kind(payload, config).review(ctx, target, payload, plan, others)
-        self.emit("review", {"type": "feedback", **feedback.model_dump()})
-        fb = feedback.model_dump(mode="json")
-        return Command(
-            update={"feedback": {target.id: fb}, "usage": _usage(ctx), "round": payload["round"]},
-            goto=Send("refine", {**payload, "fb": fb}),
-        )
-
-    def refine(self, payload: dict[str, Any]) -> dict[str, Any]:
-        config = self.config(payload)
-        plan = plan_for(config)
-        target = Candidate.model_validate(payload["target"])
-        round_ = payload["round"]
-        cid = f"{target.id.split('.')[0]}.r{round_}"
-        ctx = self.ctx(payload, config, "refine")
-        kind = self.kind(payload, config)
-        feedback = Feedback.model_validate(payload["fb"])
-        try:
-            refined = kind.refine(
-                ctx,
-                target,
-                feedback,
-                payload,
-                plan,
-                cid=cid,
-                round_=round_,
-                temperature=config.temperature(0),
-            )
-        except BudgetExhausted as exc:  # no budget left to refine: the parent stays as it is
-            self.emit("refine", {"type": "budget_stop", "candidate": cid, "reason": str(exc)})
-            return {"usage": _usage(ctx)}
-        refined = kind.verify(ctx, refined, payload, plan)
-        return {"candidates": {cid: _dump(refined)}, "usage": _usage(ctx, len(refined.tool_calls))}
-
     # --- 7. finalize + reflect -----------------------------------------------------------------------
 
     def finalize(self, state: SolveState) -> dict[str, Any]:
         """Pick the answer: score-weighted majority (easy), plain majority (sc) or the best candidate."""
         config = self.config(state)
         plan = plan_for(config)
-        active = _active(state)
+        active = active_of(state)
         stopped_by = state.get("stopped_by") or "done"
         chosen = choose(config, plan, active, stopped_by)
         result = SolveResult(

@@ -68,6 +68,13 @@ class SolveConfig(BaseModel):
     easy_score: float = Field(0.7, ge=0, le=1)
     verify_score: float = Field(0.8, ge=0, le=1)
     min_improvement: float = Field(0.01, ge=0, description="adaptive stop: needed gain of the best score")
+    patience: int = Field(
+        0,
+        ge=0,
+        description="rounds that may gain nothing before the adaptive stop, while the best candidate still "
+        "fails a hard check (a task example, the user's tests): its answer is known to be wrong "
+        "(off by default: on HumanEval 0-59 one such round fixed none of the problems it ran on)",
+    )
     interactive: bool = False
     budgets: Budgets = Field(default_factory=Budgets)
 

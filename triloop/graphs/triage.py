@@ -6,6 +6,7 @@ be tested without a graph.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import NamedTuple
 
 from triloop.agents.models import Candidate
@@ -32,13 +33,17 @@ def decide(
     """Settle easy or verified problems, stop on budgets or no gain, otherwise widen the pool with
     ``widen`` more drafts (once, before any review) or review (fine).
 
+    No gain stops the loop, unless the best candidate fails a hard check: then up to
+    ``config.patience`` rounds in a row may gain nothing, since settling returns an answer known to be
+    wrong (the next round tries another candidate or samples the refinement, see ``review_sends``).
+
     ``top_up``: drafts of k not sent yet (adaptive consistency). Unless the first drafts settle it
     easily they are sent before anything else is decided, so the rest reads the full first pool."""
     if not active:  # the budget ran out before any draft was finished: ask (interactive) or stop
         return Decision("budget", "budget", over_budget or "no draft finished within the budget")
     if not plan.refine:
         return Decision("settle", "done", f"strategy {config.strategy} does not refine")
-    best = max(active, key=lambda c: c.score or 0.0)
+    best = best_of(config, active)
     shares = scoring.vote_shares(active, weighted=False)  # easy needs real agreement, not one high score
     top_share = max(shares.values()) if shares else 0.0
     if (
@@ -60,11 +65,40 @@ def decide(
         return Decision("settle", "verified", f"evidence passes, score {max(verified):.2f}")
     if over_budget:  # before the adaptive stop: a spent budget may be why the last round gained nothing
         return Decision("budget", "budget", over_budget)
-    if rounds >= 1 and len(history) >= 2 and history[-1] - history[-2] < config.min_improvement:
+    stalled = stalled_rounds(history, rounds, config.min_improvement)
+    if stalled and (stalled > config.patience or not best.failing_evidence):
         return Decision("settle", "no_improvement", f"best score {history[-2]:.2f} -> {history[-1]:.2f}")
     if widen and rounds == 0:
         return Decision("widen", None, f"not settled by {len(active)} drafts: {widen} more before review")
     return Decision("review", None, "")
+
+
+def stalled_rounds(history: list[float], rounds: int, min_improvement: float) -> int:
+    """How many of the last refinement rounds in a row raised the best score by less than
+    ``min_improvement``. The last ``rounds`` entries of ``history`` are the rounds' (one scoring each);
+    the entry before them is the drafts' best."""
+    stalled = 0
+    tail = history[-rounds - 1 :] if rounds else []
+    for before, after in reversed(list(pairwise(tail))):
+        if after - before >= min_improvement:
+            break
+        stalled += 1
+    return stalled
+
+
+def _tie_order(c: Candidate) -> tuple[float, int, str]:
+    # max() keeps the first of equals: ties go to the coolest draft (the greedy one is the single call's
+    # answer), then the earliest id, never to whichever parallel task happened to finish first
+    return (c.temperature, len(c.id), c.id)
+
+
+def best_of(config: SolveConfig, active: list[Candidate]) -> Candidate:
+    """The best candidate: verified first, then by score; the one triage judges is the one finalize
+    returns."""
+    return max(
+        sorted(active, key=_tie_order),
+        key=lambda c: (scoring.is_verified(c, config.verify_score), c.score or 0.0),
+    )
 
 
 def choose(config: SolveConfig, plan: StrategyPlan, active: list[Candidate], stopped_by: str) -> Candidate:
@@ -75,11 +109,9 @@ def choose(config: SolveConfig, plan: StrategyPlan, active: list[Candidate], sto
     if not active:
         return Candidate(id="", stated_answer=False)
     rule = plan.settle if stopped_by == "easy" or plan.settle != "weighted" else "best"
-    # max() keeps the first of equals: ties go to the coolest draft (the greedy one is the single call's
-    # answer), then the earliest id, never to whichever parallel task happened to finish first
-    active = sorted(active, key=lambda c: (c.temperature, len(c.id), c.id))
     if rule == "best":
-        return max(active, key=lambda c: (scoring.is_verified(c, config.verify_score), c.score or 0.0))
+        return best_of(config, active)
+    active = sorted(active, key=_tie_order)
     shares = scoring.vote_shares(active, weighted=rule == "weighted")
     # the best-scored member of the largest vote share (a tie of shares goes to the better score)
     return max(active, key=lambda c: (shares[scoring.answer_key(c)], c.score or 0.0))
