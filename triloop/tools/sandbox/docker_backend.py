@@ -166,11 +166,12 @@ class DockerSandbox(Sandbox):
             ) from exc
 
     def _run_in_container(self, job: Job, workspace: Path, warm: DockerWorker | None) -> ExecResult:
-        started = time.monotonic()
         if warm is not None:
             container = warm.container
         else:
             container = self._start_container(workspace, job.limits, self._lifetime(job.timeout))
+        # the time limit is the program's: a container slow to start (a busy machine) spends none of it
+        started = time.monotonic()
         api = self.client.api
         limit = self.settings.output_limit_bytes
         out, err, dropped = bytearray(), bytearray(), [0, 0]
