@@ -1,6 +1,6 @@
 """Patience: a round that gains nothing ends the loop, unless the best candidate still fails a hard
 check (a task example): then up to ``patience`` such rounds may follow, each trying a candidate not
-reviewed yet or, failing that, a sampled refinement of one reviewed before.
+tried yet or, failing that, a sampled refinement of one whose refinement was rejected.
 
 A scripted FAKE LLM writes the code; the checks run in the REAL sandbox.
 """
