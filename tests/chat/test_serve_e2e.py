@@ -182,7 +182,10 @@ def test_the_chat_page_in_a_real_browser(server):
 
         # the first chat reopens from the sidebar with its history
         page.locator("#threads li button", has_text="triple").first.click()
-        page.wait_for_function("document.querySelectorAll('#log .msg').length >= 2")
+        # wait for that chat's own text: the budget chat on screen already has two messages
+        page.wait_for_function(
+            "document.querySelector('#log').innerText.includes('triple(x)')", timeout=30_000
+        )
         reopened = page.inner_text("#log")
         browser.close()
     print(f"browser: first step after {first_step:.1f}s, answer after {answered:.1f}s, {steps} steps shown")
