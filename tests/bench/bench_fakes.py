@@ -22,12 +22,13 @@ class AnswerLLM:
 class ScriptedGraph:
     """Stands in for a compiled solve graph: returns ``result`` and records the inputs."""
 
-    def __init__(self, result: dict[str, Any] | Exception) -> None:
+    def __init__(self, result: dict[str, Any] | Exception, candidates: dict[str, Any] | None = None) -> None:
         self.result = result
+        self.candidates = candidates or {}
         self.inputs: list[dict[str, Any]] = []
 
     def invoke(self, graph_input: dict[str, Any], config: dict[str, Any] | None = None) -> dict[str, Any]:
         self.inputs.append({"input": graph_input, "config": config})
         if isinstance(self.result, Exception):
             raise self.result
-        return {"result": self.result}
+        return {"result": self.result, "candidates": self.candidates}

@@ -12,7 +12,7 @@ from rich.console import Console
 from triloop.bench.harness import RESULTS_FILE, BenchRecord, read_records, run_bench, score
 from triloop.bench.problems import BenchProblem
 from triloop.bench.report import report
-from triloop.bench.strategies import Attempt
+from triloop.bench.strategies import Attempt, PoolMember
 
 
 class Scripted:
@@ -167,3 +167,22 @@ def test_a_terminal_gets_the_progress_bar_with_running_pass_counts(bench_sandbox
     text = console.file.getvalue()  # type: ignore[attr-defined]
     assert "2/2" in text and "ref 2/2" in text and "wrong 0/2" in text
     assert "FAIL" not in text  # the plain per-problem lines are for logs, not terminals
+
+
+class Pooled(Scripted):
+    """A graph-like strategy whose pool holds a right and a wrong candidate; its answer is the wrong one."""
+
+    def run(self, problem: BenchProblem) -> Attempt:
+        attempt = super().run(problem)
+        right, wrong = canonical(problem), returns_none(problem)
+        pool = [PoolMember(id="c0", code=wrong, chosen=True), PoolMember(id="c1", code=right)]
+        return attempt.model_copy(update={"pool": pool})
+
+
+def test_pools_score_every_candidate_on_the_hidden_tests_only_when_asked(bench_sandbox, three, tmp_path):
+    (kept,) = run_bench(three[:1], [Pooled("tri", returns_none)], bench_sandbox, tmp_path / "a", pools=True)
+    assert not kept.passed and [(m.id, m.hidden) for m in kept.pool] == [("c0", False), ("c1", True)]
+    (row,) = report(tmp_path / "a", quiet()).strategies
+    assert (row.passed, row.pool_passed, row.pool_n) == (0, 1, 1)  # the pool held a pass the checks missed
+    (plain,) = run_bench(three[:1], [Pooled("tri", returns_none)], bench_sandbox, tmp_path / "b")
+    assert plain.pool is None and report(tmp_path / "b", quiet()).strategies[0].pool_n is None

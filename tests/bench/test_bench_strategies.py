@@ -94,3 +94,25 @@ def test_a_strategy_can_carry_its_own_k_to_compare_with_twice_the_drafts_in_one_
     for bad in ("sc:0", "sc:x", "plain:2", "magic:3"):
         with pytest.raises(BenchInputError):
             build_strategies([bad], AnswerLLM(""), tools=[], config=base)
+
+
+def test_a_graph_strategy_keeps_its_pool_with_each_candidates_checks():
+    report = {
+        "loaded": True,
+        "outcomes": [
+            {"call": "root(4.0)", "source": "doctest", "passed": True, "got": "2.0"},
+            {"call": "root(9.0)", "source": "generated", "passed": False, "got": "4.0"},
+            {"call": "root(1.0)", "source": "generated", "passed": True, "got": "1.0"},
+        ],
+    }
+    candidates = {
+        "c0": {"id": "c0", "temperature": 0.0, "code": RESULT["code"], "report": report, "score": 0.9},
+        "c0r1": {"id": "c0r1", "parent_id": "c0", "round": 1, "status": "rejected", "code": None},
+    }
+    graph = ScriptedGraph({**RESULT, "candidate_id": "c0"}, candidates=candidates)
+    attempt = GraphStrategy(graph, SolveConfig(strategy="triloop", interactive=False)).run(PROBLEM)
+    first, second = attempt.pool
+    assert (first.id, first.chosen, first.score, first.code) == ("c0", True, 0.9, RESULT["code"])
+    assert first.checks == {"doctest": "1/1", "generated": "1/2"}
+    assert (second.parent_id, second.round, second.status, second.chosen) == ("c0", 1, "rejected", False)
+    assert second.checks == {} and second.hidden is None  # the hidden tests are the harness's, after the run

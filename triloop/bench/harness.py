@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from triloop.bench.problems import BenchProblem
-from triloop.bench.strategies import Attempt, Strategy
+from triloop.bench.strategies import Attempt, PoolMember, Strategy
 from triloop.tools.sandbox.errors import SandboxInputError
 
 if TYPE_CHECKING:
@@ -58,6 +58,7 @@ class BenchRecord(BaseModel):
     code: str | None = None
     commit: str | None = None
     model: str = ""
+    pool: list[PoolMember] | None = None  # with --pools: every candidate, each scored on the hidden tests
 
 
 def git_commit(root: Path | None = None) -> str | None:
@@ -116,6 +117,20 @@ def score(sandbox: Sandbox, problem: BenchProblem, code: str | None, *, timeout:
     return Verdict(passed=False, detail=line or f"exit code {result.exit_code}")
 
 
+def score_pool(
+    sandbox: Sandbox, problem: BenchProblem, attempt: Attempt, verdict: Verdict, *, timeout: float
+) -> list[PoolMember]:
+    """The attempt's pool, each member scored on the hidden tests (same code, one run; the final code's
+    verdict is reused). For analysis after the run, never fed back into it."""
+    verdicts: dict[str | None, bool] = {attempt.code: verdict.passed} if attempt.code else {}
+    scored = []
+    for member in attempt.pool:
+        if member.code not in verdicts:
+            verdicts[member.code] = score(sandbox, problem, member.code, timeout=timeout).passed
+        scored.append(member.model_copy(update={"hidden": verdicts[member.code]}))
+    return scored
+
+
 def unique(records: Sequence[BenchRecord]) -> list[BenchRecord]:
     """One record per (task_id, strategy): the first one written (what a resume keeps), unless it
     ended in an exception and a later run of the pair (``--retry-errors``) did not."""
@@ -166,6 +181,7 @@ def record_of(
     *,
     commit: str | None,
     model: str,
+    pool: list[PoolMember] | None = None,
 ) -> BenchRecord:
     detail = verdict.detail
     if attempt.error and detail == "no code":
@@ -188,6 +204,7 @@ def record_of(
         code=attempt.code,
         commit=commit,
         model=model,
+        pool=pool,
     )
 
 
@@ -232,12 +249,14 @@ def run_bench(
     commit: str | None = None,
     console: Console | None = None,
     retry_errors: bool = False,
+    pools: bool = False,
 ) -> list[BenchRecord]:
     """Run every strategy on every problem (interleaved per problem) and append the records to
     ``out_dir/results.jsonl``; pairs already there are skipped. Returns all records of this selection
     (old and new), in problem order. With ``retry_errors``, pairs whose record ended in an exception
-    (a model server that timed out, say) run again and the new record supersedes it. A rich progress bar shows when ``console`` is a terminal; otherwise
-    one plain line per problem is printed."""
+    (a model server that timed out, say) run again and the new record supersedes it. With ``pools``,
+    graph strategies' records keep every candidate, each scored on the hidden tests. A rich progress
+    bar shows when ``console`` is a terminal; otherwise one plain line per problem is printed."""
     console = console or Console(stderr=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / RESULTS_FILE
@@ -263,7 +282,10 @@ def run_bench(
                 )
                 attempt = attempt_of(strategy, problem)
                 verdict = score(sandbox, problem, attempt.code, timeout=timeout)
-                record = record_of(problem, strategy.name, attempt, verdict, commit=commit, model=model)
+                pool = score_pool(sandbox, problem, attempt, verdict, timeout=timeout) if pools else None
+                record = record_of(
+                    problem, strategy.name, attempt, verdict, commit=commit, model=model, pool=pool or None
+                )
                 fh.write(record.model_dump_json() + "\n")
                 fh.flush()
                 records[(problem.task_id, strategy.name)] = record

@@ -42,6 +42,10 @@ class StrategySummary(BaseModel):
     losses: int | None = None
     mean_wall_s: float
     errors: int = 0
+    # --pools: of the problems whose pool was kept, how many pools held a candidate passing the hidden
+    # tests (the ceiling of any selection rule: below it the checks picked wrong, above it no draft was right)
+    pool_n: int | None = None
+    pool_passed: int | None = None
 
 
 class BenchSummary(BaseModel):
@@ -85,6 +89,7 @@ def summarize(records: Sequence[BenchRecord]) -> list[StrategySummary]:
             shared = results.keys() & anchor.keys()
             wins = sum(results[t].passed and not anchor[t].passed for t in shared)
             losses = sum(anchor[t].passed and not results[t].passed for t in shared)
+        pooled = [r.pool for r in results.values() if r.pool]
         rows.append(
             StrategySummary(
                 strategy=name,
@@ -100,6 +105,8 @@ def summarize(records: Sequence[BenchRecord]) -> list[StrategySummary]:
                 losses=losses,
                 mean_wall_s=sum(r.wall_s for r in results.values()) / n,
                 errors=sum(r.error is not None for r in results.values()),
+                pool_n=len(pooled) or None,
+                pool_passed=sum(any(m.hidden for m in pool) for pool in pooled) if pooled else None,
             )
         )
     return rows
@@ -117,7 +124,9 @@ def _count(value: float) -> str:
 def table(rows: Sequence[StrategySummary], title: str = "triloop bench") -> Table:
     """The summary as a rich table (per-problem means; W/L: problems won and lost against plain)."""
     show_errors = any(row.errors for row in rows)
+    show_pools = any(row.pool_n for row in rows)
     caption = "means per problem; W/L: won/lost vs plain on the same problems"
+    caption += "; pool: pools holding a passing candidate" if show_pools else ""
     out = Table(
         title=title,
         caption=caption + ("; err: exceptions" if show_errors else ""),
@@ -126,6 +135,7 @@ def table(rows: Sequence[StrategySummary], title: str = "triloop bench") -> Tabl
         show_edge=False,
     )
     columns = ["strategy", "passed", "pass@1", "95% CI", "calls", "tokens", "tok/solved", "W/L", "wall s"]
+    columns += ["pool"] if show_pools else []
     for column in [*columns, *(["err"] if show_errors else [])]:
         out.add_column(column, justify="left" if column == "strategy" else "right")
     for row in rows:
@@ -140,6 +150,8 @@ def table(rows: Sequence[StrategySummary], title: str = "triloop bench") -> Tabl
             "-" if row.wins is None else f"+{row.wins}/-{row.losses}",
             f"{row.mean_wall_s:.1f}" if row.mean_wall_s < 100 else f"{row.mean_wall_s:.0f}",
         ]
+        if show_pools:
+            cells.append("-" if row.pool_n is None else f"{row.pool_passed}/{row.pool_n}")
         out.add_row(*cells, *([str(row.errors)] if show_errors else []))
     return out
 

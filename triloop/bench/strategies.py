@@ -31,10 +31,32 @@ DEFAULT_STRATEGIES = ("plain", "single", "sc", "self-refine", "triloop")
 PLAIN_MAX_TOKENS = 768
 
 
+class PoolMember(BaseModel):
+    """One candidate a graph strategy drafted or refined, for telling apart a pool that never held a
+    right answer (generation) from one whose checks picked a wrong one (selection).
+
+    ``hidden`` is filled in by the harness (``--pools``) after the run, for analysis only: the run
+    itself never sees hidden tests.
+    """
+
+    id: str
+    parent_id: str | None = None
+    round: int = 0
+    temperature: float = 0.0
+    status: str = "active"
+    score: float | None = None
+    behaviour: str | None = None
+    chosen: bool = False
+    checks: dict[str, str] = {}  # source -> "passed/total" ("doctest", "generated")
+    code: str | None = None
+    hidden: bool | None = None
+
+
 class Attempt(BaseModel):
     """One strategy's answer to one problem: the final code (None = no answer) and what it cost.
 
-    ``note`` says why there is no code when that is not an exception (e.g. the extractor's defect).
+    ``note`` says why there is no code when that is not an exception (e.g. the extractor's defect);
+    ``pool`` holds a graph strategy's candidates.
     """
 
     code: str | None
@@ -46,6 +68,7 @@ class Attempt(BaseModel):
     stopped_by: str = ""
     error: str | None = None
     note: str | None = None
+    pool: list[PoolMember] = []
 
 
 class Strategy(Protocol):
@@ -118,7 +141,35 @@ class GraphStrategy:
             wall_s=time.perf_counter() - started,
             rounds=result.rounds,
             stopped_by=result.stopped_by,
+            pool=pool_of(state.get("candidates") or {}, result.candidate_id),
         )
+
+
+def pool_of(candidates: dict[str, Any], chosen: str | None) -> list[PoolMember]:
+    """The run's candidates (the state's dumped :class:`~triloop.agents.models.Candidate`s) in id order
+    of creation, with how many checks of each source each one passed."""
+    members = []
+    for cand in candidates.values():
+        checks: dict[str, list[int]] = {}
+        for outcome in (cand.get("report") or {}).get("outcomes", []):
+            tally = checks.setdefault(outcome.get("source", "?"), [0, 0])
+            tally[0] += outcome.get("passed") is True
+            tally[1] += 1
+        members.append(
+            PoolMember(
+                id=cand["id"],
+                parent_id=cand.get("parent_id"),
+                round=cand.get("round", 0),
+                temperature=cand.get("temperature", 0.0),
+                status=cand.get("status", "active"),
+                score=cand.get("score"),
+                behaviour=cand.get("behaviour"),
+                chosen=cand["id"] == chosen,
+                checks={source: f"{p}/{n}" for source, (p, n) in checks.items()},
+                code=cand.get("code"),
+            )
+        )
+    return members
 
 
 def split_strategy(name: str) -> tuple[str, int | None]:
