@@ -103,6 +103,7 @@ def test_a_graph_strategy_keeps_its_pool_with_each_candidates_checks():
             {"call": "root(4.0)", "source": "doctest", "passed": True, "got": "2.0"},
             {"call": "root(9.0)", "source": "generated", "passed": False, "got": "4.0"},
             {"call": "root(1.0)", "source": "generated", "passed": True, "got": "1.0"},
+            {"call": "root('x')", "source": "generated", "passed": False, "got": "raised TypeError: no"},
         ],
     }
     candidates = {
@@ -113,6 +114,6 @@ def test_a_graph_strategy_keeps_its_pool_with_each_candidates_checks():
     attempt = GraphStrategy(graph, SolveConfig(strategy="triloop", interactive=False)).run(PROBLEM)
     first, second = attempt.pool
     assert (first.id, first.chosen, first.score, first.code) == ("c0", True, 0.9, RESULT["code"])
-    assert first.checks == {"doctest": "1/1", "generated": "1/2"}
+    assert first.checks == {"doctest": "1/1", "generated": "1/3"} and first.errors == {"generated": 1}
     assert (second.parent_id, second.round, second.status, second.chosen) == ("c0", 1, "rejected", False)
     assert second.checks == {} and second.hidden is None  # the hidden tests are the harness's, after the run

@@ -48,6 +48,7 @@ class PoolMember(BaseModel):
     behaviour: str | None = None
     chosen: bool = False
     checks: dict[str, str] = {}  # source -> "passed/total" ("doctest", "generated")
+    errors: dict[str, int] = {}  # source -> checks that raised, timed out or crashed
     code: str | None = None
     hidden: bool | None = None
 
@@ -147,14 +148,20 @@ class GraphStrategy:
 
 def pool_of(candidates: dict[str, Any], chosen: str | None) -> list[PoolMember]:
     """The run's candidates (the state's dumped :class:`~triloop.agents.models.Candidate`s) in id order
-    of creation, with how many checks of each source each one passed."""
+    of creation, with how many checks of each source each one passed and how many did not return."""
+    from triloop.kinds.coding.checks import CRASHED, TIMED_OUT
+
     members = []
     for cand in candidates.values():
         checks: dict[str, list[int]] = {}
+        errors: dict[str, int] = {}
         for outcome in (cand.get("report") or {}).get("outcomes", []):
-            tally = checks.setdefault(outcome.get("source", "?"), [0, 0])
+            source = outcome.get("source", "?")
+            tally = checks.setdefault(source, [0, 0])
             tally[0] += outcome.get("passed") is True
             tally[1] += 1
+            if str(outcome.get("got", "")).startswith(("raised ", TIMED_OUT, CRASHED)):
+                errors[source] = errors.get(source, 0) + 1
         members.append(
             PoolMember(
                 id=cand["id"],
@@ -166,6 +173,7 @@ def pool_of(candidates: dict[str, Any], chosen: str | None) -> list[PoolMember]:
                 behaviour=cand.get("behaviour"),
                 chosen=cand["id"] == chosen,
                 checks={source: f"{p}/{n}" for source, (p, n) in checks.items()},
+                errors=errors,
                 code=cand.get("code"),
             )
         )

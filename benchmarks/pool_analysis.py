@@ -1,0 +1,82 @@
+"""Where a graph strategy's failures come from, read from a bench run made with ``--pools``.
+
+* selection: the pool held a candidate that passes the hidden tests, and the checks chose another;
+* generation: no candidate in the pool passes them.
+
+It also asks whether a candidate that raises (or times out) on one of the Tester's generated inputs is
+a wrong one: if it nearly always is, such an error is evidence a rule could use (e.g. not settling a
+problem as "easy" on it); if right candidates raise as often, the Tester's inputs are to blame.
+
+    python benchmarks/pool_analysis.py benchmarks/results/humaneval-0-59-v6 [--strategy triloop]
+
+Prints a table and writes ``pool_analysis.json`` into the results folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from triloop.bench.harness import RESULTS_FILE, read_records, unique
+
+
+def analyse(folder: Path, strategy: str) -> dict:
+    records = [r for r in unique(read_records(folder / RESULTS_FILE)) if r.strategy == strategy and r.pool]
+    selection, generation, settled_on_error = [], [], []
+    members = Counter()  # (raises on a generated input, passes the hidden tests) -> candidates
+    for record in records:
+        pool_pass = any(m.hidden for m in record.pool)
+        if not record.passed:
+            (selection if pool_pass else generation).append(f"{record.task_id} ({record.stopped_by})")
+        for member in record.pool:
+            if member.code is not None and member.hidden is not None:
+                members[(bool(member.errors.get("generated")), member.hidden)] += 1
+            if member.chosen and member.errors.get("generated") and record.stopped_by == "easy":
+                settled_on_error.append(f"{record.task_id} ({'pass' if record.passed else 'FAIL'})")
+    return {
+        "results": str(folder / RESULTS_FILE),
+        "strategy": strategy,
+        "problems": len(records),
+        "passed": sum(r.passed for r in records),
+        "pool_held_a_pass": sum(any(m.hidden for m in r.pool) for r in records),
+        "selection_misses": selection,
+        "generation_misses": generation,
+        "candidates": {
+            f"{'raises' if raises else 'no error'} on a generated input, hidden {'pass' if ok else 'fail'}": n
+            for (raises, ok), n in sorted(members.items())
+        },
+        "easy_settled_on_a_candidate_that_raises": settled_on_error,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--strategy", default="triloop")
+    args = parser.parse_args()
+    result = analyse(args.folder, args.strategy)
+    if not result["problems"]:
+        raise SystemExit(
+            f"no {args.strategy} records with pools in {args.folder} (run the bench with --pools)"
+        )
+    table = Table(title=f"{args.strategy}: where the failures come from ({result['problems']} problems)")
+    table.add_column("what")
+    table.add_column("value", overflow="fold")
+    table.add_row("passed", str(result["passed"]))
+    table.add_row("pool held a pass", str(result["pool_held_a_pass"]))
+    table.add_row("selection misses", ", ".join(result["selection_misses"]) or "-")
+    table.add_row("generation misses", ", ".join(result["generation_misses"]) or "-")
+    for what, n in result["candidates"].items():
+        table.add_row(what, str(n))
+    table.add_row("easy, chosen raises", ", ".join(result["easy_settled_on_a_candidate_that_raises"]) or "-")
+    Console().print(table)
+    (args.folder / "pool_analysis.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
