@@ -100,10 +100,16 @@ def test_a_graph_strategy_keeps_its_pool_with_each_candidates_checks():
     report = {
         "loaded": True,
         "outcomes": [
-            {"call": "root(4.0)", "source": "doctest", "passed": True, "got": "2.0"},
-            {"call": "root(9.0)", "source": "generated", "passed": False, "got": "4.0"},
-            {"call": "root(1.0)", "source": "generated", "passed": True, "got": "1.0"},
-            {"call": "root('x')", "source": "generated", "passed": False, "got": "raised TypeError: no"},
+            {"call": "root(4.0)", "expected": "2.0", "source": "doctest", "passed": True, "got": "2.0"},
+            {"call": "root(9.0)", "expected": "3.0", "source": "generated", "passed": False, "got": "4.0"},
+            {"call": "root(1.0)", "expected": "1.0", "source": "generated", "passed": True, "got": "1.0"},
+            {
+                "call": "root('x')",
+                "expected": "0",
+                "source": "generated",
+                "passed": False,
+                "got": "raised T: no",
+            },
         ],
     }
     candidates = {

@@ -147,21 +147,15 @@ class GraphStrategy:
 
 
 def pool_of(candidates: dict[str, Any], chosen: str | None) -> list[PoolMember]:
-    """The run's candidates (the state's dumped :class:`~triloop.agents.models.Candidate`s) in id order
-    of creation, with how many checks of each source each one passed and how many did not return."""
-    from triloop.kinds.coding.checks import CRASHED, TIMED_OUT
+    """The run's candidates (the state's dumped :class:`~triloop.agents.models.Candidate`s) in the
+    state's order, with the checks of each source each one passed and those that did not return."""
+    from triloop.kinds.coding.checks import RunReport
 
     members = []
     for cand in candidates.values():
-        checks: dict[str, list[int]] = {}
-        errors: dict[str, int] = {}
-        for outcome in (cand.get("report") or {}).get("outcomes", []):
-            source = outcome.get("source", "?")
-            tally = checks.setdefault(source, [0, 0])
-            tally[0] += outcome.get("passed") is True
-            tally[1] += 1
-            if str(outcome.get("got", "")).startswith(("raised ", TIMED_OUT, CRASHED)):
-                errors[source] = errors.get(source, 0) + 1
+        report = RunReport.model_validate(cand.get("report") or {"loaded": True})
+        sources = dict.fromkeys(o.source for o in report.outcomes)
+        errors = {s: sum(o.source == s and not o.returned for o in report.outcomes) for s in sources}
         members.append(
             PoolMember(
                 id=cand["id"],
@@ -172,8 +166,8 @@ def pool_of(candidates: dict[str, Any], chosen: str | None) -> list[PoolMember]:
                 score=cand.get("score"),
                 behaviour=cand.get("behaviour"),
                 chosen=cand["id"] == chosen,
-                checks={source: f"{p}/{n}" for source, (p, n) in checks.items()},
-                errors=errors,
+                checks={s: f"{report.passed(s)}/{report.total(s)}" for s in sources},
+                errors={s: n for s, n in errors.items() if n},
                 code=cand.get("code"),
             )
         )

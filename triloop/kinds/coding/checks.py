@@ -189,6 +189,11 @@ class CheckOutcome(BaseModel):
     passed: bool | None  # None when there is no expected value (or it failed to evaluate)
     got: str  # repr of the value (cut, with a digest of the rest), "raised T: msg", "timed out", "crashed"
 
+    @property
+    def returned(self) -> bool:
+        """The call returned a value (it did not raise, time out or die)."""
+        return not self.got.startswith(("raised ", TIMED_OUT, CRASHED))
+
 
 class RunReport(BaseModel):
     """One candidate on one list of checks."""
