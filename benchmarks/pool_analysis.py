@@ -7,6 +7,10 @@ It also asks whether a candidate that raises (or times out) on one of the Tester
 a wrong one: if it nearly always is, such an error is evidence a rule could use (e.g. not settling a
 problem as "easy" on it); if right candidates raise as often, the Tester's inputs are to blame.
 
+It then replays selection rules on each problem's first drafts (round 0), as if the problem were
+settled there: which draft each rule picks, and whether that draft passes the hidden tests. The drafts
+are the run's own, so the rules are compared on the same pools (refinement is not replayed).
+
     python benchmarks/pool_analysis.py benchmarks/results/humaneval-0-59-v6 [--strategy triloop]
 
 Prints a table and writes ``pool_analysis.json`` into the results folder.
@@ -23,6 +27,64 @@ from rich.console import Console
 from rich.table import Table
 
 from triloop.bench.harness import RESULTS_FILE, read_records, unique
+from triloop.bench.strategies import PoolMember
+
+
+def passed(member: PoolMember, source: str) -> int:
+    return int(member.checks.get(source, "0/0").partition("/")[0])
+
+
+def _order(m: PoolMember) -> tuple[float, int, str]:  # ties go to the coolest, earliest draft
+    return (m.temperature, len(m.id), m.id)
+
+
+def _cluster_sizes(drafts: list[PoolMember]) -> Counter:
+    return Counter(m.behaviour or f"#alone:{m.id}" for m in drafts)
+
+
+def _largest_cluster(drafts: list[PoolMember]) -> PoolMember:
+    size = _cluster_sizes(drafts)
+    return max(drafts, key=lambda m: (size[m.behaviour or f"#alone:{m.id}"], m.score or 0.0))
+
+
+def _codet(drafts: list[PoolMember]) -> PoolMember:
+    size = _cluster_sizes(drafts)
+    return max(drafts, key=lambda m: (size[m.behaviour or f"#alone:{m.id}"] * passed(m, "generated"),
+                                      passed(m, "doctest")))  # fmt: skip
+
+
+def _most_checks(drafts: list[PoolMember]) -> PoolMember:
+    size = _cluster_sizes(drafts)
+    return max(drafts, key=lambda m: (passed(m, "doctest") + passed(m, "generated"),
+                                      size[m.behaviour or f"#alone:{m.id}"]))  # fmt: skip
+
+
+def _no_errors_then_largest(drafts: list[PoolMember]) -> PoolMember:
+    clean = [m for m in drafts if not m.errors.get("generated")] or drafts
+    return _largest_cluster(clean)
+
+
+#: Selection rules replayed on the first drafts (each sees them in tie order: greedy first).
+RULES = {
+    "greedy draft (= plain)": lambda drafts: drafts[0],
+    "largest cluster, then score": _largest_cluster,
+    "CodeT: cluster size x generated passed": _codet,
+    "most checks passed, then cluster size": _most_checks,
+    "no error on generated inputs, then largest cluster": _no_errors_then_largest,
+}
+
+
+def replay(records: list) -> dict[str, dict]:
+    out = {}
+    for name, rule in RULES.items():
+        picks = {}
+        for record in records:
+            drafts = sorted((m for m in record.pool if m.round == 0 and m.code is not None), key=_order)
+            if drafts:
+                picks[record.task_id] = bool(rule(drafts).hidden)
+        out[name] = {"passed": sum(picks.values()), "problems": len(picks),
+                     "failed": sorted(t for t, ok in picks.items() if not ok)}  # fmt: skip
+    return out
 
 
 def analyse(folder: Path, strategy: str) -> dict:
@@ -51,6 +113,7 @@ def analyse(folder: Path, strategy: str) -> dict:
             for (raises, ok), n in sorted(members.items())
         },
         "easy_settled_on_a_candidate_that_raises": settled_on_error,
+        "rules_on_first_drafts": replay(records),
     }
 
 
@@ -75,6 +138,13 @@ def main() -> None:
         table.add_row(what, str(n))
     table.add_row("easy, chosen raises", ", ".join(result["easy_settled_on_a_candidate_that_raises"]) or "-")
     Console().print(table)
+    rules = Table(title="selection rules replayed on the first drafts (settled there, no refinement)")
+    rules.add_column("rule")
+    rules.add_column("passed", justify="right")
+    rules.add_column("failed", overflow="fold")
+    for name, row in result["rules_on_first_drafts"].items():
+        rules.add_row(name, f"{row['passed']}/{row['problems']}", ", ".join(row["failed"]) or "-")
+    Console().print(rules)
     (args.folder / "pool_analysis.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
 

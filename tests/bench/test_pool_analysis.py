@@ -63,3 +63,31 @@ def test_the_script_writes_its_json_and_refuses_a_run_without_pools(tmp_path):
         [sys.executable, str(SCRIPT), str(tmp_path), "--strategy", "plain"], capture_output=True, text=True
     )
     assert empty.returncode != 0 and "--pools" in empty.stderr and "Traceback" not in empty.stderr
+
+
+def draft(cid: str, t: float, behaviour: str, hidden: bool, doctest: str, generated: str, raises: int = 0):
+    errors = {"generated": raises} if raises else {}
+    checks = {"doctest": doctest, "generated": generated}
+    return PoolMember(id=cid, temperature=t, behaviour=behaviour, checks=checks, errors=errors,
+                      code=f"# {cid}", hidden=hidden)  # fmt: skip
+
+
+def test_selection_rules_are_replayed_on_the_first_drafts_of_each_problem():
+    # HumanEval/100's shape: the greedy draft is right and alone, two sampled drafts agree on a wrong
+    # behaviour that passes fewer generated tests
+    outvoted = [draft("c0", 0.0, "a", True, "1/1", "6/6"), draft("c1", 0.8, "b", False, "1/1", "2/6"),
+                draft("c2", 0.8, "b", False, "1/1", "2/6")]  # fmt: skip
+    # two drafts agree, one of them raises on a generated input; the third is right
+    raising = [draft("c0", 0.0, "a", False, "0/1", "3/6", raises=1), draft("c1", 0.8, "a", False, "0/1", "3/6", raises=1),
+               draft("c2", 0.8, "b", True, "1/1", "5/6")]  # fmt: skip
+    refined = draft("c0.r1", 0.0, "c", True, "1/1", "6/6").model_copy(update={"round": 1})
+    records = [
+        BenchRecord(task_id="t0", strategy="triloop", passed=False, detail="x", pool=outvoted),
+        BenchRecord(task_id="t1", strategy="triloop", passed=True, detail="x", pool=[*raising, refined]),
+    ]
+    rules = load_script().replay(records)
+    assert rules["greedy draft (= plain)"] == {"passed": 1, "problems": 2, "failed": ["t1"]}
+    assert rules["largest cluster, then score"]["failed"] == ["t0", "t1"]  # the refinement is not replayed
+    assert rules["CodeT: cluster size x generated passed"]["failed"] == ["t1"]  # 1x6 > 2x2; 2x3 > 1x5
+    assert rules["most checks passed, then cluster size"]["passed"] == 2
+    assert rules["no error on generated inputs, then largest cluster"]["failed"] == ["t0"]

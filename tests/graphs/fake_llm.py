@@ -66,7 +66,7 @@ class ScriptedFakeLLM:
             time.sleep(self.delay_s)
         record = {
             "role": role,
-            "last": messages[-1]["content"][:4000],
+            "last": messages[-1]["content"][:20000],
             "reply": text[:2000],
             "max_tokens": max_tokens,
             "temperature": temperature,

@@ -222,3 +222,59 @@ def test_render_stays_within_max_lines(max_lines):
     if max_lines == 8:
         assert lines[2].startswith("[block 0]") and lines[-3].startswith("[block 99]")
         assert any(line.startswith("... ") and line.endswith(" blocks ...") for line in lines)
+
+
+def test_render_shrinks_to_max_chars_and_keeps_the_result_and_expected_lines():
+    wide = "[" + ", ".join(str(i) for i in range(400)) + "]"
+    blocks = [_block(i, grid=wide, i=str(i)) for i in range(60)]
+    trace = Trace(call="f(grid)", blocks=blocks, result="returned 3", truncated=False, total_blocks=60)
+    full = render_trace(trace, expected="4")
+    assert len(full) > 8_000  # 40 lines cut at 240 characters
+    for room in (6_000, 3_000, 1_500, 700):
+        text = render_trace(trace, expected="4", max_chars=room)
+        assert 0 < len(text) <= room
+        assert text.splitlines()[-2:] == ["result: returned 3", "expected 4"]
+    assert render_trace(trace, expected="4", max_chars=100) == ""  # no shape fits: no trace at all
+
+
+GROW = """\
+def grow(n):
+    rows = []
+    for i in range(n):
+        rows.append(list(range(i * 40, i * 40 + 40)))
+    return rows[-1][0]
+"""
+
+
+def test_a_review_prompt_stays_within_the_model_context_whatever_the_trace(sandbox):
+    """HumanEval/129's review once asked for 4,561 tokens of a 4,096-token slot (a grid in every trace
+    line) and the whole run was lost: the trace now takes only the room the task and code leave."""
+    from tests.graphs.fake_llm import Rule, ScriptedFakeLLM
+    from triloop.agents.base import AgentContext
+    from triloop.agents.models import Candidate
+    from triloop.graphs.state import StrategyPlan
+    from triloop.kinds.coding import kind as coding
+    from triloop.kinds.coding.checks import CheckOutcome, RunReport
+
+    failing = CheckOutcome(call="grow(60)", expected="0", source="generated", passed=False, got="2360")
+    target = Candidate(id="c0", code=GROW, report=RunReport(loaded=True, outcomes=[failing]).model_dump())
+    plan = StrategyPlan(k=3, step_scoring=False, refine=True, settle="best")
+    kind = coding.CodingKind({})
+    kind.sandbox = sandbox
+
+    def review_prompt(task_chars: int) -> str:
+        llm = ScriptedFakeLLM([Rule("reviewer", "", "The loop keeps the last row.")])
+        task = "def grow(n):\n    '''" + "Grow rows of numbers. " * (task_chars // 22) + "'''\n"
+        kind.review(AgentContext(llm=llm), target, {"task": task, "entry_point": "grow"}, plan, [])
+        return llm.calls[0]["last"]
+
+    def tokens(prompt: str) -> int:  # the kind's own low count: ~2 characters a token in a trace
+        head, _, trace = prompt.partition("Runtime trace")
+        return len(head) // coding.TEXT_CHARS_PER_TOKEN + len(trace) // coding.TRACE_CHARS_PER_TOKEN
+
+    short, long_task, huge = review_prompt(300), review_prompt(5_000), review_prompt(11_000)
+    assert "Runtime trace" in short and "[block" in short and "expected 0" in short
+    assert "Runtime trace" in long_task and len(long_task) - 5_000 < len(short)  # shrunk to fit
+    assert "Runtime trace" not in huge and "grow(60) returned 2360, expected 0" in huge
+    for prompt in (short, long_task, huge):
+        assert tokens(prompt) <= coding.REVIEW_PROMPT_TOKENS

@@ -15,6 +15,7 @@ from langgraph.types import Command, Send, interrupt
 
 from triloop.agents.meter import BudgetExhausted
 from triloop.agents.models import Candidate, Feedback
+from triloop.errors import LLMBadRequestError
 from triloop.graphs.node_base import NodeBase, active_of, dump, missing_drafts, usage_of
 from triloop.graphs.state import SolveState, plan_for
 
@@ -108,6 +109,9 @@ class RefinementNodes(NodeBase):
             )
         except BudgetExhausted as exc:  # no budget left to refine: the parent stays as it is
             self.emit("refine", {"type": "budget_stop", "candidate": cid, "reason": str(exc)})
+            return {"usage": usage_of(ctx)}
+        except LLMBadRequestError as exc:  # a prompt the model cannot take (e.g. past its context)
+            self.emit("refine", {"type": "refine_failed", "candidate": cid, "reason": str(exc)})
             return {"usage": usage_of(ctx)}
         refined = kind.verify(ctx, refined, payload, plan)
         return {"candidates": {cid: dump(refined)}, "usage": usage_of(ctx, len(refined.tool_calls))}

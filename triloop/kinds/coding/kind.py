@@ -19,6 +19,7 @@ from triloop.agents.base import AgentContext
 from triloop.agents.meter import BudgetExhausted
 from triloop.agents.models import Candidate, Evidence, Feedback
 from triloop.agents.solver import same_code
+from triloop.errors import LLMBadRequestError
 from triloop.graphs.scoring import combine
 from triloop.graphs.state import StrategyPlan
 from triloop.kinds.coding import prompts
@@ -51,6 +52,10 @@ GENERATED_TESTS = 6
 CODE_STOP = ["\n```\n"]
 CODE_TOKENS = 768
 REVIEW_TOKENS = 160
+#: Prompt room of one review: the embedded model serves 4,096 tokens per slot, reply included.
+REVIEW_PROMPT_TOKENS = 3_600
+#: Characters per token, counted low: traces are dense with digits and brackets (~2), prose ~4.
+TRACE_CHARS_PER_TOKEN, TEXT_CHARS_PER_TOKEN = 2, 3
 
 
 def draft_messages(task: str, entry_point: str | None, signature: str | None = None) -> list[Message]:
@@ -270,13 +275,17 @@ class CodingKind:
         outcome, failure = self._failure(target, others)
         task, code = run["task"].rstrip() + "\n", (target.code or "").rstrip() + "\n"
         self_critique = plan.critic_role == "solver"
+        template = prompts.SELF_REVIEW if self_critique else prompts.REVIEW
         trace = ""
         if outcome is not None and not self_critique and self.sandbox is not None and target.code:
+            rest = len(template.format(task=task, code=code, failure=failure, trace=""))
+            room = (REVIEW_PROMPT_TOKENS - rest // TEXT_CHARS_PER_TOKEN) * TRACE_CHARS_PER_TOKEN
             found = trace_call(self.sandbox, target.code, outcome.call)
-            trace = "Runtime trace of that call (block by block, variables after each block):\n"
-            trace += render_trace(found, expected=outcome.expected) + "\n\n"
+            lines = render_trace(found, expected=outcome.expected, max_chars=room)
+            if lines:  # no room left beside a long task and code: review without the trace
+                trace = "Runtime trace of that call (block by block, variables after each block):\n"
+                trace += lines + "\n\n"
             ctx.emit({"type": "trace", "candidate": target.id, "call": outcome.call, "trace": trace})
-        template = prompts.SELF_REVIEW if self_critique else prompts.REVIEW
         content = template.format(task=task, code=code, failure=failure, trace=trace)
         try:
             reply = ctx.complete(
@@ -287,7 +296,7 @@ class CodingKind:
                 max_tokens=REVIEW_TOKENS,
             )
             why = reply.text.strip()
-        except BudgetExhausted:
+        except (BudgetExhausted, LLMBadRequestError):  # out of budget, or a prompt the model cannot take
             why = ""
         return Feedback(candidate_id=target.id, why=failure, change=why)
 

@@ -291,17 +291,39 @@ def _block_line(block: TraceBlock, width: int = 240) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def render_trace(trace: Trace, *, expected: str | None = None, max_lines: int = 40) -> str:
+#: (lines, characters per line) tried in turn until a trace fits the room a prompt leaves it.
+_SHAPES = ((40, 240), (24, 160), (12, 120), (6, 100))
+
+
+def render_trace(
+    trace: Trace, *, expected: str | None = None, max_lines: int = 40, max_chars: int | None = None
+) -> str:
     """The trace as prompt text: one line per block, ``... N blocks ...`` where blocks were dropped
-    (by the sandbox or to stay within ``max_lines``), then the result and what was expected."""
-    head = [f"trace of {trace.call}:"]
+    (by the sandbox or to stay within ``max_lines``), then the result and what was expected.
+
+    With ``max_chars`` the trace shrinks (fewer, shorter lines) until it fits, and is ``""`` when even
+    the smallest shape does not: a prompt over the model's context would fail the whole review."""
+    if max_chars is None:
+        return _render(trace, expected, max_lines, 240)
+    for lines, width in _SHAPES:
+        text = _render(trace, expected, min(lines, max_lines), width)
+        if len(text) <= max_chars:
+            return text
+    return ""
+
+
+def _render(trace: Trace, expected: str | None, max_lines: int, width: int) -> str:
+    def fit(line: str) -> str:
+        return line if len(line) <= width else line[: width - 3] + "..."
+
+    head = [fit(f"trace of {trace.call}:")]
     if trace.error:
-        head.append(f"error: {trace.error}")
-    tail = [f"result: {trace.result}"]
+        head.append(fit(f"error: {trace.error}"))
+    tail = [fit(f"result: {trace.result}")]
     if trace.stopped:
         tail.insert(0, f"... tracing stopped after {MAX_EVENTS} lines; the call went on untraced ...")
     if expected is not None:
-        tail.append(f"expected {expected}")
+        tail.append(fit(f"expected {expected}"))
     room = max_lines - len(head) - len(tail)
     blocks = trace.blocks
     gaps = sum(1 for a, b in pairwise(blocks) if b.index > a.index + 1)
@@ -310,13 +332,17 @@ def render_trace(trace: Trace, *, expected: str | None = None, max_lines: int = 
         for prev, block in zip([None, *blocks], blocks, strict=False):
             if prev is not None and block.index > prev.index + 1:
                 body.append(f"... {block.index - prev.index - 1} blocks ...")
-            body.append(_block_line(block))
+            body.append(_block_line(block, width))
     elif room >= 3:
         first = (room - 1) // 2
         last = room - 1 - first
         kept_head, kept_tail = blocks[:first], blocks[len(blocks) - last :]
         dropped = kept_tail[0].index - kept_head[-1].index - 1
-        body = [*map(_block_line, kept_head), f"... {dropped} blocks ...", *map(_block_line, kept_tail)]
+        body = [
+            *(_block_line(b, width) for b in kept_head),
+            f"... {dropped} blocks ...",
+            *(_block_line(b, width) for b in kept_tail),
+        ]
     else:
         body = [f"... {len(blocks)} blocks ..."] if blocks and room >= 1 else []
     return "\n".join([*head, *body, *tail][-max_lines:] if max_lines > 0 else [])
