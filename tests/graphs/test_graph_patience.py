@@ -14,7 +14,7 @@ from triloop.agents.models import Candidate
 from triloop.graphs.builder import build_solve_graph
 from triloop.graphs.nodes import SolveNodes
 from triloop.graphs.state import SolveConfig, plan_for
-from triloop.graphs.triage import best_of, decide, stalled_rounds
+from triloop.graphs.triage import best_of, choose, decide, stalled_rounds
 
 TASK = 'def inc(x: int) -> int:\n    """Add one.\n    >>> inc(1)\n    2\n    """\n'
 # passes the generated test, fails the task's example: its answer is known to be wrong
@@ -125,3 +125,26 @@ def test_triage_judges_the_candidate_finalize_returns():
         config.model_copy(update={"patience": 0}), plan_for(config), [sampled, greedy], history, 1, ""
     )
     assert decision.stopped_by == "no_improvement"
+
+
+def test_easy_is_judged_on_the_majoritys_pick_not_on_the_best_candidate():
+    # HumanEval/33 (v6): three drafts agree on code that fails a task example; a fourth passes the
+    # examples and every generated test. Easy was judged on that fourth one, then settled on the
+    # majority's wrong pick. The majority's pick fails a hard check: not easy; the verified one wins.
+    wrong = [
+        Candidate(id=f"c{i}", temperature=0.8 if i else 0.0, answer="see code", behaviour="cluster-0",
+                  score=0.35, failing_evidence=True)
+        for i in range(3)
+    ]  # fmt: skip
+    right = Candidate(id="c3", temperature=0.8, answer="see code", behaviour="cluster-2", score=0.77,
+                      verified_by_code=True, components={"execution": 1.0, "agreement": 0.5})  # fmt: skip
+    config = SolveConfig()
+    plan = plan_for(config)
+    decision = decide(config, plan, [*wrong, right], [0.77], rounds=0, over_budget="")
+    assert decision.stopped_by == "verified"
+    assert choose(config, plan, [*wrong, right], decision.stopped_by).id == "c3"
+    # a clean majority still settles easy, on its own pick
+    clean = [c.model_copy(update={"failing_evidence": False, "score": 0.8}) for c in wrong]
+    decision = decide(config, plan, [*clean, right], [0.8], rounds=0, over_budget="")
+    assert decision.stopped_by == "easy"
+    assert choose(config, plan, [*clean, right], "easy").id == "c0"

@@ -46,14 +46,17 @@ def decide(
     best = best_of(config, active)
     shares = scoring.vote_shares(active, weighted=False)  # easy needs real agreement, not one high score
     top_share = max(shares.values()) if shares else 0.0
+    # easy is judged on the answer an easy settle returns (the majority's pick), not on the best
+    # candidate: a majority that fails the task's examples must not outvote one that passes them
+    pick = choose(config, plan, active, "easy")
     if (
         rounds == 0
         and len(active) > 1
         and top_share >= config.easy_agreement
-        and (best.score or 0) >= config.easy_score
-        and not best.failing_evidence
+        and (pick.score or 0) >= config.easy_score
+        and not pick.failing_evidence
     ):
-        return Decision("settle", "easy", f"agreement {top_share:.2f}, best {best.score:.2f}")
+        return Decision("settle", "easy", f"agreement {top_share:.2f}, answer scores {pick.score:.2f}")
     if top_up > 0 and rounds == 0 and not over_budget:
         return Decision("top_up", None, f"{len(active)} drafts do not settle it: {top_up} more")
     verified = [
