@@ -148,3 +148,21 @@ def test_easy_is_judged_on_the_majoritys_pick_not_on_the_best_candidate():
     decision = decide(config, plan, [*clean, right], [0.8], rounds=0, over_budget="")
     assert decision.stopped_by == "easy"
     assert choose(config, plan, [*clean, right], "easy").id == "c0"
+
+
+# the same behaviour as PARTIAL in other words: inc(1) still returns 1
+SAME_BEHAVIOUR = "```python\ndef inc(x: int) -> int:\n    if x != 5:\n        return x\n    return 6\n```"
+
+
+def test_recheck_gives_a_refinement_that_repeats_the_wrong_value_one_more_turn(sandbox_tools):
+    out, llm = solve([SAME_BEHAVIOUR, SAME_BEHAVIOUR, RIGHT, RIGHT], sandbox_tools, recheck=True)
+    assert out["result"]["stopped_by"] == "verified" and "x + 1" in out["result"]["code"]
+    retries = [c for c in llm.calls if c["role"] == "refiner" and "still fails the same way" in c["last"]]
+    assert retries and "inc(1) returns 1, expected 2." in retries[0]["last"]
+    assert all(c["temperature"] == 0.8 for c in retries)
+
+
+def test_without_recheck_a_refinement_in_other_words_is_not_asked_again(sandbox_tools):
+    out, llm = solve([SAME_BEHAVIOUR], sandbox_tools)
+    assert out["result"]["stopped_by"] == "no_improvement" and llm.count("refiner") == 2
+    assert not llm.count("refiner", "still fails the same way")

@@ -272,7 +272,7 @@ def test_a_review_prompt_stays_within_the_model_context_whatever_the_trace(sandb
         head, _, trace = prompt.partition("Runtime trace")
         return len(head) // coding.TEXT_CHARS_PER_TOKEN + len(trace) // coding.TRACE_CHARS_PER_TOKEN
 
-    short, long_task, huge = review_prompt(300), review_prompt(5_000), review_prompt(11_000)
+    short, long_task, huge = review_prompt(300), review_prompt(5_000), review_prompt(10_000)
     assert "Runtime trace" in short and "[block" in short and "expected 0" in short
     assert "Runtime trace" in long_task and len(long_task) - 5_000 < len(short)  # shrunk to fit
     assert "Runtime trace" not in huge and "grow(60) returned 2360, expected 0" in huge

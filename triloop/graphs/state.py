@@ -68,6 +68,11 @@ class SolveConfig(BaseModel):
     easy_score: float = Field(0.7, ge=0, le=1)
     verify_score: float = Field(0.8, ge=0, le=1)
     min_improvement: float = Field(0.01, ge=0, description="adaptive stop: needed gain of the best score")
+    recheck: bool = Field(
+        False,
+        description="coding: run the failing check on each refinement at once; one that still returns "
+        "its parent's wrong value gets one more turn (an experiment: off until a bench run measures it)",
+    )
     patience: int = Field(
         0,
         ge=0,

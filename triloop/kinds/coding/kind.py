@@ -300,6 +300,19 @@ class CodingKind:
             why = ""
         return Feedback(candidate_id=target.id, why=failure, change=why)
 
+    def _repeats_failure(self, code: str, target: Candidate) -> str | None:
+        """The failing check of ``target`` run on its refinement ``code``: its text when the refinement
+        returns the very value its parent returned (it changed nothing where it matters), else None."""
+        outcome, _ = self._failure(target, [])
+        if self.sandbox is None or outcome is None or outcome.expected is None or outcome.passed is not False:
+            return None
+        check = Check(call=outcome.call, expected=outcome.expected, source=outcome.source)
+        report = run_checks(self.sandbox, code, [check])
+        again = report.outcomes[0] if report.loaded and report.outcomes else None
+        if again is None or again.passed is not False or again.got != outcome.got:
+            return None
+        return f"{outcome.call} returns {again.got}, expected {outcome.expected}."
+
     def refine(
         self,
         ctx: AgentContext,
@@ -323,11 +336,17 @@ class CodingKind:
         code, raw = self._code_reply(
             ctx, messages, run, role=role, purpose=f"refine:{cid}", temperature=temperature
         )
+        again_text = None
         if code is not None and same_code(code, target.code) and target.failing_evidence:
+            again_text = prompts.UNCHANGED.format(failure=feedback.why)
+        elif code is not None and (run.get("config") or {}).get("recheck"):
+            repeated = self._repeats_failure(code, target)
+            again_text = prompts.STILL_FAILS.format(failure=repeated) if repeated else None
+        if again_text is not None:
             retry = [
                 *messages,
                 {"role": "assistant", "content": raw},
-                {"role": "user", "content": prompts.UNCHANGED.format(failure=feedback.why)},
+                {"role": "user", "content": again_text},
             ]
             try:
                 again = ctx.complete(

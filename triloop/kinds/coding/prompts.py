@@ -46,3 +46,8 @@ UNCHANGED = (
     "That is the same code, and it still fails ({failure}). Change it so that this check passes: reply "
     "with the complete corrected function in one ```python code block."
 )
+
+STILL_FAILS = (
+    "The new code still fails the same way: {failure} Change it so that this check passes: reply with "
+    "the complete corrected function in one ```python code block."
+)
