@@ -40,6 +40,17 @@ def test_a_refinement_that_passes_fewer_checks_is_not_kept_whatever_its_score():
     assert not kind.keeps(better.model_copy(update={"score": 0.4}), parent)  # nor one that scores lower
 
 
+def test_a_refinement_that_ties_its_parent_is_not_kept():
+    # HumanEval/38 (v7): the refinement behaved like the right greedy draft on every check, tied it,
+    # replaced it, and failed the hidden tests. No gain shown: the parent stays.
+    kind = CodingKind({})
+    checks = [outcome("generated", False), outcome("generated", True)]
+    parent = candidate("c0", checks, 1.0)
+    assert not kind.keeps(candidate("c0.r1", checks, 1.0), parent)
+    joins_a_cluster = candidate("c0.r1", checks, 0.6)
+    assert kind.keeps(joins_a_cluster, parent.model_copy(update={"score": 0.5}))  # higher agreement
+
+
 def test_user_tests_dominate_and_verify():
     user_pass = Evidence(kind="tests", passed=True, share=1.0)
     user_fail = Evidence(kind="tests", passed=False, share=0.5)

@@ -226,10 +226,14 @@ class CodingKind:
             cand.score = combine(cand)
 
     def keeps(self, refined: Candidate, parent: Candidate) -> bool:
-        """Never accept a refinement that passes fewer checks than its parent, nor one that scores lower."""
+        """Keep a refinement only when it shows a gain: no fewer checks passed and no lower score than
+        its parent, and more checks passed or a higher score. A tie keeps the parent: in runs v6 and v7
+        no refinement changed a check result, and one that tied replaced a right draft (HumanEval/38)."""
         (user, passed), (parent_user, parent_passed) = checks_passed(refined), checks_passed(parent)
         fewer = user < parent_user or passed < parent_passed
-        return not fewer and (refined.score or 0.0) >= (parent.score or 0.0)
+        more = user > parent_user or passed > parent_passed
+        score, parent_score = refined.score or 0.0, parent.score or 0.0
+        return not fewer and score >= parent_score and (more or score > parent_score)
 
     # --- review + refine (LDB) --------------------------------------------------------------------
 
