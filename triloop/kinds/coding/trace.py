@@ -287,8 +287,13 @@ def _block_line(block: TraceBlock, width: int = 240) -> str:
     lines = f"line {span[0]}" if span[0] == span[1] else f"lines {span[0]}-{span[1]}"
     nest = f" (depth {block.depth})" if block.depth else ""
     state = ", ".join(f"{k}={v}" for k, v in block.state.items())
-    text = f"[block {block.index}] {block.function}{nest} {lines}: {code} -> {state or '(no locals)'}"
-    return text if len(text) <= width else text[: width - 3] + "..."
+    return _cut(
+        f"[block {block.index}] {block.function}{nest} {lines}: {code} -> {state or '(no locals)'}", width
+    )
+
+
+def _cut(line: str, width: int) -> str:
+    return line if len(line) <= width else line[: width - 3] + "..."
 
 
 #: (lines, characters per line) tried in turn until a trace fits the room a prompt leaves it.
@@ -314,7 +319,7 @@ def render_trace(
 
 def _render(trace: Trace, expected: str | None, max_lines: int, width: int) -> str:
     def fit(line: str) -> str:
-        return line if len(line) <= width else line[: width - 3] + "..."
+        return _cut(line, width)
 
     head = [fit(f"trace of {trace.call}:")]
     if trace.error:
