@@ -38,25 +38,29 @@ def _order(m: PoolMember) -> tuple[float, int, str]:  # ties go to the coolest, 
     return (m.temperature, len(m.id), m.id)
 
 
+def _cluster(m: PoolMember) -> str:  # a draft no cluster holds agrees with nobody
+    return m.behaviour or f"#alone:{m.id}"
+
+
 def _cluster_sizes(drafts: list[PoolMember]) -> Counter:
-    return Counter(m.behaviour or f"#alone:{m.id}" for m in drafts)
+    return Counter(_cluster(m) for m in drafts)
 
 
 def _largest_cluster(drafts: list[PoolMember]) -> PoolMember:
     size = _cluster_sizes(drafts)
-    return max(drafts, key=lambda m: (size[m.behaviour or f"#alone:{m.id}"], m.score or 0.0))
+    return max(drafts, key=lambda m: (size[_cluster(m)], m.score or 0.0))
 
 
 def _codet(drafts: list[PoolMember]) -> PoolMember:
     size = _cluster_sizes(drafts)
-    return max(drafts, key=lambda m: (size[m.behaviour or f"#alone:{m.id}"] * passed(m, "generated"),
+    return max(drafts, key=lambda m: (size[_cluster(m)] * passed(m, "generated"),
                                       passed(m, "doctest")))  # fmt: skip
 
 
 def _most_checks(drafts: list[PoolMember]) -> PoolMember:
     size = _cluster_sizes(drafts)
     return max(drafts, key=lambda m: (passed(m, "doctest") + passed(m, "generated"),
-                                      size[m.behaviour or f"#alone:{m.id}"]))  # fmt: skip
+                                      size[_cluster(m)]))  # fmt: skip
 
 
 def _no_errors_then_largest(drafts: list[PoolMember]) -> PoolMember:

@@ -254,6 +254,7 @@ def test_a_review_prompt_stays_within_the_model_context_whatever_the_trace(sandb
     from triloop.agents.models import Candidate
     from triloop.graphs.state import StrategyPlan
     from triloop.kinds.coding import kind as coding
+    from triloop.kinds.coding import repair
     from triloop.kinds.coding.checks import CheckOutcome, RunReport
 
     failing = CheckOutcome(call="grow(60)", expected="0", source="generated", passed=False, got="2360")
@@ -270,11 +271,11 @@ def test_a_review_prompt_stays_within_the_model_context_whatever_the_trace(sandb
 
     def tokens(prompt: str) -> int:  # the kind's own low count: ~2 characters a token in a trace
         head, _, trace = prompt.partition("Runtime trace")
-        return len(head) // coding.TEXT_CHARS_PER_TOKEN + len(trace) // coding.TRACE_CHARS_PER_TOKEN
+        return len(head) // repair.TEXT_CHARS_PER_TOKEN + len(trace) // repair.TRACE_CHARS_PER_TOKEN
 
     short, long_task, huge = review_prompt(300), review_prompt(5_000), review_prompt(10_000)
     assert "Runtime trace" in short and "[block" in short and "expected 0" in short
     assert "Runtime trace" in long_task and len(long_task) - 5_000 < len(short)  # shrunk to fit
     assert "Runtime trace" not in huge and "grow(60) returned 2360, expected 0" in huge
     for prompt in (short, long_task, huge):
-        assert tokens(prompt) <= coding.REVIEW_PROMPT_TOKENS
+        assert tokens(prompt) <= repair.REVIEW_PROMPT_TOKENS

@@ -6,7 +6,7 @@ checkpoints stay portable and need no pickle/msgpack allow-lists; the models val
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -105,6 +105,9 @@ class Feedback(BaseModel):
     wrong_step: int | None = None
     why: str = ""
     change: str = ""
+    # the failing check ``why`` is about, as the task kind recorded it (coding: a CheckOutcome), so
+    # the refinement can be run on that very check without finding it again
+    check: dict[str, Any] | None = None
 
 
 class Usage(BaseModel):
