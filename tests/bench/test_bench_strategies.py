@@ -8,7 +8,7 @@ from bench_fakes import AnswerLLM, ScriptedGraph
 from triloop.bench.errors import BenchInputError
 from triloop.bench.harness import attempt_of
 from triloop.bench.problems import BenchProblem
-from triloop.bench.strategies import GraphStrategy, PlainStrategy, build_strategies
+from triloop.bench.strategies import GraphStrategy, PlainStrategy, build_strategies, parse_strategies
 from triloop.graphs.state import SolveConfig
 from triloop.kinds.coding.prompts import DRAFT_STUB
 
@@ -94,6 +94,29 @@ def test_a_strategy_can_carry_its_own_k_to_compare_with_twice_the_drafts_in_one_
     for bad in ("sc:0", "sc:x", "plain:2", "magic:3"):
         with pytest.raises(BenchInputError):
             build_strategies([bad], AnswerLLM(""), tools=[], config=base)
+
+
+def test_a_strategy_variant_carries_solve_settings_to_compare_configurations_in_one_run():
+    base = SolveConfig(k=3, widen=2)
+    built = build_strategies(
+        ["triloop", "triloop+widen=4", "triloop:5+widen=0+patience=1"], AnswerLLM(""), tools=[], config=base
+    )
+    assert [s.name for s in built] == ["triloop", "triloop+widen=4", "triloop:5+widen=0+patience=1"]
+    assert [(s.config.k, s.config.widen, s.config.patience) for s in built] == [
+        (3, 2, 0),
+        (3, 4, 0),
+        (5, 0, 1),
+    ]
+    assert all(s.config.strategy == "triloop" and not s.config.interactive for s in built)
+    cases = {
+        "triloop+magic=1": "no solve setting named magic",
+        "triloop+widen=-1": "widen",
+        "triloop+widen": "NAME\\+FIELD=VALUE",
+        "plain+widen=4": "only graph strategies",
+    }
+    for bad, message in cases.items():
+        with pytest.raises(BenchInputError, match=message):
+            parse_strategies([bad])
 
 
 def test_a_graph_strategy_keeps_its_pool_with_each_candidates_checks():

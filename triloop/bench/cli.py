@@ -29,7 +29,8 @@ StrategyOption = Annotated[
         "--strategy",
         "-s",
         help="strategy to run (repeat, or comma-separate): plain | single | sc | bok | self-refine | triloop;"
-        " default: plain, single, sc, self-refine, triloop",
+        " NAME:K gives it its own k (sc:6), NAME+FIELD=VALUE a solve setting (triloop+widen=4), to compare"
+        " variants in one run; default: plain, single, sc, self-refine, triloop",
     ),
 ]
 LimitOption = Annotated[int | None, typer.Option(min=1, help="run at most this many problems")]

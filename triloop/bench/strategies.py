@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from pydantic import BaseModel
 
@@ -174,20 +174,59 @@ def pool_of(candidates: dict[str, Any], chosen: str | None) -> list[PoolMember]:
     return members
 
 
-def split_strategy(name: str) -> tuple[str, int | None]:
-    """``"sc:6"`` -> ``("sc", 6)``: a strategy with its own k (e.g. sc with twice triloop's k, in the
-    same run); ``"sc"`` -> ``("sc", None)`` (the run's ``--k``)."""
-    base, _, k = name.partition(":")
+class StrategySpec(NamedTuple):
+    """A strategy as named on the command line: ``NAME[:K][+FIELD=VALUE...]``."""
+
+    base: str
+    k: int | None  # None: the run's --k
+    overrides: dict[str, str]  # SolveConfig fields of this variant, e.g. {"widen": "4"}
+
+
+def split_strategy(name: str) -> StrategySpec:
+    """``"sc:6"`` -> sc with its own k (e.g. twice triloop's, in the same run); ``"triloop+widen=4"``
+    -> triloop with ``SolveConfig.widen = 4``, so two configurations meet the same problems in one run
+    (a side-by-side measurement, not one against an older run)."""
+    head, *pairs = name.split("+")
+    base, _, k = head.partition(":")
+    overrides: dict[str, str] = {}
+    for pair in pairs:
+        field, eq, value = pair.partition("=")
+        if not eq or not field or not value:
+            raise BenchInputError(f"bad strategy {name!r}: write NAME+FIELD=VALUE, e.g. triloop+widen=4")
+        overrides[field] = value
+    if overrides and base not in GRAPH_STRATEGIES:
+        raise BenchInputError(f"bad strategy {name!r}: only graph strategies take +FIELD=VALUE")
     if not k:
-        return base, None
+        return StrategySpec(base, None, overrides)
     if base not in GRAPH_STRATEGIES or not k.isdigit() or not 1 <= int(k) <= 16:
         raise BenchInputError(f"bad strategy {name!r}: write NAME:K with K in 1..16, e.g. sc:6")
-    return base, int(k)
+    return StrategySpec(base, int(k), overrides)
+
+
+def variant_config(config: SolveConfig, name: str) -> SolveConfig:
+    """``config`` for the strategy ``name``: its base strategy, its k and its field overrides, validated
+    (a bad field or value is a :class:`BenchInputError`), never interactive (a bench never stops to ask)."""
+    from pydantic import ValidationError
+
+    from triloop.graphs.state import SolveConfig
+
+    spec = split_strategy(name)
+    unknown = sorted(set(spec.overrides) - set(SolveConfig.model_fields))
+    if unknown:
+        raise BenchInputError(f"bad strategy {name!r}: no solve setting named {', '.join(unknown)}")
+    update: dict[str, Any] = {**spec.overrides, "strategy": spec.base, "interactive": False}
+    if spec.k:
+        update["k"] = spec.k
+    try:
+        return SolveConfig.model_validate({**config.model_dump(), **update})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise BenchInputError(f"bad strategy {name!r}: {problems}") from None
 
 
 def parse_strategies(names: Sequence[str] | None) -> list[str]:
-    """Validated strategy names (``NAME`` or ``NAME:K``) in the order given, duplicates dropped; the
-    defaults when none."""
+    """Validated strategy names (``NAME``, ``NAME:K``, ``NAME+FIELD=VALUE``) in the order given,
+    duplicates dropped; the defaults when none."""
     if not names:
         return list(DEFAULT_STRATEGIES)
     chosen: list[str] = []
@@ -195,8 +234,12 @@ def parse_strategies(names: Sequence[str] | None) -> list[str]:
         for name in (part.strip().lower() for part in raw.split(",")):
             if not name:
                 continue
-            if split_strategy(name)[0] not in STRATEGY_NAMES:
+            if split_strategy(name).base not in STRATEGY_NAMES:
                 raise BenchInputError(f"unknown strategy {name!r}; choose from {', '.join(STRATEGY_NAMES)}")
+            if split_strategy(name).base in GRAPH_STRATEGIES:
+                from triloop.graphs.state import SolveConfig
+
+                variant_config(SolveConfig(), name)  # a bad field fails before anything loads
             if name not in chosen:
                 chosen.append(name)
     if not chosen:
@@ -222,9 +265,7 @@ def build_strategies(
             continue
         if graph is None:
             graph = build_solve_graph(llm, tools=list(tools), memory=None, config=config)
-        base, k = split_strategy(name)
-        update = {"strategy": base, "interactive": False, **({"k": k} if k else {})}
-        strategy = GraphStrategy(graph, config.model_copy(update=update))
+        strategy = GraphStrategy(graph, variant_config(config, name))
         strategy.name = name
         built.append(strategy)
     return built
