@@ -98,15 +98,20 @@ class StepScores(BaseModel):
     scores: list[float] = Field(default_factory=list)
 
 
-class Feedback(BaseModel):
-    """Targeted review of one candidate: the wrong step, why (citing evidence), and what to change."""
+class ReviewReply(BaseModel):
+    """What a Reviewer model is asked to write: the wrong step, why (citing evidence), what to change."""
 
     candidate_id: str = ""
     wrong_step: int | None = None
     why: str = ""
     change: str = ""
-    # the failing check ``why`` is about, as the task kind recorded it (coding: a CheckOutcome), so
-    # the refinement can be run on that very check without finding it again
+
+
+class Feedback(ReviewReply):
+    """Targeted review of one candidate, as it travels to the Refiner."""
+
+    # the failing check ``why`` is about, as the task kind recorded it (coding: a CheckOutcome), so the
+    # refinement can be run on that very check without finding it again; never asked of a model
     check: dict[str, Any] | None = None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from triloop.agents.base import AgentContext
 from triloop.agents.errors import AgentParseError
 from triloop.agents.meter import BudgetExhausted
-from triloop.agents.models import Candidate, Feedback, StepScores
+from triloop.agents.models import Candidate, Feedback, ReviewReply, StepScores
 from triloop.agents.prompts import REVIEW, SELF_CRITIQUE, STEP_SCORES, render_solution
 from triloop.llm.base import Role
 
@@ -113,9 +113,10 @@ def review(
         disagreement = f"\nOther candidates answered: {', '.join(others[:5])}"
     messages = judged_messages(SELF_CRITIQUE if self_critique else REVIEW, task, candidate, disagreement)
     try:
-        feedback = ctx.complete_json(
-            messages, Feedback, role=role, purpose=f"review:{candidate.id}", temperature=0.0
+        reply = ctx.complete_json(
+            messages, ReviewReply, role=role, purpose=f"review:{candidate.id}", temperature=0.0
         )
+        feedback = Feedback(**reply.model_dump())
     except (AgentParseError, BudgetExhausted) as exc:  # fall back to what the evidence says
         ctx.emit({"type": "parse_error", "purpose": f"review:{candidate.id}", "error": str(exc)})
         feedback = feedback_from_evidence(candidate, others)
