@@ -7,6 +7,8 @@ Subsystems (sandbox, memory, graphs) derive their own errors from :class:`Triloo
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class TriloopError(Exception):
     """Base of every error triloop raises on purpose."""
@@ -72,3 +74,8 @@ class ModelIntegrityError(LocalModelError):
 
 class ModelNotInstalledError(LocalModelError):
     """The packages that carry the model parts (or xllamacpp) are not installed."""
+
+
+def validation_problems(exc: Any) -> str:
+    """A pydantic (or FastAPI) validation error as one line: ``field.path: message; ...``."""
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())

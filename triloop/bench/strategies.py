@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from triloop.bench.errors import BenchInputError
 from triloop.bench.problems import BenchProblem
+from triloop.errors import validation_problems
 
 if TYPE_CHECKING:
     from triloop.graphs.state import SolveConfig
@@ -220,7 +221,7 @@ def variant_config(config: SolveConfig, name: str) -> SolveConfig:
     try:
         return SolveConfig.model_validate({**config.model_dump(), **update})
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        problems = validation_problems(exc)
         raise BenchInputError(f"bad strategy {name!r}: {problems}") from None
 
 
@@ -234,9 +235,10 @@ def parse_strategies(names: Sequence[str] | None) -> list[str]:
         for name in (part.strip().lower() for part in raw.split(",")):
             if not name:
                 continue
-            if split_strategy(name).base not in STRATEGY_NAMES:
+            base = split_strategy(name).base
+            if base not in STRATEGY_NAMES:
                 raise BenchInputError(f"unknown strategy {name!r}; choose from {', '.join(STRATEGY_NAMES)}")
-            if split_strategy(name).base in GRAPH_STRATEGIES:
+            if base in GRAPH_STRATEGIES:
                 from triloop.graphs.state import SolveConfig
 
                 variant_config(SolveConfig(), name)  # a bad field fails before anything loads

@@ -71,6 +71,7 @@ def solve_config(defaults: Any, flags: dict[str, Any], budget_flags: dict[str, A
     """The run's config: the ``[solve]`` settings with the flags the user gave (None keeps a setting)."""
     from pydantic import ValidationError
 
+    from triloop.errors import validation_problems
     from triloop.graphs.state import STRATEGIES, SolveConfig, SolveInputError
 
     strategy = flags.get("strategy")
@@ -84,7 +85,7 @@ def solve_config(defaults: Any, flags: dict[str, Any], budget_flags: dict[str, A
     try:
         return SolveConfig.model_validate(merged)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        problems = validation_problems(exc)
         raise SolveInputError(f"invalid solve options: {problems}") from None
 
 

@@ -25,7 +25,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from pydantic import BaseModel, Field
 
 from triloop.chat.service import ChatError, ChatService, Mode, new_thread_id
-from triloop.errors import TriloopError
+from triloop.errors import TriloopError, validation_problems
 from triloop.server.openai_api import (
     APIError,
     ChatCompletionRequest,
@@ -121,7 +121,7 @@ def create_app(service: ChatService, *, token: str | None = None, limits: Limits
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        problems = validation_problems(exc)
         return _error(APIError(400, f"invalid request: {problems}"))
 
     # --- page and health -----------------------------------------------------------------------------
