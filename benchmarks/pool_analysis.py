@@ -9,7 +9,9 @@ problem as "easy" on it); if right candidates raise as often, the Tester's input
 
 It then replays selection rules on each problem's first drafts (round 0), as if the problem were
 settled there: which draft each rule picks, and whether that draft passes the hidden tests. The drafts
-are the run's own, so the rules are compared on the same pools (refinement is not replayed).
+are the run's own, so the rules are compared on the same pools (refinement is not replayed). Where
+the pools kept each draft's check report, the rules are replayed once more under each clustering of
+``CLUSTERINGS`` (which behaviours count as agreeing), recomputed from those reports.
 
     python benchmarks/pool_analysis.py benchmarks/results/humaneval-0-59-v6 [--strategy triloop]
 
@@ -20,7 +22,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
@@ -28,6 +32,7 @@ from rich.table import Table
 
 from triloop.bench.harness import RESULTS_FILE, read_records, unique
 from triloop.bench.strategies import PoolMember
+from triloop.kinds.coding.checks import RunReport
 
 
 def passed(member: PoolMember, source: str) -> int:
@@ -38,39 +43,60 @@ def _order(m: PoolMember) -> tuple[float, int, str]:  # ties go to the coolest, 
     return (m.temperature, len(m.id), m.id)
 
 
-def _cluster(m: PoolMember) -> str:  # a draft no cluster holds agrees with nobody
+#: A clustering: the key of a draft's behaviour; drafts with equal keys agree.
+Clustering = Callable[[PoolMember], str]
+
+
+def as_run(m: PoolMember) -> str:  # the run's own clusters; a draft no cluster holds agrees with nobody
     return m.behaviour or f"#alone:{m.id}"
 
 
-def _cluster_sizes(drafts: list[PoolMember]) -> Counter:
-    return Counter(_cluster(m) for m in drafts)
+def _replayed(behaviour: Callable[[RunReport], tuple[str, ...]]) -> Clustering:
+    def key(m: PoolMember) -> str:
+        report = RunReport.model_validate(m.report)
+        return json.dumps(behaviour(report)) if report.loaded else f"#alone:{m.id}"
+
+    return key
 
 
-def _largest_cluster(drafts: list[PoolMember]) -> PoolMember:
-    size = _cluster_sizes(drafts)
-    return max(drafts, key=lambda m: (size[_cluster(m)], m.score or 0.0))
+def _exception_type(report: RunReport) -> tuple[str, ...]:
+    return tuple(re.sub(r"^(raised \w+).*", r"\1", o.got, flags=re.S) for o in report.outcomes)
 
 
-def _codet(drafts: list[PoolMember]) -> PoolMember:
-    size = _cluster_sizes(drafts)
-    return max(drafts, key=lambda m: (size[_cluster(m)] * passed(m, "generated"),
-                                      passed(m, "doctest")))  # fmt: skip
+#: Clusterings replayed from the check reports the pools store (runs from session 11 on).
+CLUSTERINGS: dict[str, Clustering] = {
+    "exception types split": _replayed(_exception_type),
+    "any raise is one behaviour (triloop now)": _replayed(RunReport.behaviour),
+}
 
 
-def _most_checks(drafts: list[PoolMember]) -> PoolMember:
-    size = _cluster_sizes(drafts)
-    return max(drafts, key=lambda m: (passed(m, "doctest") + passed(m, "generated"),
-                                      size[_cluster(m)]))  # fmt: skip
+def _cluster_sizes(drafts: list[PoolMember], key: Clustering) -> Counter:
+    return Counter(key(m) for m in drafts)
 
 
-def _no_errors_then_largest(drafts: list[PoolMember]) -> PoolMember:
+def _largest_cluster(drafts: list[PoolMember], key: Clustering) -> PoolMember:
+    size = _cluster_sizes(drafts, key)
+    return max(drafts, key=lambda m: (size[key(m)], m.score or 0.0))
+
+
+def _codet(drafts: list[PoolMember], key: Clustering) -> PoolMember:
+    size = _cluster_sizes(drafts, key)
+    return max(drafts, key=lambda m: (size[key(m)] * passed(m, "generated"), passed(m, "doctest")))
+
+
+def _most_checks(drafts: list[PoolMember], key: Clustering) -> PoolMember:
+    size = _cluster_sizes(drafts, key)
+    return max(drafts, key=lambda m: (passed(m, "doctest") + passed(m, "generated"), size[key(m)]))
+
+
+def _no_errors_then_largest(drafts: list[PoolMember], key: Clustering) -> PoolMember:
     clean = [m for m in drafts if not m.errors.get("generated")] or drafts
-    return _largest_cluster(clean)
+    return _largest_cluster(clean, key)
 
 
 #: Selection rules replayed on the first drafts (each sees them in tie order: greedy first).
-RULES = {
-    "greedy draft (= plain)": lambda drafts: drafts[0],
+RULES: dict[str, Callable[[list[PoolMember], Clustering], PoolMember]] = {
+    "greedy draft (= plain)": lambda drafts, key: drafts[0],
     "largest cluster, then score": _largest_cluster,
     "CodeT: cluster size x generated passed": _codet,
     "most checks passed, then cluster size": _most_checks,
@@ -78,17 +104,30 @@ RULES = {
 }
 
 
-def replay(records: list) -> dict[str, dict]:
+def _first_drafts(record) -> list[PoolMember]:
+    return sorted((m for m in record.pool if m.round == 0 and m.code is not None), key=_order)
+
+
+def replay(records: list, key: Clustering = as_run) -> dict[str, dict]:
     out = {}
     for name, rule in RULES.items():
         picks = {}
         for record in records:
-            drafts = sorted((m for m in record.pool if m.round == 0 and m.code is not None), key=_order)
+            drafts = _first_drafts(record)
             if drafts:
-                picks[record.task_id] = bool(rule(drafts).hidden)
+                picks[record.task_id] = bool(rule(drafts, key).hidden)
         out[name] = {"passed": sum(picks.values()), "problems": len(picks),
                      "failed": sorted(t for t, ok in picks.items() if not ok)}  # fmt: skip
     return out
+
+
+def replay_clusterings(records: list) -> dict[str, dict]:
+    """Each rule under each clustering of :data:`CLUSTERINGS`, when every first draft kept its report
+    (empty for older runs)."""
+    drafts = [m for record in records for m in _first_drafts(record)]
+    if not drafts or any(m.report is None for m in drafts):
+        return {}
+    return {name: replay(records, key) for name, key in CLUSTERINGS.items()}
 
 
 def analyse(folder: Path, strategy: str) -> dict:
@@ -118,6 +157,7 @@ def analyse(folder: Path, strategy: str) -> dict:
         },
         "easy_settled_on_a_candidate_that_raises": settled_on_error,
         "rules_on_first_drafts": replay(records),
+        "rules_by_clustering": replay_clusterings(records),
     }
 
 
@@ -148,6 +188,11 @@ def main() -> None:
     rules.add_column("failed", overflow="fold")
     for name, row in result["rules_on_first_drafts"].items():
         rules.add_row(name, f"{row['passed']}/{row['problems']}", ", ".join(row["failed"]) or "-")
+    for clustering, rows in result["rules_by_clustering"].items():
+        rules.add_section()
+        for name, row in rows.items():
+            label = f"{name} [{clustering}]"
+            rules.add_row(label, f"{row['passed']}/{row['problems']}", ", ".join(row["failed"]) or "-")
     Console().print(rules)
     (args.folder / "pool_analysis.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 

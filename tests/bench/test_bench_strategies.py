@@ -146,3 +146,6 @@ def test_a_graph_strategy_keeps_its_pool_with_each_candidates_checks():
     assert first.checks == {"doctest": "1/1", "generated": "1/3"} and first.errors == {"generated": 1}
     assert (second.parent_id, second.round, second.status, second.chosen) == ("c0", 1, "rejected", False)
     assert second.checks == {} and second.hidden is None  # the hidden tests are the harness's, after the run
+    # each check and what it returned travel with the member, for replaying rules on the same run
+    assert [o["got"] for o in first.report["outcomes"]] == ["2.0", "4.0", "1.0", "raised T: no"]
+    assert "printed" not in first.report and second.report is None

@@ -91,3 +91,24 @@ def test_selection_rules_are_replayed_on_the_first_drafts_of_each_problem():
     assert rules["CodeT: cluster size x generated passed"]["failed"] == ["t1"]  # 1x6 > 2x2; 2x3 > 1x5
     assert rules["most checks passed, then cluster size"]["passed"] == 2
     assert rules["no error on generated inputs, then largest cluster"]["failed"] == ["t0"]
+
+
+def reported(cid: str, hidden: bool, score: float, *got: str) -> PoolMember:
+    outcomes = [{"call": f"f({i})", "expected": None, "source": "generated", "passed": None, "got": g}
+                for i, g in enumerate(got)]  # fmt: skip
+    return PoolMember(id=cid, temperature=0.8 if cid != "c0" else 0.0, score=score, code=f"# {cid}",
+                      hidden=hidden, report={"loaded": True, "outcomes": outcomes})  # fmt: skip
+
+
+def test_clusterings_are_replayed_from_the_stored_reports():
+    # HumanEval/21 in run v9: two right drafts raise different exceptions on an out-of-spec input
+    pool = [reported("c0", True, 0.9, "0.5", "raised ZeroDivisionError: division by zero"),
+            reported("c1", False, 1.0, "0.49", "0.0"),
+            reported("c2", True, 0.9, "0.5", "raised ValueError: empty range")]  # fmt: skip
+    records = [BenchRecord(task_id="t0", strategy="triloop", passed=False, detail="x", pool=pool)]
+    by_clustering = load_script().replay_clusterings(records)
+    largest = "largest cluster, then score"
+    assert by_clustering["exception types split"][largest]["failed"] == ["t0"]  # three clusters of one
+    assert by_clustering["any raise is one behaviour (triloop now)"][largest]["passed"] == 1
+    # older runs kept no reports: nothing to replay
+    assert load_script().replay_clusterings([r for r in RECORDS if r.pool]) == {}

@@ -50,7 +50,7 @@ def test_off_by_one_and_raising_candidates_fail(sandbox):
     assert bad.loaded
     assert bad.outcomes[0].got == "raised TypeError: no adding today"
     assert [o.passed for o in bad.outcomes] == [False, False, False, None]
-    assert bad.behaviour() == ("raised TypeError",) * 4
+    assert bad.behaviour() == ("raised",) * 4
 
 
 def test_candidate_output_and_forged_result_lines_change_nothing(sandbox):
@@ -200,9 +200,12 @@ def _report(*got: str, passed: tuple[bool | None, ...] = (), loaded: bool = True
     return RunReport(loaded=loaded, load_error=None if loaded else "SyntaxError", outcomes=outcomes)
 
 
-def test_behaviour_reduces_exceptions_to_their_type():
-    report = _report("raised ValueError: index 3 out of range", "raised ValueError", "1", "timed out")
-    assert report.behaviour() == ("raised ValueError", "raised ValueError", "1", "timed out")
+def test_behaviour_counts_any_exception_as_one_behaviour():
+    # HumanEval/21 (run v9): two right drafts raised ZeroDivisionError and ValueError on an all-equal
+    # list, outside the spec; they must form one cluster. A string value is not an exception.
+    report = _report("raised ValueError: index 3 out of range", "raised ZeroDivisionError", "1", "timed out",
+                     "'raised ValueError'")  # fmt: skip
+    assert report.behaviour() == ("raised", "raised", "1", "timed out", "'raised ValueError'")
 
 
 def test_clusters_group_identical_behaviour_largest_first_unloaded_alone():
@@ -213,7 +216,7 @@ def test_clusters_group_identical_behaviour_largest_first_unloaded_alone():
         "d": _report("not loaded", "not loaded", loaded=False),
         "e": _report("not loaded", "not loaded", loaded=False),
         "f": _report("raised KeyError: 'x'", "3"),
-        "g": _report("raised KeyError: 'y'", "3"),
+        "g": _report("raised IndexError: 'y'", "3"),
     }
     assert behaviour_clusters(reports) == [["b", "c"], ["f", "g"], ["a"], ["d"], ["e"]]
     assert behaviour_clusters({}) == []

@@ -52,6 +52,9 @@ class PoolMember(BaseModel):
     errors: dict[str, int] = {}  # source -> checks that raised, timed out or crashed
     code: str | None = None
     hidden: bool | None = None
+    # the checks it ran and what each returned (a RunReport without its printed output), so analyses
+    # can replay clustering and selection rules on the very same runs
+    report: dict[str, Any] | None = None
 
 
 class Attempt(BaseModel):
@@ -170,6 +173,7 @@ def pool_of(candidates: dict[str, Any], chosen: str | None) -> list[PoolMember]:
                 checks={s: f"{report.passed(s)}/{report.total(s)}" for s in sources},
                 errors={s: n for s, n in errors.items() if n},
                 code=cand.get("code"),
+                report=report.model_dump(mode="json", exclude={"printed"}) if cand.get("report") else None,
             )
         )
     return members

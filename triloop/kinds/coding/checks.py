@@ -32,6 +32,8 @@ TIMED_OUT = "timed out"
 CRASHED = "crashed"
 #: ``got`` of every check when the module did not load.
 NOT_LOADED = "not loaded"
+#: The behaviour of a check that raised (``got`` is "raised <Type>: <message>").
+RAISED = "raised"
 
 #: The sandbox-side harness (stdlib only; Python 3.8+). Reads checks.json (then deletes it: it holds the
 #: tag), loads solution.py with fds 1/2 sent to /dev/null and sys.stdout/err to a capped buffer, runs
@@ -192,7 +194,7 @@ class CheckOutcome(BaseModel):
     @property
     def returned(self) -> bool:
         """The call returned a value (it did not raise, time out or die)."""
-        return not self.got.startswith(("raised ", TIMED_OUT, CRASHED))
+        return not self.got.startswith((RAISED + " ", TIMED_OUT, CRASHED))
 
 
 class RunReport(BaseModel):
@@ -212,14 +214,11 @@ class RunReport(BaseModel):
         return sum(1 for o in self.outcomes if o.expected is not None and source in (None, o.source))
 
     def behaviour(self) -> tuple[str, ...]:
-        """What each check returned; exceptions as ``raised <Type>`` only, since messages often carry
-        incidental detail (addresses, the exact index) that should not split candidates apart."""
-        return tuple(_behaviour(o.got) for o in self.outcomes)
-
-
-def _behaviour(got: str) -> str:
-    found = re.match(r"raised (\w+)", got)
-    return f"raised {found.group(1)}" if found else got
+        """What each check returned; any exception is the one behaviour ``raised``. Messages carry
+        incidental detail (addresses, the exact index), and so does the type: on an input outside the
+        spec (an empty or all-equal list) right programs raise whatever their code meets first
+        (ZeroDivisionError, IndexError, ValueError), and two right drafts must not split over that."""
+        return tuple(RAISED if o.got.startswith(RAISED + " ") else o.got for o in self.outcomes)
 
 
 def tagged_events(stderr: str, tag: str) -> list[dict[str, Any]]:
