@@ -71,12 +71,16 @@ class CodingKind:
         code, raw = code_reply(ctx, messages, run, role="solver", purpose=f"solve:{cid}", temperature=temp)
         return Candidate(id=cid, temperature=temp, answer="see code", code=code, raw=raw)
 
-    def write_tests(self, ctx: AgentContext, run: Mapping[str, Any]) -> list[Check]:
-        """The Tester: test inputs and expected results from the specification only (CodeT)."""
+    def write_tests(
+        self, ctx: AgentContext, run: Mapping[str, Any], *, prompt: str = prompts.TESTER
+    ) -> list[Check]:
+        """The Tester: test inputs and expected results from the specification only (CodeT).
+        ``prompt`` (with ``{task}``, ``{entry}``, ``{n}``) is for comparing Tester prompts
+        (benchmarks/tester_quality.py)."""
         entry = run.get("entry_point")
         if not entry:
             return []
-        content = prompts.TESTER.format(task=run["task"].rstrip() + "\n", entry=entry, n=GENERATED_TESTS)
+        content = prompt.format(task=run["task"].rstrip() + "\n", entry=entry, n=GENERATED_TESTS)
         reply = ctx.complete(
             [{"role": "user", "content": content}],
             role="reviewer",
