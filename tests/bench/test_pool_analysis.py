@@ -112,3 +112,23 @@ def test_clusterings_are_replayed_from_the_stored_reports():
     assert by_clustering["any raise is one behaviour (triloop now)"][largest]["passed"] == 1
     # older runs kept no reports: nothing to replay
     assert load_script().replay_clusterings([r for r in RECORDS if r.pool]) == {}
+
+
+def test_drafts_that_pass_only_at_the_loose_float_tolerance_are_listed_by_verdict():
+    def scored(cid: str, hidden: bool, got: str, expected: str) -> PoolMember:
+        outcome = {"call": "f(1)", "expected": expected, "source": "generated", "passed": True, "got": got}
+        return PoolMember(
+            id=cid, code=f"# {cid}", hidden=hidden, report={"loaded": True, "outcomes": [outcome]}
+        )
+
+    # v9's HumanEval/21: x / (span + 1e-6) passes [0.25, 1.0] within rel_tol 1e-6, not within 1e-9
+    padded = scored("c1", False, "[0.24999993750001562, 0.9999997500000624]", "[0.25, 1.0]")
+    exact = scored("c0", True, "[0.25, 1.0]", "[0.25, 1.0]")
+    rounded = scored("c2", True, "0.3333333333333333", "0.3333333333333333")
+    odd = scored("c3", True, "<object at 0x1>", "1")  # not a literal: left out
+    record = BenchRecord(
+        task_id="t", strategy="triloop", passed=False, detail="x", pool=[padded, exact, rounded, odd]
+    )
+    script = load_script()
+    assert script.loose_passes(padded) == ["f(1)"] and script.loose_passes(exact) == []
+    assert script.tolerance([record]) == {"hidden pass": [], "hidden fail": ["t c1"]}
