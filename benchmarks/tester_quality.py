@@ -44,6 +44,14 @@ VARIANTS = {
         "in your head. Reply with only a ```python block of one-line asserts, each "
         "`assert {entry}(...) == ...`."
     ),
+    # the same, kept to inputs the spec allows (a test outside it can only add noise)
+    "rules-in-spec": (
+        "```python\n{task}```\n\nWrite {n} test cases for `{entry}` from the description above. First "
+        "one test for each rule or special case the description states, then typical inputs; use only "
+        "inputs the description allows. Work out each expected result from the description, step by "
+        "step in your head. Reply with only a ```python block of one-line asserts, each "
+        "`assert {entry}(...) == ...`."
+    ),
 }
 
 DEFAULT_OUT = Path(__file__).parent / "results" / "tester_quality-humaneval.jsonl"

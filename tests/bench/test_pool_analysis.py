@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
-from pathlib import Path
+
+from bench_scripts import BENCHMARKS, load_script
 
 from triloop.bench.harness import RESULTS_FILE, BenchRecord
 from triloop.bench.strategies import PoolMember
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "pool_analysis.py"
+SCRIPT = BENCHMARKS / "pool_analysis.py"
 
 
 def member(cid: str, hidden: bool, *, chosen: bool = False, raises: int = 0) -> PoolMember:
@@ -33,16 +33,9 @@ RECORDS = [
 ]  # fmt: skip
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location("pool_analysis", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_failures_split_into_selection_and_generation(tmp_path):
     (tmp_path / RESULTS_FILE).write_text("".join(r.model_dump_json() + "\n" for r in RECORDS))
-    result = load_script().analyse(tmp_path, "triloop")
+    result = load_script("pool_analysis").analyse(tmp_path, "triloop")
     assert (result["problems"], result["passed"], result["pool_held_a_pass"]) == (3, 1, 2)
     assert result["selection_misses"] == ["t1 (verified)"]
     assert result["generation_misses"] == ["t2 (easy)"]
@@ -85,7 +78,7 @@ def test_selection_rules_are_replayed_on_the_first_drafts_of_each_problem():
         BenchRecord(task_id="t0", strategy="triloop", passed=False, detail="x", pool=outvoted),
         BenchRecord(task_id="t1", strategy="triloop", passed=True, detail="x", pool=[*raising, refined]),
     ]
-    rules = load_script().replay(records)
+    rules = load_script("pool_analysis").replay(records)
     assert rules["greedy draft (= plain)"] == {"passed": 1, "problems": 2, "failed": ["t1"]}
     assert rules["largest cluster, then score"]["failed"] == ["t0", "t1"]  # the refinement is not replayed
     assert rules["CodeT: cluster size x generated passed"]["failed"] == ["t1"]  # 1x6 > 2x2; 2x3 > 1x5
@@ -106,12 +99,12 @@ def test_clusterings_are_replayed_from_the_stored_reports():
             reported("c1", False, 1.0, "0.49", "0.0"),
             reported("c2", True, 0.9, "0.5", "raised ValueError: empty range")]  # fmt: skip
     records = [BenchRecord(task_id="t0", strategy="triloop", passed=False, detail="x", pool=pool)]
-    by_clustering = load_script().replay_clusterings(records)
+    by_clustering = load_script("pool_analysis").replay_clusterings(records)
     largest = "largest cluster, then score"
     assert by_clustering["exception types split"][largest]["failed"] == ["t0"]  # three clusters of one
     assert by_clustering["any raise is one behaviour (triloop now)"][largest]["passed"] == 1
     # older runs kept no reports: nothing to replay
-    assert load_script().replay_clusterings([r for r in RECORDS if r.pool]) == {}
+    assert load_script("pool_analysis").replay_clusterings([r for r in RECORDS if r.pool]) == {}
 
 
 def test_drafts_that_pass_only_at_the_loose_float_tolerance_are_listed_by_verdict():
@@ -129,6 +122,6 @@ def test_drafts_that_pass_only_at_the_loose_float_tolerance_are_listed_by_verdic
     record = BenchRecord(
         task_id="t", strategy="triloop", passed=False, detail="x", pool=[padded, exact, rounded, odd]
     )
-    script = load_script()
+    script = load_script("pool_analysis")
     assert script.loose_passes(padded) == ["f(1)"] and script.loose_passes(exact) == []
     assert script.tolerance([record]) == {"hidden pass": [], "hidden fail": ["t c1"]}

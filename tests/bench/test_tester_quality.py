@@ -3,15 +3,12 @@ Tester call itself is the model's and is not run here)."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
+from bench_scripts import load_script
 
 from triloop.bench.harness import RESULTS_FILE, BenchRecord
 from triloop.bench.problems import BenchProblem
 from triloop.bench.strategies import PoolMember
 from triloop.kinds.coding.checks import Check
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "tester_quality.py"
 
 PROBLEM = BenchProblem(
     task_id="t/0",
@@ -25,13 +22,6 @@ TIE_WRONG = "def pick(a, b):\n    return a if len(a) < len(b) else b\n"  # what 
 ALWAYS_B = "def pick(a, b):\n    return b\n"
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location("tester_quality", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_checks_are_judged_by_the_reference_and_catch_only_wrong_drafts(bench_sandbox):
     checks = [
         Check(call="pick([1], [2, 3])", expected="[1]"),  # correct, typical
@@ -40,13 +30,15 @@ def test_checks_are_judged_by_the_reference_and_catch_only_wrong_drafts(bench_sa
         Check(call="pick(None, [1])", expected="None"),  # outside the spec: the reference raises
     ]
     drafts = {RIGHT: True, TIE_WRONG: False, ALWAYS_B: False}
-    row = load_script().judge(bench_sandbox, PROBLEM, checks, drafts)
+    row = load_script("tester_quality").judge(bench_sandbox, PROBLEM, checks, drafts)
     assert (row["tests"], row["correct"], row["reference_raises"]) == (4, 2, 1)
     assert [c["correct"] for c in row["checks"]] == [True, True, False, False]
     assert (row["wrong_drafts"], row["wrong_caught"]) == (2, 2)  # the tie test catches TIE_WRONG
     assert (row["right_drafts"], row["right_flagged"]) == (1, 0)
     # without the tie test the tie-breaking draft passes every correct check: not caught
-    assert load_script().judge(bench_sandbox, PROBLEM, checks[:1], drafts)["wrong_caught"] == 1
+    assert (
+        load_script("tester_quality").judge(bench_sandbox, PROBLEM, checks[:1], drafts)["wrong_caught"] == 1
+    )
 
 
 def test_pool_drafts_and_the_summary(tmp_path):
@@ -54,7 +46,7 @@ def test_pool_drafts_and_the_summary(tmp_path):
             PoolMember(id="c2", code=None, hidden=None)]  # fmt: skip
     record = BenchRecord(task_id="t/0", strategy="triloop", passed=True, detail="passed", pool=pool)
     (tmp_path / RESULTS_FILE).write_text(record.model_dump_json() + "\n")
-    script = load_script()
+    script = load_script("tester_quality")
     assert script.pool_drafts([tmp_path]) == {"t/0": {RIGHT: True, TIE_WRONG: False}}
     rows = [
         {"variant": "current", "tests": 4, "correct": 2, "reference_raises": 1, "wrong_drafts": 2,
