@@ -241,9 +241,9 @@ def main() -> None:
         rules.add_row(name, f"{row['passed']}/{row['problems']}", ", ".join(row["failed"]) or "-")
     for clustering, rows in result["rules_by_clustering"].items():
         rules.add_section()
+        rules.add_row(f"replayed clustering: {clustering}", "", "", style="bold")
         for name, row in rows.items():
-            label = f"{name} [{clustering}]"
-            rules.add_row(label, f"{row['passed']}/{row['problems']}", ", ".join(row["failed"]) or "-")
+            rules.add_row(name, f"{row['passed']}/{row['problems']}", ", ".join(row["failed"]) or "-")
     Console().print(rules)
     (args.folder / "pool_analysis.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
