@@ -53,10 +53,12 @@ def as_run(m: PoolMember) -> str:  # the run's own clusters; a draft no cluster 
     return m.behaviour or f"#alone:{m.id}"
 
 
-def _replayed(behaviour: Callable[[RunReport], tuple[str, ...]]) -> Clustering:
+def _replayed(
+    behaviour: Callable[[RunReport], tuple[str, ...]], can_agree: Callable[[RunReport], bool]
+) -> Clustering:
     def key(m: PoolMember) -> str:
         report = RunReport.model_validate(m.report)
-        return json.dumps(behaviour(report)) if report.loaded else f"#alone:{m.id}"
+        return json.dumps(behaviour(report)) if can_agree(report) else f"#alone:{m.id}"
 
     return key
 
@@ -65,10 +67,17 @@ def _exception_type(report: RunReport) -> tuple[str, ...]:
     return tuple(re.sub(r"^(raised \w+).*", r"\1", o.got, flags=re.S) for o in report.outcomes)
 
 
-#: Clusterings replayed from the check reports the pools store (runs from session 11 on).
+def _loaded(report: RunReport) -> bool:
+    return report.loaded
+
+
+#: Clusterings replayed from the check reports the pools store (runs from v11 on).
 CLUSTERINGS: dict[str, Clustering] = {
-    "exception types split": _replayed(_exception_type),
-    "any raise is one behaviour (triloop now)": _replayed(RunReport.behaviour),
+    "exception types split (to v10)": _replayed(_exception_type, _loaded),
+    "any raise is one behaviour (v11)": _replayed(RunReport.behaviour, _loaded),
+    "any raise is one, raising on every check agrees with none (triloop now)": _replayed(
+        RunReport.behaviour, RunReport.can_agree
+    ),
 }
 
 

@@ -101,8 +101,19 @@ def test_clusterings_are_replayed_from_the_stored_reports():
     records = [BenchRecord(task_id="t0", strategy="triloop", passed=False, detail="x", pool=pool)]
     by_clustering = load_script("pool_analysis").replay_clusterings(records)
     largest = "largest cluster, then score"
-    assert by_clustering["exception types split"][largest]["failed"] == ["t0"]  # three clusters of one
-    assert by_clustering["any raise is one behaviour (triloop now)"][largest]["passed"] == 1
+    assert by_clustering["exception types split (to v10)"][largest]["failed"] == [
+        "t0"
+    ]  # three clusters of one
+    assert by_clustering["any raise is one behaviour (v11)"][largest]["passed"] == 1
+    now = "any raise is one, raising on every check agrees with none (triloop now)"
+    assert by_clustering[now][largest]["passed"] == 1
+    # HumanEval/19 in run v11: two drafts broken on every input outnumber the right one under v11's rule
+    broken = [reported("c0", True, 0.9, "'one'", "'two'"), reported("c1", False, 0.2, "raised KeyError: 1", "raised KeyError: 2"),
+              reported("c2", False, 0.2, "raised ValueError: x", "raised ValueError: y")]  # fmt: skip
+    records = [BenchRecord(task_id="t1", strategy="triloop", passed=True, detail="x", pool=broken)]
+    by_clustering = load_script("pool_analysis").replay_clusterings(records)
+    assert by_clustering["any raise is one behaviour (v11)"][largest]["failed"] == ["t1"]
+    assert by_clustering[now][largest]["passed"] == 1
     # older runs kept no reports: nothing to replay
     assert load_script("pool_analysis").replay_clusterings([r for r in RECORDS if r.pool]) == {}
 

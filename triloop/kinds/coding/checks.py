@@ -220,6 +220,12 @@ class RunReport(BaseModel):
         (ZeroDivisionError, IndexError, ValueError), and two right drafts must not split over that."""
         return tuple(RAISED if o.got.startswith(RAISED + " ") else o.got for o in self.outcomes)
 
+    def can_agree(self) -> bool:
+        """Whether the candidate has a behaviour others can share: its module loaded and, when checks
+        ran, at least one returned. Two programs that raise on every input (a KeyError here, a
+        ValueError there: HumanEval/19 and /33 in run v11) are broken, not in agreement."""
+        return self.loaded and (not self.outcomes or any(o.returned for o in self.outcomes))
+
 
 def tagged_events(stderr: str, tag: str) -> list[dict[str, Any]]:
     """The JSON objects a harness printed after ``tag``; anything else on stderr is ignored."""
@@ -292,12 +298,13 @@ def run_checks(
 
 def behaviour_clusters(reports: Mapping[str, RunReport]) -> list[list[str]]:
     """Candidate ids grouped by identical :meth:`RunReport.behaviour`, largest cluster first (ties in
-    order of first appearance). A candidate whose module did not load is a cluster of its own: not
-    loading is no behaviour to agree on. All reports are assumed to come from the same checks."""
+    order of first appearance). A candidate that cannot agree (:meth:`RunReport.can_agree`: its module
+    did not load, or no check returned) is a cluster of its own. All reports are assumed to come from
+    the same checks."""
     groups: dict[tuple[str, ...], list[str]] = {}
     order: list[list[str]] = []
     for cid, report in reports.items():
-        if not report.loaded:
+        if not report.can_agree():
             order.append([cid])
             continue
         key = report.behaviour()

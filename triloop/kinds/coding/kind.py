@@ -148,7 +148,7 @@ class CodingKind:
         by_id = {c.id: c for c in pool}
         for index, members in enumerate(clusters):
             for cid in members:
-                if reports[cid].loaded:
+                if reports[cid].can_agree():
                     by_id[cid].behaviour = f"cluster-{index}"
         for cand in pool:
             own = evidence_score(cand)
