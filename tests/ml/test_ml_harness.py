@@ -85,9 +85,12 @@ AUDITED = {
     "noisy": (
         _READ
         + "import numpy as np\n"
-        + "model = LogisticRegression(max_iter=2000).fit(train[features], train['target'])\n"
-        + "rows = train.sample(frac=0.5, random_state=np.random.randint(1 << 30))\n"
-        + "model = LogisticRegression(max_iter=50).fit(rows[features], rows['target'])\n"
+        # unseeded, and certain to move: a model refit on a random half of train.csv gave the same
+        # validation predictions twice in a CI run, which the audit then read as a leak
+        + "class Shuffled(LogisticRegression):\n"
+        + "    def predict(self, X):\n"
+        + "        return np.random.permutation(super().predict(X))\n"
+        + "model = Shuffled(max_iter=2000).fit(train[features], train['target'])\n"
         + _WRITE,
         "nondeterministic",
     ),
