@@ -144,12 +144,8 @@ def replay_clusterings(records: list) -> dict[str, dict]:
 def _equal(a: object, b: object, rel_tol: float) -> bool:
     """The checks' comparison (floats with ``isclose``, also inside lists, tuples and dicts) on values
     parsed back from their reprs, with a chosen ``rel_tol``."""
-    numbers = isinstance(a, int | float) and isinstance(b, int | float)
-    if (
-        numbers
-        and (isinstance(a, float) or isinstance(b, float))
-        and not isinstance(a, bool) | isinstance(b, bool)
-    ):
+    reals = all(isinstance(x, int | float) and not isinstance(x, bool) for x in (a, b))
+    if reals and (isinstance(a, float) or isinstance(b, float)):  # two ints compare exactly, below
         return math.isclose(a, b, rel_tol=rel_tol, abs_tol=1e-9)
     if type(a) is type(b) and isinstance(a, list | tuple):
         return len(a) == len(b) and all(_equal(x, y, rel_tol) for x, y in zip(a, b, strict=True))
