@@ -7,8 +7,8 @@ script prints does not count.
 
 A script that could become the best is audited (:func:`audit`): it runs again on a copy whose
 validation labels are shuffled. A script that trains on train.csv only writes the same validation
-predictions; one whose predictions move has learned from the validation labels (a leak), unless a
-plain rerun moves them too (it is not deterministic: a seed is missing).
+predictions; one whose predictions move has learned from the validation labels (a leak), unless plain
+reruns move them too (it is not deterministic: a seed is missing).
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ from triloop.ml.task import SPLITS, MLTask, data_path, labels_path
 
 Status = Literal["ok", "failed", "timeout", "bad_predictions", "leak", "nondeterministic"]
 PREDICTIONS = "predictions"
+# Plain reruns before calling a script a leak: a script without seeds whose runs happen to coincide
+# must not be called a leak (two chance matches in a row are far rarer than one).
+PLAIN_RERUNS = 2
 
 
 class ExperimentRun(BaseModel):
@@ -191,11 +194,16 @@ def audit(sandbox: Any, root: Path, task: MLTask, script: str, kept: Path) -> Ex
             return None  # it could not finish in time again: no verdict either way
         if shuffled.status == "ok" and _same_predictions(first, scratch / PREDICTIONS / "valid.csv"):
             return None
-        rerun = run_experiment(sandbox, root, task, script, keep=scratch / "again")
-        if rerun.status != "ok":
-            return None  # a plain rerun that does not finish tells nothing about the labels
-        moved = not _same_predictions(first, scratch / "again" / PREDICTIONS / "valid.csv")
-    duration = shuffled.duration_s + rerun.duration_s
+        moved, duration = False, shuffled.duration_s
+        for attempt in range(PLAIN_RERUNS):  # one plain rerun could match the first run by chance
+            again = scratch / f"again-{attempt}"
+            rerun = run_experiment(sandbox, root, task, script, keep=again)
+            if rerun.status != "ok":
+                return None  # a plain rerun that does not finish tells nothing about the labels
+            duration += rerun.duration_s
+            if not _same_predictions(first, again / PREDICTIONS / "valid.csv"):
+                moved = True
+                break
     if moved:
         detail = (
             "two runs on the same data wrote different validation predictions: set every random seed "
