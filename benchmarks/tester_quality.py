@@ -23,6 +23,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -55,6 +56,12 @@ VARIANTS = {
 }
 
 DEFAULT_OUT = Path(__file__).parent / "results" / "tester_quality-humaneval.jsonl"
+LEGEND = (
+    "correct: generated asserts that hold for the reference; ref raises: the reference raises (outside "
+    "the spec); none right: problems without one correct test; wrong caught: wrong pool drafts failing "
+    "a correct test; all caught: problems whose wrong drafts are all caught; right flagged: right "
+    "drafts failing a correct test"
+)
 
 
 def pool_drafts(folders: list[Path]) -> dict[str, dict[str, bool]]:
@@ -120,6 +127,31 @@ def summarise(rows: list[dict]) -> list[dict]:
     return out
 
 
+def summary_table(summary: list[dict], problems: int) -> Table:
+    """The summary as a table."""
+    # A light box and two-line headers: the table fits an 80-column log without cutting a value short.
+    table = Table(
+        title=f"Tester quality on {problems} HumanEval problems (reference = oracle)",
+        caption=LEGEND,
+        box=box.SIMPLE_HEAD,
+        collapse_padding=True,
+        pad_edge=False,
+    )
+    table.add_column("variant", no_wrap=True)
+    for column in ("tests", "correct", "ref\nraises", "none\nright", "wrong\ncaught", "all\ncaught",
+                   "right\nflagged", "tokens"):  # fmt: skip
+        table.add_column(column, justify="right")
+    for s in summary:
+        table.add_row(
+            s["variant"], f"{s['tests_per_problem']:.1f}", f"{s['correct_share']:.0%}",
+            f"{s['reference_raises_share']:.0%}", str(s["problems_without_a_correct_test"]),
+            f"{s['wrong_caught']}/{s['wrong_drafts']}",
+            f"{s['problems_all_wrong_caught']}/{s['problems_with_wrong_drafts']}",
+            str(s["right_flagged"]), f"{s['tokens_per_problem']:.0f}",
+        )  # fmt: skip
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--offset", type=int, default=0)
@@ -169,19 +201,7 @@ def main() -> None:
     rows = list(map(json.loads, args.out.read_text().splitlines()))
     wanted = {p.task_id for p in problems}
     summary = summarise([r for r in rows if r["task_id"] in wanted and r["variant"] in variants])
-    table = Table(title=f"Tester quality on {len(problems)} HumanEval problems (reference = oracle)")
-    for column in ("variant", "tests", "correct", "ref raises", "no correct test", "wrong caught",
-                   "all wrong caught", "right flagged", "tokens"):  # fmt: skip
-        table.add_column(column, justify="left" if column == "variant" else "right")
-    for s in summary:
-        table.add_row(
-            s["variant"], f"{s['tests_per_problem']:.1f}", f"{s['correct_share']:.0%}",
-            f"{s['reference_raises_share']:.0%}", str(s["problems_without_a_correct_test"]),
-            f"{s['wrong_caught']}/{s['wrong_drafts']}",
-            f"{s['problems_all_wrong_caught']}/{s['problems_with_wrong_drafts']}",
-            str(s["right_flagged"]), f"{s['tokens_per_problem']:.0f}",
-        )  # fmt: skip
-    Console().print(table)
+    Console().print(summary_table(summary, len(problems)))
     args.out.with_suffix(".summary.json").write_text(
         json.dumps({"slice": [args.offset, args.limit], "pools": [str(p) for p in args.pools],
                     "summary": summary}, indent=2) + "\n", encoding="utf-8")  # fmt: skip

@@ -58,3 +58,16 @@ def test_pool_drafts_and_the_summary(tmp_path):
     assert summary["correct_share"] == 0.2 and summary["problems_without_a_correct_test"] == 1
     assert (summary["wrong_caught"], summary["problems_all_wrong_caught"]) == (1, 0)
     assert summary["tokens_per_problem"] == 200
+
+
+def test_the_summary_table_fits_an_80_column_log():
+    from rich.console import Console
+
+    script = load_script("tester_quality")
+    row = {"variant": "rules-in-spec", "tests": 55, "correct": 46, "reference_raises": 1, "wrong_drafts": 65,
+           "wrong_caught": 59, "right_flagged": 2, "tokens": 3600}  # fmt: skip
+    console = Console(width=80, record=True)
+    console.print(script.summary_table(script.summarise([row]), 30))
+    text = console.export_text()
+    assert "…" not in text
+    assert all(word in text for word in ("rules-in-spec", "59/65", "3600", "right flagged"))
