@@ -101,9 +101,8 @@ def test_clusterings_are_replayed_from_the_stored_reports():
     records = [BenchRecord(task_id="t0", strategy="triloop", passed=False, detail="x", pool=pool)]
     by_clustering = load_script("pool_analysis").replay_clusterings(records)
     largest = "largest cluster, then score"
-    assert by_clustering["exception types split (to v10)"][largest]["failed"] == [
-        "t0"
-    ]  # three clusters of one
+    # three clusters of one
+    assert by_clustering["exception types split (to v10)"][largest]["failed"] == ["t0"]
     assert by_clustering["any raise is one behaviour (v11)"][largest]["passed"] == 1
     now = "any raise is one, raising on every check agrees with none (triloop now)"
     assert by_clustering[now][largest]["passed"] == 1
