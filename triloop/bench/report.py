@@ -2,13 +2,17 @@
 
 A pass rate on 20 problems is a wide range, not a number: the 95% Wilson interval says how wide, so a
 "win" inside the noise is not read as one. Wins and losses against ``plain`` count only problems both
-ran, so a strategy is never credited for problems its anchor did not see.
+ran, so a strategy is never credited for problems its anchor did not see. A second table says how far
+the team's own labels can be trusted: of the problems it called settled easy, verified or unsure, how
+many it got right (a "verified" that is often wrong is worse than an honest "unsure"), and the median
+wall time per problem (a few runs that hit their budget pull the mean far from the typical run).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,12 +22,21 @@ from rich.console import Console
 from rich.table import Table
 
 from triloop.bench.errors import BenchDependencyError, BenchInputError
-from triloop.bench.harness import RESULTS_FILE, BenchRecord, read_records, unique
+from triloop.bench.harness import RESULTS_FILE, BenchRecord, outcome_label, read_records, unique
 
 ANCHOR = "plain"
 SUMMARY_FILE = "summary.json"
 PLOT_FILE = "pass_vs_tokens.png"
 Z_95 = 1.959963984540054
+#: The outcome labels in the order the outcome table shows them, with their column names.
+OUTCOME_COLUMNS = {"easy": "settled easy", "verified": "verified", "unsure": "unsure"}
+
+
+class OutcomeCount(BaseModel):
+    """How many problems got one outcome label, and how many of those the strategy got right."""
+
+    n: int = 0
+    right: int = 0
 
 
 class StrategySummary(BaseModel):
@@ -46,6 +59,9 @@ class StrategySummary(BaseModel):
     # tests (the ceiling of any selection rule: below it the checks picked wrong, above it no draft was right)
     pool_n: int | None = None
     pool_passed: int | None = None
+    median_wall_s: float | None = None  # None in summaries written before it was reported
+    # outcome label (easy, verified, unsure) -> problems given it and how many of those were right
+    outcomes: dict[str, OutcomeCount] = {}
 
 
 class BenchSummary(BaseModel):
@@ -90,6 +106,11 @@ def summarize(records: Sequence[BenchRecord]) -> list[StrategySummary]:
             wins = sum(results[t].passed and not anchor[t].passed for t in shared)
             losses = sum(anchor[t].passed and not results[t].passed for t in shared)
         pooled = [r.pool for r in results.values() if r.pool]
+        outcomes = {label: OutcomeCount() for label in OUTCOME_COLUMNS}
+        for record in results.values():
+            count = outcomes.setdefault(outcome_label(record), OutcomeCount())
+            count.n += 1
+            count.right += int(record.passed)
         rows.append(
             StrategySummary(
                 strategy=name,
@@ -107,6 +128,8 @@ def summarize(records: Sequence[BenchRecord]) -> list[StrategySummary]:
                 errors=sum(r.error is not None for r in results.values()),
                 pool_n=len(pooled) or None,
                 pool_passed=sum(any(m.hidden for m in pool) for pool in pooled) if pooled else None,
+                median_wall_s=statistics.median(r.wall_s for r in results.values()),
+                outcomes=outcomes,
             )
         )
     return rows
@@ -148,11 +171,37 @@ def table(rows: Sequence[StrategySummary], title: str = "triloop bench") -> Tabl
             _count(row.mean_tokens),
             "-" if row.tokens_per_solved is None else _count(row.tokens_per_solved),
             "-" if row.wins is None else f"+{row.wins}/-{row.losses}",
-            f"{row.mean_wall_s:.1f}" if row.mean_wall_s < 100 else f"{row.mean_wall_s:.0f}",
+            _seconds(row.mean_wall_s),
         ]
         if show_pools:
             cells.append("-" if row.pool_n is None else f"{row.pool_passed}/{row.pool_n}")
         out.add_row(*cells, *([str(row.errors)] if show_errors else []))
+    return out
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+
+def outcome_table(rows: Sequence[StrategySummary]) -> Table:
+    """Per strategy: the median wall per problem, and for each outcome label the team gave, how many of
+    those problems it got right (``right/n``; ``-`` when no problem got that label)."""
+    labels = [*OUTCOME_COLUMNS, *sorted({k for row in rows for k in row.outcomes} - OUTCOME_COLUMNS.keys())]
+    out = Table(
+        title="outcomes: right/n per label the team gave",
+        caption="unlabelled (plain, older records): from stopped_by",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+        show_edge=False,
+    )
+    for column in ["strategy", "median wall s", *(OUTCOME_COLUMNS.get(label, label) for label in labels)]:
+        out.add_column(column, justify="left" if column == "strategy" else "right")
+    for row in rows:
+        cells = ["-" if row.median_wall_s is None else _seconds(row.median_wall_s)]
+        for label in labels:
+            count = row.outcomes.get(label)
+            cells.append(f"{count.right}/{count.n}" if count and count.n else "-")
+        out.add_row(row.strategy, *cells)
     return out
 
 
@@ -228,6 +277,7 @@ def report(out_dir: Path, console: Console | None = None) -> BenchSummary:
     models = ", ".join(m for m in summary.models if m) or "unknown"
     title = f"triloop bench: {summary.problems} problems, model {models}"
     console.print(table(summary.strategies, title=title))
+    console.print(outcome_table(summary.strategies))
     plot(summary.strategies, out_dir / PLOT_FILE)
     for label, path in (
         ("results", results),

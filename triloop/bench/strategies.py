@@ -1,9 +1,11 @@
-"""What the bench compares: a strategy turns a problem into final code plus its cost.
+"""What the bench compares: a strategy turns a problem into final code (or, for a question, an answer)
+plus its cost.
 
 ``plain`` is one chat completion with no graph: the anchor every user compares with, since a
 multi-agent loop is only worth its tokens if it beats asking once. The graph strategies (``single``,
 ``sc``, ``bok``, ``self-refine``, ``triloop``) run the solve graph with memory off, so runs are
-independent and the order of problems cannot leak answers between them.
+independent and the order of problems cannot leak answers between them. A question goes to the graph
+as the ``general`` kind, so the run never spends a call deciding what kind of task it is.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from pydantic import BaseModel
 
 from triloop.bench.errors import BenchInputError
-from triloop.bench.problems import BenchProblem
+from triloop.bench.problems import BenchProblem, Problem
+from triloop.bench.questions import ValueProblem
 from triloop.errors import validation_problems
 
 if TYPE_CHECKING:
@@ -30,6 +33,8 @@ STRATEGY_NAMES = ("plain", *GRAPH_STRATEGIES)
 DEFAULT_STRATEGIES = ("plain", "single", "sc", "self-refine", "triloop")
 
 PLAIN_MAX_TOKENS = 768
+#: A question's plain call reasons in steps before its answer line: more room than a code block needs.
+PLAIN_ANSWER_MAX_TOKENS = 1024
 
 
 class PoolMember(BaseModel):
@@ -58,13 +63,18 @@ class PoolMember(BaseModel):
 
 
 class Attempt(BaseModel):
-    """One strategy's answer to one problem: the final code (None = no answer) and what it cost.
+    """One strategy's answer to one problem: the final code (None = no answer), for a question the answer
+    (None = no answer), and what it cost.
 
-    ``note`` says why there is no code when that is not an exception (e.g. the extractor's defect);
-    ``pool`` holds a graph strategy's candidates.
+    ``note`` says why there is no code or answer when that is not an exception (e.g. the extractor's
+    defect); ``pool`` holds a graph strategy's candidates (coding only); ``outcome`` is what the team told
+    the person about its answer (``easy``, ``verified``, ``unsure``; empty for ``plain``, which says
+    nothing about its answer).
     """
 
     code: str | None
+    answer: str | None = None
+    outcome: str = ""
     calls: int
     prompt_tokens: int
     completion_tokens: int
@@ -81,19 +91,64 @@ class Strategy(Protocol):
 
     name: str
 
-    def run(self, problem: BenchProblem) -> Attempt: ...
+    def run(self, problem: Problem) -> Attempt: ...
+
+
+def answer_of_reply(text: str) -> str | None:
+    """The answer a reply states (its ``Final answer:`` line, as the general kind reads it), else its last
+    non-empty line (a model that forgot the format still answered), None for an empty reply."""
+    from triloop.kinds.general.answers import extract_answer
+
+    stated = extract_answer(text)
+    if stated is not None:
+        return stated
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else None
 
 
 class PlainStrategy:
-    """One completion at temperature 0, code taken from the reply: no tools, no review, no retry."""
+    """One completion at temperature 0, code (or a question's answer) taken from the reply: no tools, no
+    review, no retry."""
 
     name = "plain"
 
-    def __init__(self, llm: LLM, *, max_tokens: int = PLAIN_MAX_TOKENS) -> None:
+    def __init__(
+        self,
+        llm: LLM,
+        *,
+        max_tokens: int = PLAIN_MAX_TOKENS,
+        answer_max_tokens: int = PLAIN_ANSWER_MAX_TOKENS,
+    ) -> None:
         self.llm = llm
         self.max_tokens = max_tokens
+        self.answer_max_tokens = answer_max_tokens
 
-    def run(self, problem: BenchProblem) -> Attempt:
+    def run(self, problem: Problem) -> Attempt:
+        if isinstance(problem, ValueProblem):
+            return self._answer(problem)
+        return self._code(problem)
+
+    def _answer(self, problem: ValueProblem) -> Attempt:
+        from triloop.kinds.general.prompts import reason_messages
+
+        started = time.perf_counter()
+        # the general kind's reasoning prompt: its greedy draft is this call's answer
+        reply = self.llm.complete(
+            reason_messages(problem.question), temperature=0.0, max_tokens=self.answer_max_tokens
+        )
+        answer = answer_of_reply(reply.text)
+        return Attempt(
+            code=None,
+            answer=answer,
+            calls=1,
+            prompt_tokens=reply.prompt_tokens,
+            completion_tokens=reply.completion_tokens,
+            wall_s=time.perf_counter() - started,
+            stopped_by="done",
+            note=None if answer else "empty reply",
+        )
+
+    def _code(self, problem: BenchProblem) -> Attempt:
         from triloop.kinds.coding.extract import extract_code  # the coding kind is optional at import time
         from triloop.kinds.coding.kind import draft_messages
 
@@ -122,31 +177,34 @@ class GraphStrategy:
         self.config = config
         self.name: str = config.strategy
 
-    def run(self, problem: BenchProblem) -> Attempt:
+    def run(self, problem: Problem) -> Attempt:
         from triloop.graphs.state import SolveResult
 
         started = time.perf_counter()
         run_id = f"bench-{self.name}-{uuid.uuid4().hex[:8]}"
+        graph_input: dict[str, Any] = {"run_id": run_id, "config": self.config.model_dump(mode="json")}
+        if isinstance(problem, ValueProblem):
+            graph_input.update(task=problem.question, kind="general")
+        else:
+            graph_input.update(task=problem.prompt, entry_point=problem.entry_point)
         state = self.graph.invoke(
-            {
-                "run_id": run_id,
-                "task": problem.prompt,
-                "entry_point": problem.entry_point,
-                "config": self.config.model_dump(mode="json"),
-            },
-            config={"configurable": {"thread_id": run_id}, "recursion_limit": 200},
+            graph_input, config={"configurable": {"thread_id": run_id}, "recursion_limit": 200}
         )
         result = SolveResult.model_validate(state["result"])
         usage = result.usage
+        question = isinstance(problem, ValueProblem)
         return Attempt(
             code=result.code,
+            answer=(result.answer.strip() or None) if question else None,
+            outcome=result.outcome,
             calls=usage.get("llm_calls", 0),
             prompt_tokens=usage.get("prompt_tokens", 0),
             completion_tokens=usage.get("completion_tokens", 0),
             wall_s=time.perf_counter() - started,
             rounds=result.rounds,
             stopped_by=result.stopped_by,
-            pool=pool_of(state.get("candidates") or {}, result.candidate_id),
+            # a question's candidates hold answers, not code with check reports: no pool to score
+            pool=[] if question else pool_of(state.get("candidates") or {}, result.candidate_id),
         )
 
 

@@ -16,6 +16,7 @@ from langgraph.types import Checkpointer
 from triloop.graphs.memory import GraphMemory
 from triloop.graphs.nodes import SolveNodes
 from triloop.graphs.state import SolveConfig, SolveInput, SolveState
+from triloop.kinds.registry import KindRegistry, default_kinds
 from triloop.llm.base import LLM
 from triloop.tools.base import Tool
 
@@ -35,9 +36,12 @@ def build_solve_graph(
     memory: GraphMemory | None = None,
     config: SolveConfig | None = None,
     checkpointer: Checkpointer = None,
+    kinds: KindRegistry | None = None,
 ) -> CompiledStateGraph:
-    """The compiled solve graph. ``config`` is the default per-run config (a run's input may override it)."""
-    nodes = SolveNodes(llm, tool_map(tools), memory, config or SolveConfig())
+    """The compiled solve graph. ``config`` is the default per-run config (a run's input may override it);
+    ``kinds`` the task kinds it runs (default: the kinds triloop ships, on ``tools``)."""
+    by_name = tool_map(tools)
+    nodes = SolveNodes(llm, by_name, memory, config or SolveConfig(), kinds or default_kinds(by_name))
     graph = StateGraph(SolveState, input_schema=SolveInput)
     graph.add_node("intake", nodes.intake)
     graph.add_node("solve", nodes.solve)

@@ -6,87 +6,17 @@ Heavy modules (LangGraph, the model client, the sandbox, chroma) are imported in
 
 from __future__ import annotations
 
-import sys
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from triloop.cli_options import ModelOption, settings_for
+from triloop.graphs.running import drive, print_result, runner_parts, solve_config
 
 console = Console()
-
-
-def _runner_parts(
-    stack: ExitStack, settings: Any, *, use_tools: bool, use_memory: bool, on_event: Any
-) -> Any:
-    """Build LLM, tools, memory, checkpointer and runner from settings (closed by ``stack``)."""
-    from triloop.graphs.factory import open_solve_parts
-    from triloop.graphs.runner import SolveRunner
-
-    parts = open_solve_parts(stack, settings, use_tools=use_tools, use_memory=use_memory)
-    return SolveRunner(parts.graph, parts.paths, on_event=on_event), parts.paths
-
-
-def _drive(runner: Any, first: Any, interactive: bool) -> Any:
-    """Answer budget interrupts (ask in interactive runs) until the run ends."""
-    outcome = first()
-    while outcome.interrupt is not None:
-        reason = outcome.interrupt.get("reason", "budget reached")
-        if interactive and sys.stdin.isatty():
-            go_on = typer.confirm(f"Budget reached ({reason}). Continue?", default=False)
-        else:
-            console.print(f"[yellow]budget reached ({reason}); stopping[/]")
-            go_on = False
-        outcome = runner.resume(outcome.run_id, answer="yes" if go_on else "no")
-    return outcome
-
-
-def _print_result(outcome: Any, paths: Any) -> None:
-    result = outcome.result
-    if result is None:
-        console.print(f"[yellow]run {outcome.run_id} has not finished[/]")
-        return
-    console.rule(f"run {result.run_id} ({result.strategy})")
-    console.print(f"[bold]Answer:[/] {result.answer}", highlight=False)
-    if result.code:
-        console.print(result.code, highlight=False, markup=False)
-    mark = "[green]verified[/]" if result.verified else "[yellow]not verified[/]"
-    console.print(f"{mark}; score {result.score}; stopped by {result.stopped_by} ({result.reason})")
-    for ev in result.evidence:
-        ok = {True: "[green]pass[/]", False: "[red]FAIL[/]", None: "-"}[ev.get("passed")]
-        console.print(f"  {ok} {ev.get('kind')}: {str(ev.get('detail'))[:120]}", highlight=False)
-    usage = result.usage
-    console.print(
-        f"cost: {usage.get('llm_calls', 0)} LLM calls, {usage.get('prompt_tokens', 0)} prompt + "
-        f"{usage.get('completion_tokens', 0)} completion tokens, {usage.get('tool_calls', 0)} tool calls, "
-        f"{result.wall_s:.1f}s, {result.rounds} refinement rounds"
-    )
-    console.print(f"trace: {paths.trace(result.run_id)}   resume/report id: {result.run_id}")
-
-
-def solve_config(defaults: Any, flags: dict[str, Any], budget_flags: dict[str, Any]) -> Any:
-    """The run's config: the ``[solve]`` settings with the flags the user gave (None keeps a setting)."""
-    from pydantic import ValidationError
-
-    from triloop.errors import validation_problems
-    from triloop.graphs.state import STRATEGIES, SolveConfig, SolveInputError
-
-    strategy = flags.get("strategy")
-    if strategy is not None and strategy not in STRATEGIES:
-        raise SolveInputError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
-    chosen = {key: value for key, value in flags.items() if value is not None}
-    budgets = {key: value for key, value in budget_flags.items() if value is not None}
-    merged = defaults.model_dump()
-    merged.update(chosen)
-    merged["budgets"] = {**merged["budgets"], **budgets}
-    try:
-        return SolveConfig.model_validate(merged)
-    except ValidationError as exc:
-        problems = validation_problems(exc)
-        raise SolveInputError(f"invalid solve options: {problems}") from None
 
 
 def solve_command(
@@ -103,6 +33,10 @@ def solve_command(
         int | None, typer.Option(help="tool calls allowed per candidate (default 3)")
     ] = None,
     tests: Annotated[Path | None, typer.Option(help="file with tests the code answer must pass")] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(help="coding (code delivered) | general (an answer); default: decided from the task"),
+    ] = None,
     interactive: Annotated[
         bool | None, typer.Option(help="ask before going over budget (default: yes)")
     ] = None,
@@ -141,6 +75,8 @@ def solve_command(
     )
     if not task.strip():
         raise SolveInputError("the task is empty")
+    if kind is not None and kind not in ("coding", "general"):
+        raise SolveInputError(f"unknown kind {kind!r}; choose coding or general (ML runs with `triloop ml`)")
     test_text = None
     if tests is not None:
         if not tests.is_file():
@@ -149,14 +85,16 @@ def solve_command(
     rid = run_id or new_run_id()
     view = LiveView(rid)
     with ExitStack() as stack:
-        runner, paths = _runner_parts(
+        runner, paths = runner_parts(
             stack, settings, use_tools=tools, use_memory=memory, on_event=view.on_event
         )
         with Live(view, console=console, refresh_per_second=4, transient=True):
-            outcome = _drive(
-                runner, lambda: runner.start(task, config, tests=test_text, run_id=rid), config.interactive
+            outcome = drive(
+                runner,
+                lambda: runner.start(task, config, tests=test_text, run_id=rid, kind=kind),
+                config.interactive,
             )
-        _print_result(outcome, paths)
+        print_result(outcome, paths)
 
 
 def resume_command(
@@ -172,14 +110,14 @@ def resume_command(
 
     view = LiveView(run_id)
     with ExitStack() as stack:
-        runner, paths = _runner_parts(
+        runner, paths = runner_parts(
             stack, settings_for(model), use_tools=tools, use_memory=memory, on_event=view.on_event
         )
         with Live(view, console=console, refresh_per_second=4, transient=True):
             pending = runner.outcome(run_id)  # a paused run asks its question first
             first = (lambda: pending) if pending.interrupt is not None else (lambda: runner.resume(run_id))
-            outcome = _drive(runner, first, interactive=True)
-        _print_result(outcome, paths)
+            outcome = drive(runner, first, interactive=True)
+        print_result(outcome, paths)
 
 
 def report_command(
@@ -200,13 +138,6 @@ def report_command(
 
 def register(app: typer.Typer) -> None:
     """Add the graph's top-level commands (solve, resume, report) to ``app``."""
-    from triloop.chat.cli import chat_command
-    from triloop.kinds.coding.cli import code_command
-    from triloop.server.cli import serve_command
-
     app.command("solve")(solve_command)
-    app.command("code")(code_command)
-    app.command("chat")(chat_command)
-    app.command("serve")(serve_command)
     app.command("resume")(resume_command)
     app.command("report")(report_command)

@@ -1,18 +1,17 @@
 """Adapter: the real vector memory (:class:`triloop.memory.store.MemoryStore`) as a :class:`GraphMemory`.
 
-Maps the graph's task kinds onto the memory's (math and open questions are "qa"), reads context at
-intake (experiences of the same kind, tool docs, toolset functions) and writes at reflect.
+Both speak the task kinds of ``triloop/kinds/names.py``; reads context at intake (experiences of the
+same kind, tool docs, toolset functions) and writes at reflect.
 """
 
 from __future__ import annotations
 
 from triloop.graphs.memory import Experience, ToolFeedback, ToolsetOffer
+from triloop.kinds.names import canonical_kind
 from triloop.memory.errors import MemoryStoreError, RecordNotFoundError
 from triloop.memory.records import ExperienceRecord, ToolsetRecord, ToolTrace
 from triloop.memory.store import MemoryStore
 from triloop.tools.base import Tool
-
-KIND_MAP = {"coding": "coding", "ml": "ml", "math": "qa", "open": "qa"}
 
 
 class StoreMemory:
@@ -31,7 +30,7 @@ class StoreMemory:
     def context_for(self, task: str, kind: str) -> str:
         sections: list[str] = []
         searches = [
-            ("Past experiences", "experiences", KIND_MAP.get(kind, "qa")),
+            ("Past experiences", "experiences", canonical_kind(kind)),
             ("Reusable functions", "toolset", None),
             ("Tool docs", "tool_docs", None),
         ]
@@ -51,7 +50,7 @@ class StoreMemory:
         self.store.add_experience(
             ExperienceRecord(
                 task=experience.task,
-                task_kind=KIND_MAP.get(experience.kind, "qa"),  # type: ignore[arg-type]
+                task_kind=canonical_kind(experience.kind),
                 outcome=outcome,
                 answer_summary=experience.answer[:500],
                 failures=experience.failures,

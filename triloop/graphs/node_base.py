@@ -20,8 +20,7 @@ from triloop.graphs.budget import Meters
 from triloop.graphs.memory import GraphMemory
 from triloop.graphs.state import SolveConfig, SolveState, plan_for
 from triloop.kinds.base import Kind
-from triloop.kinds.coding.kind import CodingKind
-from triloop.kinds.general import GeneralKind
+from triloop.kinds.registry import KindRegistry
 from triloop.llm.base import LLM
 from triloop.tools.base import Tool
 
@@ -54,12 +53,18 @@ class NodeBase:
     """The injected dependencies and the helpers every node uses."""
 
     def __init__(
-        self, llm: LLM, tools: Mapping[str, Tool], memory: GraphMemory | None, defaults: SolveConfig
+        self,
+        llm: LLM,
+        tools: Mapping[str, Tool],
+        memory: GraphMemory | None,
+        defaults: SolveConfig,
+        kinds: KindRegistry,
     ) -> None:
         self.llm = llm
         self.tools = dict(tools)
         self.memory = memory
         self.defaults = defaults
+        self.kinds = kinds
         self.meters = Meters()  # the live budget of each run in flight, shared by its parallel tasks
 
     def config(self, state: Mapping[str, Any]) -> SolveConfig:
@@ -80,17 +85,15 @@ class NodeBase:
 
     def kind(self, state: Mapping[str, Any], config: SolveConfig) -> Kind:
         """The task kind that drafts, checks, reviews and refines this run's candidates."""
-        if state.get("kind") == "coding":
-            return CodingKind(self.tools)
-        return GeneralKind(self.tools, config.max_tool_calls)
+        return self.kinds.get(state.get("kind") or "general")
 
     def fan_out_solve(self, state: SolveState) -> list[Send]:
         """2. Solve: k candidates in parallel (or the kind's first few of them), at diverse temperatures."""
         config = self.config(state)
         plan = plan_for(config)
         sends = [Send("solve", {**state, "index": i}) for i in range(self.first_drafts(state, config))]
-        if state.get("kind") == "coding" and state.get("entry_point") and plan.refine and plan.k > 1:
-            sends.append(Send("tester", state))  # generated tests (CodeT), in parallel with the drafts
+        if self.kind(state, config).wants_checks(state, plan):
+            sends.append(Send("tester", state))  # e.g. generated tests (CodeT), in parallel with the drafts
         return sends
 
     def top_up_sends(self, state: Mapping[str, Any]) -> list[Send]:

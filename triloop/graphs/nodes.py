@@ -13,19 +13,16 @@ from typing import Any
 
 from langgraph.types import Send
 
-from triloop.agents.errors import AgentParseError
 from triloop.agents.meter import BudgetExhausted
-from triloop.agents.models import Candidate, IntakePlan
-from triloop.agents.prompts import INTAKE
+from triloop.agents.models import Candidate
 from triloop.graphs import scoring
 from triloop.graphs.budget import extended_budgets, rounds_spent
 from triloop.graphs.node_base import active_of, dump, missing_drafts, usage_of
 from triloop.graphs.refinement import RefinementNodes
 from triloop.graphs.reflect import reflect_to_memory
-from triloop.graphs.state import SolveResult, SolveState, plan_for
+from triloop.graphs.state import SolveResult, SolveState, outcome_of, plan_for
 from triloop.graphs.triage import choose, decide
-from triloop.kinds.coding.kind import CodingKind
-from triloop.kinds.coding.spec import CodeSpec, doctest_checks, signature_entry_point, task_entry_point
+from triloop.kinds.decide import KindDecision, decide_kind
 
 
 class SolveNodes(RefinementNodes):
@@ -34,42 +31,35 @@ class SolveNodes(RefinementNodes):
     # --- 1. intake -----------------------------------------------------------------------------
 
     def intake(self, state: SolveState) -> dict[str, Any]:
-        """Classify the task, retrieve memory context, write a short plan."""
+        """Decide the task's kind (explicit, claimed by its shape, by wording, or asked of the model),
+        let the kind prepare the run, and retrieve memory context."""
         config = self.config(state)
         started_at = state.get("started_at") or time.time()  # wall time counts from here, intake included
         ctx = self.ctx({**state, "started_at": started_at}, config, "intake")
         task = state["task"]
-        entry = state.get("entry_point") or task_entry_point(task, state.get("signature"))
-        if entry:  # a coding task by its own text (a stub or signature): no model call to classify it
-            intake = IntakePlan(kind="coding", plan="", signature=state.get("signature") or "")
+        if state.get("kind"):
+            name = self.kinds.get(state["kind"]).name  # an unknown kind fails here, before any call
+            decision = KindDecision(name, "explicit", "named by the caller")  # type: ignore[arg-type]
         else:
-            tool_names = ", ".join(sorted(self.tools)) or "none"
-            messages = [
-                {"role": "system", "content": INTAKE.replace("{tools}", tool_names)},
-                {"role": "user", "content": task},
-            ]
-            try:
-                intake = ctx.complete_json(
-                    messages, IntakePlan, role="solver", purpose="intake", temperature=0.0
-                )
-            except (AgentParseError, BudgetExhausted):
-                intake = IntakePlan(kind="coding" if state.get("tests") else "open", plan="")
-            if state.get("tests"):
-                intake.kind = "coding"
-            if intake.kind == "coding":
-                entry = signature_entry_point(intake.signature)
-        spec = CodeSpec(entry_point=entry, doctests=doctest_checks(task, entry) if entry else [])
-        context = self.memory.context_for(task, intake.kind) if self.memory is not None else ""
+            decision = decide_kind(ctx, task, claimed=self.kinds.claim(state))
+        kind = self.kinds.get(decision.kind)
+        prepared = kind.prepare(ctx, {**state, "kind": kind.name})
+        context = self.memory.context_for(task, kind.name) if self.memory is not None else ""
         self.emit(
-            "intake", {"type": "intake", "kind": intake.kind, "plan": intake.plan, "entry_point": entry}
+            "intake",
+            {
+                "type": "intake",
+                "kind": kind.name,
+                "decided_by": decision.by,
+                "why": decision.reason,
+                "entry_point": prepared.get("entry_point"),
+            },
         )
         return {
+            **prepared,
             "config": config.model_dump(mode="json"),
-            "kind": intake.kind,
-            "entry_point": entry,
-            "signature": intake.signature or state.get("signature"),
-            "spec": spec.model_dump(mode="json"),
-            "plan": intake.plan,
+            "kind": kind.name,
+            "plan": "",
             "context": context,
             "started_at": started_at,
             "round": 0,
@@ -79,16 +69,11 @@ class SolveNodes(RefinementNodes):
         }
 
     def tester(self, state: SolveState) -> dict[str, Any]:
-        """The Tester writes test inputs and expected results from the specification only."""
+        """The kind's checks written from the specification only (coding: the Tester's tests)."""
         config = self.config(state)
         ctx = self.ctx(state, config, "tester")
-        spec = CodeSpec.model_validate(state.get("spec") or {})
-        try:
-            spec.generated = CodingKind(self.tools).write_tests(ctx, state)
-        except BudgetExhausted as exc:
-            self.emit("tester", {"type": "budget_stop", "reason": str(exc)})
-        self.emit("tester", {"type": "tests", "tests": [c.model_dump() for c in spec.generated]})
-        return {"spec": spec.model_dump(mode="json"), "usage": usage_of(ctx)}
+        update = self.kind(state, config).write_checks(ctx, state)
+        return {**update, "usage": usage_of(ctx)}
 
     # --- 2. solve ------------------------------------------------------------------------------
 
@@ -190,14 +175,17 @@ class SolveNodes(RefinementNodes):
         active = active_of(state)
         stopped_by = state.get("stopped_by") or "done"
         chosen = choose(config, plan, active, stopped_by)
+        verified = scoring.is_verified(chosen, config.verify_score)
         result = SolveResult(
             run_id=state.get("run_id", ""),
             strategy=config.strategy,
+            kind=state.get("kind") or "general",
             answer=chosen.answer,
             code=chosen.code,
             candidate_id=chosen.id or None,
             score=chosen.score,
-            verified=scoring.is_verified(chosen, config.verify_score),
+            verified=verified,
+            outcome=outcome_of(stopped_by, verified),
             evidence=[e.model_dump(mode="json") for e in chosen.evidence if e.kind != "step_score"],
             checks=(chosen.report or {}).get("outcomes", []),
             agreement=chosen.components.get("agreement"),

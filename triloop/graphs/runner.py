@@ -123,12 +123,15 @@ class SolveRunner:
         tests: str | None = None,
         run_id: str | None = None,
         signature: str | None = None,
+        kind: str | None = None,
     ) -> RunOutcome:
-        """Start a new run (``signature``: the function a coding task asks for, if not in the task)."""
+        """Start a new run (``signature``: the function a coding task asks for, if not in the task;
+        ``kind``: the task kind, when the caller knows it: then no decision is made)."""
         run_id = run_id or new_run_id()
         graph_input = {
             "run_id": run_id,
             "task": task,
+            "kind": kind,
             "tests": tests,
             "signature": signature,
             "config": config.model_dump(mode="json"),

@@ -31,6 +31,7 @@ _OPS = {
     ast.Pow: operator.pow,
 }
 _EQUATION = re.compile(r"([\d(][\d\s.,()+\-*/×x^%]*[\d)])\s*=\s*(-?\d[\d,]*(?:\.\d+)?)")
+_CURRENCY = re.compile(r"[$£€¥](?=\s?\d)")
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 
 
@@ -72,6 +73,7 @@ def recompute(candidate: Candidate) -> list[Evidence]:
     found: list[Evidence] = []
     texts = [*candidate.steps, candidate.answer]
     for index, text in enumerate(texts, 1):
+        text = _CURRENCY.sub("", text)  # "$23.55 + $25.20 = $48.75" is arithmetic too
         for expr, claimed in _EQUATION.findall(text):
             value = safe_eval(expr)
             if value is None:

@@ -16,6 +16,18 @@ from triloop.errors import TriloopError
 StrategyName = Literal["single", "sc", "bok", "self-refine", "triloop"]
 STRATEGIES: tuple[StrategyName, ...] = ("single", "sc", "bok", "self-refine", "triloop")
 StoppedBy = Literal["easy", "verified", "done", "no_improvement", "budget"]
+#: What a person is told about an answer: settled by agreement of checked drafts, verified by evidence,
+#: or unsure (anything else). Benchmarks count how often each label was right.
+Outcome = Literal["easy", "verified", "unsure"]
+OUTCOME_LABELS: dict[str, str] = {"easy": "settled easy", "verified": "verified", "unsure": "unsure"}
+
+
+def outcome_of(stopped_by: str, verified: bool) -> Outcome:
+    """The label of a result: ``easy`` when drafts agreed and passed their checks, ``verified`` when the
+    chosen answer's evidence passes, else ``unsure`` (no improvement, budget, an unchecked answer)."""
+    if stopped_by == "easy":
+        return "easy"
+    return "verified" if verified else "unsure"
 
 
 class GraphError(TriloopError):
@@ -145,6 +157,7 @@ class SolveInput(TypedDict, total=False):
 
     run_id: str
     task: str
+    kind: str | None  # an explicit task kind (see triloop/kinds/names.py): skips the kind decision
     tests: str | None
     entry_point: str | None  # coding: the function to write (else read from a stub in the task)
     signature: str | None  # coding: e.g. "def f(x: int) -> int"
@@ -154,7 +167,6 @@ class SolveInput(TypedDict, total=False):
 class SolveState(SolveInput, total=False):
     """The whole state of a run."""
 
-    kind: str
     plan: str
     spec: dict[str, Any]  # coding: the task's examples and the Tester's generated tests (CodeSpec)
     context: str
@@ -178,6 +190,7 @@ class SolveResult(BaseModel):
 
     run_id: str
     strategy: str
+    kind: str = "general"  # what the person wanted: an answer (general) or code (coding)
     answer: str
     code: str | None = None
     candidate_id: str | None = None
@@ -187,6 +200,7 @@ class SolveResult(BaseModel):
     checks: list[dict[str, Any]] = Field(default_factory=list)  # coding: each check the code was run on
     agreement: float | None = None  # the share of the pool's agreement the answer had (CodeT for code)
     stopped_by: str
+    outcome: Outcome = "unsure"  # what the person is told: settled easy, verified, unsure
     reason: str = ""
     rounds: int = 0
     usage: dict[str, int] = Field(default_factory=dict)

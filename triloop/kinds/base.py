@@ -1,10 +1,11 @@
 """The one small interface between the generic MAgICoRe loop and a task kind.
 
 The graph (``triloop/graphs``) owns the loop: fan out drafts, score the pool, triage, review and refine
-the hard ones, settle. A *kind* owns what differs between tasks: how a candidate is drafted, what
-evidence can tell right from wrong, what the Reviewer is shown and how the Refiner is asked. Coding
-(``kinds/coding``) runs code against checks; the general kind (``kinds/general``) keeps the step-scored
-reasoning path with tool calls and recomputation that math and open questions use.
+the hard ones, settle. A *kind* owns what differs between tasks: whether a task is its own, how a
+candidate is drafted, what evidence can tell right from wrong, what the Reviewer is shown and how the
+Refiner is asked. Coding (``kinds/coding``) runs code against checks; the general kind
+(``kinds/general``) answers with values, checked by programs run in the sandbox and by agreement.
+Kinds are registered in :mod:`triloop.kinds.registry` and injected into the graph.
 """
 
 from __future__ import annotations
@@ -24,6 +25,22 @@ class Kind(Protocol):
     review_top: int  # candidates reviewed and refined per round, unless the run's config says otherwise
     widen: int  # extra drafts before the first review of a problem round 0 did not settle (0: none)
     first_drafts: int  # drafts sent before the rest of k, which follow only if these do not settle (0: all)
+
+    def claims(self, run: Mapping[str, Any]) -> bool:
+        """Whether the task is this kind's by its shape alone (no model call): a stub, tests, ..."""
+        ...
+
+    def prepare(self, ctx: AgentContext, run: Mapping[str, Any]) -> dict[str, Any]:
+        """State updates at intake, once the task is this kind's (coding: the function and its examples)."""
+        ...
+
+    def wants_checks(self, run: Mapping[str, Any], plan: StrategyPlan) -> bool:
+        """Whether checks are written (the Tester node) in parallel with the drafts."""
+        ...
+
+    def write_checks(self, ctx: AgentContext, run: Mapping[str, Any]) -> dict[str, Any]:
+        """The Tester node's state updates."""
+        ...
 
     def draft(
         self, ctx: AgentContext, run: Mapping[str, Any], *, index: int, cid: str, temperature: float

@@ -26,7 +26,7 @@ from triloop.memory.errors import (
     MemoryUnavailableError,
     SchemaVersionError,
 )
-from triloop.memory.records import SCHEMA_VERSION, TASK_KINDS, Kind
+from triloop.memory.records import LEGACY_TASK_KINDS, SCHEMA_VERSION, TASK_KINDS, Kind
 from triloop.memory.settings import MemorySettings
 
 PREFIX = "triloop."
@@ -38,7 +38,7 @@ def physical_names(kind: Kind) -> list[str]:
     """Chroma collection names of a memory kind. Experiences get one collection per task kind, so a
     kind-filtered search is a plain nearest-neighbour query instead of a slow metadata-filtered one."""
     if kind == "experiences":
-        return [f"{PREFIX}experiences.{tk}" for tk in TASK_KINDS]
+        return [f"{PREFIX}experiences.{tk}" for tk in (*TASK_KINDS, *LEGACY_TASK_KINDS)]
     return [f"{PREFIX}{kind}"]
 
 

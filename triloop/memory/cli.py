@@ -66,18 +66,20 @@ def search(
     query: Annotated[str, typer.Argument(help="what to look for")],
     kind: Annotated[
         str | None,
-        typer.Option(help="tool_docs | experiences | toolset, or a task kind: coding | ml | qa | chat"),
+        typer.Option(help="tool_docs | experiences | toolset, or a task kind: coding | general | ml"),
     ] = None,
     k: Annotated[int, typer.Option("-k", help="results per collection")] = 5,
     directory: DirOpt = None,
     server: ServerOpt = None,
 ) -> None:
     """Semantic search (MMR-diversified) in one collection or all of them."""
+    from triloop.kinds.names import LEGACY_KINDS
     from triloop.memory.errors import InvalidQueryError
     from triloop.memory.records import KINDS, TASK_KINDS
 
     if not query.strip():
         raise InvalidQueryError("the query is empty")
+    kind = LEGACY_KINDS.get(kind, kind) if kind is not None else None
     if kind is not None and kind not in KINDS and kind not in TASK_KINDS:
         raise InvalidQueryError(f"unknown kind {kind!r}; use one of {', '.join(KINDS + TASK_KINDS)}")
     targets = (

@@ -11,11 +11,12 @@ from __future__ import annotations
 import contextlib
 import json
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import uuid4
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from triloop.kinds.names import LEGACY_KINDS, TASK_KINDS, TaskKind, canonical_kind
 from triloop.tools.base import ToolSpec
 
 #: Bump when a record's fields change incompatibly; collections and export lines carry it.
@@ -23,8 +24,10 @@ SCHEMA_VERSION = 1
 
 Kind = Literal["tool_docs", "experiences", "toolset"]
 KINDS: tuple[Kind, ...] = ("tool_docs", "experiences", "toolset")
-TaskKind = Literal["coding", "ml", "qa", "chat"]
-TASK_KINDS: tuple[TaskKind, ...] = ("coding", "ml", "qa", "chat")
+#: Task kinds: the one vocabulary of triloop/kinds/names.py. Older records said "qa" or "chat" for
+#: "general": they are read as "general" (and stay in the collections they were written to).
+LEGACY_TASK_KINDS = tuple(LEGACY_KINDS)
+__all__ = ["TASK_KINDS", "TaskKind"]  # re-exported for the memory package
 Outcome = Literal["solved", "failed", "partial"]
 MAX_TAGS = 32  # merges union tags; bounded so a much-merged record stays under the size limit
 
@@ -147,7 +150,7 @@ class ExperienceRecord(MemoryRecord):
 
     kind: ClassVar[Kind] = "experiences"
     task: str = Field(min_length=1)
-    task_kind: TaskKind
+    task_kind: Annotated[TaskKind, BeforeValidator(lambda v: canonical_kind(v) if isinstance(v, str) else v)]
     outcome: Outcome
     answer_summary: str = ""
     failures: list[str] = Field(default_factory=list, description="what failed and why")

@@ -66,9 +66,9 @@ def code_command(
         return
     from rich.live import Live
 
-    from triloop.graphs.cli import _drive, _print_result, _runner_parts, solve_config
     from triloop.graphs.live import LiveView
     from triloop.graphs.runner import new_run_id
+    from triloop.graphs.running import drive, print_result, runner_parts, solve_config
     from triloop.graphs.state import SolveInputError
     from triloop.kinds.coding.spec import signature_entry_point
 
@@ -91,16 +91,18 @@ def code_command(
     rid = new_run_id()
     view = LiveView(rid)
     with ExitStack() as stack:
-        runner, paths = _runner_parts(
+        runner, paths = runner_parts(
             stack, settings, use_tools=True, use_memory=memory, on_event=view.on_event
         )
         with Live(view, console=console, refresh_per_second=4, transient=True):
-            outcome = _drive(
+            outcome = drive(
                 runner,
-                lambda: runner.start(task, config, tests=test_text, run_id=rid, signature=signature),
+                lambda: runner.start(
+                    task, config, tests=test_text, run_id=rid, signature=signature, kind="coding"
+                ),
                 False,
             )
-        _print_result(outcome, paths)
+        print_result(outcome, paths)
     result = outcome.result
     if result is not None:
         print_checks(result.checks, result.agreement)

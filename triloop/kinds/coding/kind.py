@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from triloop.agents.base import AgentContext
+from triloop.agents.errors import AgentParseError
+from triloop.agents.meter import BudgetExhausted
 from triloop.agents.models import Candidate, Evidence, Feedback
 from triloop.graphs.scoring import combine
 from triloop.graphs.state import StrategyPlan
@@ -22,8 +24,13 @@ from triloop.kinds.coding import prompts, repair
 from triloop.kinds.coding.checks import Check, RunReport, behaviour_clusters, codet_scores, run_checks
 from triloop.kinds.coding.evidence import checks_passed, evidence_score, first_failure_text, verified
 from triloop.kinds.coding.reply import CODE_STOP, code_reply
-from triloop.kinds.coding.spec import CodeSpec, generated_checks
-from triloop.kinds.general.verify import tests_evidence
+from triloop.kinds.coding.spec import (
+    CodeSpec,
+    doctest_checks,
+    generated_checks,
+    signature_entry_point,
+    task_entry_point,
+)
 from triloop.llm.base import Message
 from triloop.tools.base import Tool
 
@@ -58,6 +65,53 @@ class CodingKind:
         self.tools = dict(tools)
         tool = self.tools.get("run_tests") or self.tools.get("run_python")
         self.sandbox = getattr(tool, "sandbox", None)  # the execution tools' sandbox (None: no execution)
+
+    # --- intake --------------------------------------------------------------------------------
+
+    def claims(self, run: Mapping[str, Any]) -> bool:
+        """A task is code by its shape: a ``def`` stub or signature, a named function, or tests to pass."""
+        return bool(
+            run.get("entry_point") or run.get("tests") or task_entry_point(run["task"], run.get("signature"))
+        )
+
+    def prepare(self, ctx: AgentContext, run: Mapping[str, Any]) -> dict[str, Any]:
+        """The function to write (from the stub or signature; else the model names one) and the task's
+        own examples as checks."""
+        signature = run.get("signature") or ""
+        entry = run.get("entry_point") or task_entry_point(run["task"], signature)
+        if not entry:
+            signature = self._name_function(ctx, run["task"])
+            entry = signature_entry_point(signature)
+        spec = CodeSpec(entry_point=entry, doctests=doctest_checks(run["task"], entry) if entry else [])
+        return {"entry_point": entry, "signature": signature or None, "spec": spec.model_dump(mode="json")}
+
+    def _name_function(self, ctx: AgentContext, task: str) -> str:
+        """The signature of the function a code request asks for ("" for a script or a fix)."""
+        messages = [
+            {"role": "system", "content": prompts.SIGNATURE},
+            {"role": "user", "content": task},
+        ]
+        try:
+            reply = ctx.complete_json(
+                messages, prompts.SignatureReply, role="solver", purpose="signature", temperature=0.0
+            )
+        except (AgentParseError, BudgetExhausted):
+            return ""
+        return reply.signature if signature_entry_point(reply.signature) else ""
+
+    def wants_checks(self, run: Mapping[str, Any], plan: StrategyPlan) -> bool:
+        """Generated tests (CodeT) only pay where there is a function to call and a pool to choose from."""
+        return bool(run.get("entry_point")) and plan.refine and plan.k > 1
+
+    def write_checks(self, ctx: AgentContext, run: Mapping[str, Any]) -> dict[str, Any]:
+        """The Tester node: generated tests added to the spec."""
+        spec = CodeSpec.model_validate(run.get("spec") or {})
+        try:
+            spec.generated = self.write_tests(ctx, run)
+        except BudgetExhausted as exc:
+            ctx.emit({"type": "budget_stop", "reason": str(exc)})
+        ctx.emit({"type": "tests", "tests": [c.model_dump() for c in spec.generated]})
+        return {"spec": spec.model_dump(mode="json")}
 
     # --- drafting ------------------------------------------------------------------------------
 
@@ -132,7 +186,7 @@ class CodingKind:
                 )
         if run.get("tests") and "run_tests" in self.tools:
             result = self.tools["run_tests"](code=candidate.code, tests=run["tests"])
-            evidence.append(tests_evidence(result))
+            evidence.append(Evidence.of_tests(result))
         candidate.evidence = evidence
         emit({"type": "evidence", "candidate": candidate.id, "evidence": [e.model_dump() for e in evidence]})
 

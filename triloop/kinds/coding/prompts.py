@@ -7,6 +7,8 @@ greedy draft is exactly what one plain call would give: the team can only add to
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 DRAFT_STUB = (
     "Complete the following Python function. Reply with the complete function in one ```python code block."
     "\n\n```python\n{task}```"
@@ -51,3 +53,13 @@ STILL_FAILS = (
     "The new code still fails the same way: {failure} Change it so that this check passes: reply with "
     "the complete corrected function in one ```python code block."
 )
+
+SIGNATURE = (
+    "A person asks for code. If they ask for one function, give its Python signature, e.g. "
+    '"def count_vowels(text: str) -> int"; for a script, a class or a fix, give "". '
+    'Reply with only JSON: {"signature": "..."}'
+)
+
+
+class SignatureReply(BaseModel):
+    signature: str = ""

@@ -1,76 +1,164 @@
-"""The general kind: numbered steps and a final answer, tool calls, recomputation, step scores.
+"""The general kind: the person wants an answer (a number, a date, a word, a text), not code.
 
-Math and open questions go this way:
-the Solver drafts with tools, evidence comes from its tool calls, recomputation and the Reviewer's
-per-step scores, and candidates agree when their final answers match.
+Quantitative questions are drafted two independent ways, alternating: a program that prints the answer
+(run in the sandbox) and numbered reasoning (its arithmetic recomputed). Answers are compared as values
+(:mod:`.answers`); two drafts by different methods that agree settle the question in two model calls.
+Only where they disagree or a check fails does the loop draft more, then review and refine.
+
+Open questions (nothing to compute) keep the step-scored reasoning path with tool calls
+(:mod:`triloop.agents.solver`, :mod:`.open_verify`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from triloop.agents.base import AgentContext
-from triloop.agents.models import Candidate, Feedback
-from triloop.agents.refiner import refine
-from triloop.agents.reviewer import review
-from triloop.agents.solver import solve
+from triloop.agents.errors import AgentParseError
+from triloop.agents.meter import BudgetExhausted
+from triloop.agents.models import Candidate, Feedback, ReviewReply
+from triloop.agents.refiner import refine as refine_open
+from triloop.agents.reviewer import review as review_open
+from triloop.agents.reviewer import step_scores
+from triloop.agents.solver import solve as solve_open
 from triloop.graphs import scoring
 from triloop.graphs.state import StrategyPlan
-from triloop.kinds.general.verify import verify_candidate
+from triloop.kinds.general import drafts, prompts
+from triloop.kinds.general.answers import display
+from triloop.kinds.general.open_verify import verify_candidate
+from triloop.kinds.general.verify import value_evidence
 from triloop.tools.base import Tool
+
+#: Greedy first (the program, then the reasoning that is the plain call), then sampled.
+DRAFT_TEMPERATURES = (0.0, 0.0, 0.7, 0.7, 1.0)
+DEFAULT_TOOL_CALLS = 3
+
+_QUANTITY = re.compile(
+    r"\d|\b(?:how (?:many|much|long|old|far)|count|calculate|compute|sum|product|total|average|mean|"
+    r"percent|probability|prime|multiple|divisor|factor|remainder|digits?|days?|weeks?|months?|years?|"
+    r"hours?|minutes?|date|weekday|leap|older|younger|price|cost|cheaper|faster|ratio|twice|half)\b",
+    re.IGNORECASE,
+)
+
+
+# "123457 * 654323", "(0.664*6.635)-4.1": the question writes out the arithmetic itself
+_EXPRESSION = re.compile(r"\d[\d,.]*\s*(?:[-+*/×^]|\*\*)\s*[-(]?\s*\d")
+
+
+def methods_for(question: str) -> tuple[str, str]:
+    """The first two drafts' methods: a program and reasoning, which fail differently; but when the
+    question writes out its arithmetic, reasoning only slips digits (a model multiplying 6-digit numbers
+    in words is wrong more often than not), so a second program, sampled, is the better second opinion."""
+    return ("program", "program") if _EXPRESSION.search(question) else ("program", "reasoning")
+
+
+def is_quantitative(question: str) -> bool:
+    """Whether the answer is a value something can compute (a program draft can help)."""
+    return bool(_QUANTITY.search(question))
 
 
 class GeneralKind:
-    """Steps + final answer, checked by tools, recomputation, step scores and agreement of answers."""
+    """Values checked by execution, recomputation and agreement across methods; open answers by steps."""
 
     name = "general"
-    review_top = 2
-    widen = 0  # step-scored reasoning gains more from review than from more samples
-    first_drafts = 0  # all k at once: answers are compared by vote share, which two drafts rarely settle
+    review_top = 1  # a review + refinement costs two long prompts; one per round
+    widen = 0
+    # two drafts by different methods that agree settle it; the third only when they do not
+    first_drafts = 2
 
-    def __init__(self, tools: Mapping[str, Tool], max_tool_calls: int) -> None:
+    def __init__(self, tools: Mapping[str, Tool]) -> None:
         self.tools = dict(tools)
-        self.max_tool_calls = max_tool_calls
+
+    # --- intake ----------------------------------------------------------------------------------
+
+    def claims(self, run: Mapping[str, Any]) -> bool:
+        return False  # an answer is what is left when no kind claims a task: the decision falls to it
+
+    def prepare(self, ctx: AgentContext, run: Mapping[str, Any]) -> dict[str, Any]:
+        return {}
+
+    def wants_checks(self, run: Mapping[str, Any], plan: StrategyPlan) -> bool:
+        return False
+
+    def write_checks(self, ctx: AgentContext, run: Mapping[str, Any]) -> dict[str, Any]:
+        return {}
+
+    # --- drafting --------------------------------------------------------------------------------
+
+    def _by_value(self, run: Mapping[str, Any]) -> bool:
+        return "run_python" in self.tools and is_quantitative(run["task"])
 
     def draft(
         self, ctx: AgentContext, run: Mapping[str, Any], *, index: int, cid: str, temperature: float
     ) -> Candidate:
-        return solve(
-            ctx,
-            task=run["task"],
-            kind=run["kind"],
-            plan=run.get("plan", ""),
-            context=run.get("context", ""),
-            cid=cid,
-            index=index,
-            temperature=temperature,
-            tools=self.tools,
-            max_tool_calls=self.max_tool_calls,
-        )
+        if not self._by_value(run):
+            config = run.get("config") or {}
+            return solve_open(
+                ctx,
+                task=run["task"],
+                plan=run.get("plan", ""),
+                context=run.get("context", ""),
+                cid=cid,
+                index=index,
+                temperature=temperature,
+                tools=self.tools,
+                max_tool_calls=config.get("max_tool_calls", DEFAULT_TOOL_CALLS),
+            )
+        first = methods_for(run["task"])
+        method = first[index] if index < 2 else ("program", "reasoning")[index % 2]
+        temp = DRAFT_TEMPERATURES[min(index, len(DRAFT_TEMPERATURES) - 1)]
+        if index == 1 and method == "program":  # a second program at greedy would repeat the first
+            temp = DRAFT_TEMPERATURES[2]
+        return drafts.draft(ctx, self.tools, run, method=method, cid=cid, temperature=temp)
+
+    # --- evidence --------------------------------------------------------------------------------
 
     def verify(
         self, ctx: AgentContext, candidate: Candidate, run: Mapping[str, Any], plan: StrategyPlan
     ) -> Candidate:
-        return verify_candidate(
-            ctx,
-            candidate,
-            task=run["task"],
-            kind=run["kind"],
-            tests=run.get("tests"),
-            tools=self.tools,
-            plan=plan,
-        )
+        if candidate.method is None:
+            return verify_candidate(
+                ctx, candidate, task=run["task"], tests=run.get("tests"), tools=self.tools, plan=plan
+            )
+        candidate.evidence = value_evidence(candidate)
+        candidate.failing_evidence = any(e.passed is False for e in candidate.evidence)
+        own = scoring.execution_component(candidate.evidence)
+        candidate.components = {"execution": own} if own is not None else {}
+        if plan.step_scoring and not plan.refine and candidate.steps:  # best-of-k picks by step scores
+            try:
+                candidate.step_scores = step_scores(ctx, task=run["task"], candidate=candidate)
+            except BudgetExhausted:
+                candidate.step_scores = []
+            steps = scoring.steps_component(candidate.step_scores)
+            if steps is not None:
+                candidate.components["steps"] = steps
+        checked = [e.model_dump() for e in candidate.evidence]
+        ctx.emit({"type": "evidence", "candidate": candidate.id, "evidence": checked})
+        return candidate
 
     def evaluate(self, pool: list[Candidate], run: Mapping[str, Any], plan: StrategyPlan, emit: Any) -> None:
+        """Agreement of answers (one vote per lineage); an answer reached by a program that ran and by
+        reasoning whose arithmetic holds is verified: two methods that fail differently agree on it."""
         agree = scoring.agreement(pool)
+        clean = [c for c in pool if c.status == "active" and not c.failing_evidence and c.answer.strip()]
+        clean_ids = {c.id for c in clean}
+        methods: dict[str, set[str]] = {}
+        for cand in clean:
+            methods.setdefault(scoring.answer_key(cand), set()).add(cand.method or "open")
         for cand in pool:
             if cand.id in agree:
                 cand.components["agreement"] = agree[cand.id]
+            if cand.method is not None:
+                both = {"program", "reasoning"} <= methods.get(scoring.answer_key(cand), set())
+                cand.verified_by_code = both and cand.id in clean_ids
             cand.score = scoring.combine(cand)
 
     def keeps(self, refined: Candidate, parent: Candidate) -> bool:
         return (refined.score or 0.0) >= (parent.score or 0.0)
+
+    # --- review + refine -------------------------------------------------------------------------
 
     def review(
         self,
@@ -80,13 +168,29 @@ class GeneralKind:
         plan: StrategyPlan,
         others: list[Candidate],
     ) -> Feedback:
-        return review(
-            ctx,
-            task=run["task"],
-            candidate=target,
-            others=[o.answer for o in others],
-            role=plan.critic_role,
-            self_critique=plan.critic_role == "solver",
+        if target.method is None:
+            return review_open(
+                ctx,
+                task=run["task"],
+                candidate=target,
+                others=[o.answer for o in others],
+                role=plan.critic_role,
+                self_critique=plan.critic_role == "solver",
+            )
+        found = [f"- {e.detail}" for e in target.evidence if e.passed is False]
+        answers = sorted({display(o.answer) for o in others if o.answer and o.id != target.id})
+        if answers:
+            found.append(f"- other drafts answered: {', '.join(answers)}")
+        evidence = "Evidence:\n" + "\n".join(found) + "\n\n" if found else ""
+        text = prompts.REVIEW.format(question=run["task"], solution=drafts.render(target), evidence=evidence)
+        try:
+            reply = ctx.complete_json(
+                [{"role": "user", "content": text}], ReviewReply, role=plan.critic_role, purpose="review"
+            )
+        except AgentParseError:
+            reply = ReviewReply(why="the review could not be read", change="check every step again")
+        return Feedback(
+            candidate_id=target.id, wrong_step=reply.wrong_step, why=reply.why, change=reply.change
         )
 
     def refine(
@@ -101,16 +205,20 @@ class GeneralKind:
         round_: int,
         temperature: float,
     ) -> Candidate:
-        return refine(
-            ctx,
-            task=run["task"],
-            candidate=target,
-            feedback=feedback,
-            cid=cid,
-            round_=round_,
-            tools=self.tools,
-            max_tool_calls=self.max_tool_calls,
-            temperature=temperature,
-            role=plan.refiner_role,
-            kind=run["kind"],
+        if target.method is None:
+            config = run.get("config") or {}
+            return refine_open(
+                ctx,
+                task=run["task"],
+                candidate=target,
+                feedback=feedback,
+                cid=cid,
+                round_=round_,
+                tools=self.tools,
+                max_tool_calls=config.get("max_tool_calls", DEFAULT_TOOL_CALLS),
+                temperature=temperature,
+                role=plan.refiner_role,
+            )
+        return drafts.refine(
+            ctx, self.tools, target, feedback, run, cid=cid, round_=round_, temperature=temperature
         )

@@ -1,156 +1,70 @@
-"""Per-candidate verification: execution evidence, tests, recomputation by code, step scores.
+"""Evidence about value answers: did the program run and print one, does stated arithmetic hold?
 
-Runs inside each candidate's own graph task (after drafting or refining), so candidates are verified in
-parallel; the pool-level parts of the score (agreement, replacement) happen in the ``score`` node.
+Runs inside each candidate's own graph task, so candidates are checked in parallel; agreement between
+candidates is pool-level (:meth:`GeneralKind.evaluate`).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from fractions import Fraction
 
-from triloop.agents.base import AgentContext, EventSink
-from triloop.agents.meter import BudgetExhausted
 from triloop.agents.models import Candidate, Evidence
-from triloop.agents.parsing import normalize_answer
-from triloop.agents.prompts import EXAMPLE_ANSWER, EXAMPLE_OPERANDS
-from triloop.agents.reviewer import step_scores
-from triloop.agents.toolloop import repl_print, run_tool
-from triloop.graphs.scoring import answer_vs_tool_output, execution_component, recompute, steps_component
-from triloop.graphs.state import StrategyPlan
-from triloop.tools.base import Tool, ToolResult
+from triloop.graphs.scoring import recompute, safe_eval
+
+_NO_ANSWER = Evidence(kind="answer", passed=False, detail="no answer")
 
 
-def _traced(emit: EventSink | None, tools: Mapping[str, Tool], name: str, args: dict) -> ToolResult:
-    """Run a verification tool call and report it to the trace like an agent's tool call."""
-    result, latency = run_tool(tools, name, args)
-    if emit is not None:
-        emit(
-            {
-                "type": "tool_call",
-                "role": "verifier",
-                "tool": name,
-                "args": args,
-                "ok": result.ok,
-                "output": result.output[:2000],
-                "latency_s": latency,
-            }
-        )
-    return result
+def _number(text: str) -> Fraction | None:
+    try:
+        return Fraction(text.replace(",", "").strip().rstrip("."))
+    except (ValueError, ZeroDivisionError):
+        return None
 
 
-def execution_evidence(
-    candidate: Candidate,
-    *,
-    kind: str,
-    tests: str | None,
-    tools: Mapping[str, Tool],
-    emit: EventSink | None = None,
-) -> list[Evidence]:
-    """Evidence from the candidate's own tool calls and, for code, from running it (and its tests).
+def _value_text(value: float | int) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value) if isinstance(value, int) else f"{value:.10g}"
 
-    Only the last call of each tool passes or fails: an error the candidate hit and then fixed is
-    exploration, not a defect of the final solution.
-    """
-    last = {c.tool: i for i, c in enumerate(candidate.tool_calls)}
-    found = [
-        Evidence(
-            kind="tool", passed=c.ok if last[c.tool] == i else None, detail=f"{c.tool}: {c.output[:200]}"
-        )
-        for i, c in enumerate(candidate.tool_calls)
-    ]
-    ran_already = any(c.args.get("code") == candidate.code for c in candidate.tool_calls)
-    if candidate.code and tests and "run_tests" in tools:
-        result = _traced(emit, tools, "run_tests", {"code": candidate.code, "tests": tests})
-        found.append(tests_evidence(result))
-    elif candidate.code and kind == "coding" and "run_python" in tools:
-        result = _traced(emit, tools, "run_python", {"code": candidate.code})
-        found.append(
-            Evidence(kind="code_run", passed=result.ok, detail="running the code: " + result.output[:300])
-        )
-    elif candidate.code and "run_python" in tools and is_number(candidate.answer) and not ran_already:
-        found.append(rerun_numeric(candidate, tools, emit))
+
+def program_evidence(candidate: Candidate) -> list[Evidence]:
+    """A program draft: it ran and printed an answer, or it failed (the error's tail is the detail)."""
+    if not candidate.tool_calls:
+        return [Evidence(kind="code_run", passed=False, detail="no program in the reply")]
+    last = candidate.tool_calls[-1]
+    if not last.ok:
+        return [Evidence(kind="code_run", passed=False, detail="the program failed: " + last.output[-300:])]
+    if not candidate.answer:
+        return [Evidence(kind="code_run", passed=False, detail="the program printed nothing")]
+    return [Evidence(kind="code_run", passed=True, detail=f"the program printed {candidate.answer!r}")]
+
+
+def reasoning_evidence(candidate: Candidate) -> list[Evidence]:
+    """A reasoning draft: its written-out arithmetic recomputed. When the final answer is the result of
+    a slipped computation (``123457 * 654323 = 80780754600``), the answer is corrected to the computed
+    value: the method was right and only the digits slipped."""
+    found = recompute(candidate)
+    answer = _number(candidate.answer)
+    for index in range(len(found) - 1, -1, -1):
+        ev = found[index]
+        if ev.passed is not False or answer is None:
+            continue
+        expr, _, claimed = ev.detail.split(", but it is")[0].rpartition(" = ")
+        value = safe_eval(expr)
+        if value is not None and _number(claimed) == answer:
+            candidate.answer = _value_text(value)
+            found[index] = Evidence(
+                kind="recompute", passed=None, step=ev.step, detail=f"corrected: {expr} = {candidate.answer}"
+            )
+            break
+    if not candidate.stated_answer:
+        found.append(Evidence(kind="answer", passed=False, detail="no 'Final answer:' line"))
     return found
 
 
-def tests_evidence(result: ToolResult) -> Evidence:
-    """The task's tests: pass/fail, the runner's report (failing checks first) and the share that passed."""
-    passed, total = result.data.get("checks_passed"), result.data.get("checks_total")
-    share = passed / total if isinstance(passed, int) and isinstance(total, int) and total else None
-    return Evidence(kind="tests", passed=result.ok, detail=result.output[:800], share=share)
-
-
-def copies_the_example(answer: str, task: str) -> bool:
-    """The answer is the few-shot example's while the task is another one (seen with the 1.5B model)."""
-    return normalize_answer(answer) == EXAMPLE_ANSWER and not all(o in task for o in EXAMPLE_OPERANDS)
-
-
-def is_number(answer: str) -> bool:
-    return bool(re.fullmatch(r"-?\d+(?:\.\d+)?(?:e[+-]?\d+)?", normalize_answer(answer)))
-
-
-def rerun_numeric(candidate: Candidate, tools: Mapping[str, Tool], emit: EventSink | None = None) -> Evidence:
-    """Recomputation by code: run the candidate's own code in the sandbox; does it print its answer?"""
-    result = _traced(emit, tools, "run_python", {"code": repl_print(candidate.code or "")})
-    printed = str(result.data.get("stdout", result.output)).strip().splitlines()
-    last = normalize_answer(printed[-1]) if printed else ""
-    ok = result.ok and last == normalize_answer(candidate.answer)
-    detail = f"the candidate's code printed {last or 'nothing'!r}; answer is {normalize_answer(candidate.answer)!r}"
-    if not result.ok:
-        detail = "the candidate's code failed: " + result.output[-300:]
-    return Evidence(kind="recompute", passed=ok, detail=detail)
-
-
-def verify_candidate(
-    ctx: AgentContext,
-    candidate: Candidate,
-    *,
-    task: str,
-    kind: str,
-    tests: str | None,
-    tools: Mapping[str, Tool],
-    plan: StrategyPlan,
-) -> Candidate:
-    """Attach evidence, step scores and the candidate-local score components."""
-    emit = ctx.emit if ctx is not None else None
-    evidence = execution_evidence(candidate, kind=kind, tests=tests, tools=tools, emit=emit)
-    evidence += recompute(candidate)
-    check = answer_vs_tool_output(candidate)
-    if check is not None:
-        evidence.append(check)
-    if copies_the_example(candidate.answer, task):
-        evidence.append(
-            Evidence(
-                kind="answer",
-                passed=False,
-                detail=f"the answer is the worked example's ({' * '.join(EXAMPLE_OPERANDS)}), not this task's",
-            )
-        )
-    if not candidate.stated_answer:
-        evidence.append(Evidence(kind="answer", passed=False, detail="no 'Final answer:' line"))
-    if tests and candidate.code is None:
-        evidence.append(Evidence(kind="tests", passed=False, detail="no code block to test"))
-    candidate.evidence = evidence
-    candidate.failing_evidence = any(e.passed is False for e in evidence)
-    checked_by_code = any(e.passed for e in evidence if e.kind in ("tests", "recompute", "code_run"))
-    candidate.verified_by_code = checked_by_code and not candidate.failing_evidence
-    components: dict[str, float] = {}
-    exec_value = execution_component(evidence)
-    if exec_value is not None:
-        components["execution"] = exec_value
-    if plan.step_scoring and candidate.steps:
-        try:
-            candidate.step_scores = step_scores(ctx, task=task, candidate=candidate, role=plan.scorer_role)
-        except BudgetExhausted as exc:  # unjudged steps count as unknown (0.5), never as a pass
-            ctx.emit({"type": "budget_stop", "candidate": candidate.id, "reason": str(exc)})
-            candidate.step_scores = [0.5] * len(candidate.steps)
-        for i, value in enumerate(candidate.step_scores, 1):
-            candidate.evidence.append(Evidence(kind="step_score", detail=f"{value:.2f}", step=i))
-        steps_value = steps_component(candidate.step_scores)
-        if steps_value is not None:
-            components["steps"] = steps_value
-    candidate.components = components
-    if emit is not None:
-        checked = [e.model_dump() for e in candidate.evidence if e.kind != "step_score"]
-        emit({"type": "evidence", "candidate": candidate.id, "evidence": checked})
-    return candidate
+def value_evidence(candidate: Candidate) -> list[Evidence]:
+    """The evidence of a value candidate, by how it was reached."""
+    found = program_evidence(candidate) if candidate.method == "program" else reasoning_evidence(candidate)
+    if not candidate.answer.strip() and all(e.kind != "code_run" or e.passed for e in found):
+        found.append(_NO_ANSWER)
+    return found

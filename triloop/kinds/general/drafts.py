@@ -1,0 +1,197 @@
+"""Drafting answers two independent ways, and refining them.
+
+A *program* draft is a short Python program that prints the answer (program-aided reasoning); it runs in
+the sandbox and what it prints is the candidate's answer. A *reasoning* draft reasons in numbered steps
+and states its answer; arithmetic it writes out (``a * b = c``) is recomputed. The two fail in
+different ways (a misread question vs a slipped digit), so when they agree the answer is well supported.
+Code travels in fenced blocks, never inside JSON: small models break JSON escaping.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from triloop.agents.base import AgentContext
+from triloop.agents.models import Candidate, Feedback, ToolCall
+from triloop.agents.parsing import last_code, steps_of
+from triloop.agents.toolloop import repl_print, run_tool
+from triloop.kinds.general import prompts
+from triloop.kinds.general.answers import display, extract_answer
+from triloop.llm.base import Message
+from triloop.tools.base import Tool
+
+#: Program output beyond this many characters is not an answer (a program that dumps a table).
+MAX_ANSWER_CHARS = 200
+PROGRAM_TIMEOUT_S = 20
+
+
+def _with_context(messages: list[Message], context: str) -> list[Message]:
+    if context:  # what memory holds on similar tasks (off in benchmarks)
+        messages[-1] = {
+            **messages[-1],
+            "content": messages[-1]["content"] + "\n\nFrom memory (may help):\n" + context,
+        }
+    return messages
+
+
+def printed_answer(stdout: str) -> str:
+    """The answer a program printed: its last non-empty line (earlier lines are working); a float's
+    binary noise is rounded away (``100 - 48.15`` prints ``51.849999999999994``: the answer is 51.85)."""
+    lines = [line.strip() for line in stdout.strip().splitlines() if line.strip()]
+    last = lines[-1][:MAX_ANSWER_CHARS] if lines else ""
+    if re.fullmatch(r"-?\d+\.\d{10,}", last):
+        last = f"{float(last):.12g}"
+    return last
+
+
+def run_program(tools: Mapping[str, Tool], code: str) -> ToolCall:
+    """Run ``code`` in the sandbox (a trailing bare expression is printed, as a REPL would)."""
+    result, latency = run_tool(tools, "run_python", {"code": repl_print(code), "timeout": PROGRAM_TIMEOUT_S})
+    data = {"stdout": str(result.data.get("stdout", ""))} if result.data else {}
+    return ToolCall(
+        tool="run_python",
+        args={"code": code},
+        ok=result.ok,
+        output=result.output[:1500],
+        data=data,
+        latency_s=latency,
+    )
+
+
+def program_candidate(
+    ctx: AgentContext,
+    tools: Mapping[str, Tool],
+    messages: list[Message],
+    *,
+    cid: str,
+    temperature: float,
+    purpose: str,
+    parent: str | None = None,
+    round_: int = 0,
+) -> Candidate:
+    """Ask for a program, run it; one fix turn when it fails or prints nothing."""
+    reply = ctx.complete(messages, role="solver", purpose=purpose, temperature=temperature)
+    code, raw = last_code(reply.text), reply.text
+    calls: list[ToolCall] = []
+    if code is not None:
+        calls.append(run_program(tools, code))
+        answer = printed_answer(calls[-1].data.get("stdout", "")) if calls[-1].ok else ""
+        if not answer:
+            problem = (
+                prompts.PROGRAM_FAILED.format(error=calls[-1].output[-600:])
+                if not calls[-1].ok
+                else prompts.PROGRAM_SILENT
+            )
+            retry = [
+                *messages,
+                {"role": "assistant", "content": reply.text},
+                {"role": "user", "content": problem},
+            ]
+            second = ctx.complete(retry, role="solver", purpose=purpose + ":fix", temperature=temperature)
+            fixed = last_code(second.text)
+            if fixed is not None:
+                code, raw = fixed, raw + "\n\n" + second.text
+                calls.append(run_program(tools, code))
+    last = calls[-1] if calls else None
+    answer = printed_answer(last.data.get("stdout", "")) if last is not None and last.ok else ""
+    return Candidate(
+        id=cid,
+        parent_id=parent,
+        round=round_,
+        temperature=temperature,
+        method="program",
+        steps=[f"Computed by a program:\n```python\n{(code or '').strip()}\n```"] if code else [],
+        answer=answer,
+        stated_answer=bool(answer),
+        code=code,
+        raw=raw,
+        tool_calls=calls,
+    )
+
+
+def reasoning_candidate(
+    ctx: AgentContext,
+    messages: list[Message],
+    *,
+    cid: str,
+    temperature: float,
+    purpose: str,
+    parent: str | None = None,
+    round_: int = 0,
+) -> Candidate:
+    """Ask for numbered steps and a final answer."""
+    reply = ctx.complete(messages, role="solver", purpose=purpose, temperature=temperature)
+    stated = extract_answer(reply.text)
+    answer = stated
+    if answer is None:  # no "Final answer:" line: the last line, marked as unstated
+        lines = [line.strip() for line in reply.text.strip().splitlines() if line.strip()]
+        answer = lines[-1] if lines else ""
+    return Candidate(
+        id=cid,
+        parent_id=parent,
+        round=round_,
+        temperature=temperature,
+        method="reasoning",
+        steps=steps_of(reply.text),
+        answer=answer,
+        stated_answer=stated is not None,
+        raw=reply.text,
+    )
+
+
+def draft(
+    ctx: AgentContext,
+    tools: Mapping[str, Tool],
+    run: Mapping[str, Any],
+    *,
+    method: str,
+    cid: str,
+    temperature: float,
+) -> Candidate:
+    question, context = run["task"], run.get("context", "")
+    if method == "program":
+        messages = _with_context(prompts.program_messages(question), context)
+        return program_candidate(
+            ctx, tools, messages, cid=cid, temperature=temperature, purpose=f"solve:{cid}"
+        )
+    messages = _with_context(prompts.reason_messages(question), context)
+    return reasoning_candidate(ctx, messages, cid=cid, temperature=temperature, purpose=f"solve:{cid}")
+
+
+def render(candidate: Candidate) -> str:
+    """A candidate as the Reviewer reads it."""
+    if candidate.method == "program":
+        return (
+            f"```python\n{(candidate.code or '').strip()}\n```\nIt printed: {candidate.answer or '(nothing)'}"
+        )
+    steps = "\n".join(f"{i}. {s}" for i, s in enumerate(candidate.steps, 1))
+    return f"{steps}\nFinal answer: {display(candidate.answer)}"
+
+
+def refine(
+    ctx: AgentContext,
+    tools: Mapping[str, Tool],
+    target: Candidate,
+    feedback: Feedback,
+    run: Mapping[str, Any],
+    *,
+    cid: str,
+    round_: int,
+    temperature: float,
+) -> Candidate:
+    """The same method again, told what the review found."""
+    advice = " ".join(part for part in (feedback.why, feedback.change) if part) or "check every step"
+    kwargs: dict[str, Any] = {"cid": cid, "temperature": temperature, "parent": target.id, "round_": round_}
+    if target.method == "program":
+        text = prompts.REFINE_PROGRAM.format(
+            question=run["task"],
+            code=target.code or "",
+            printed=target.answer or "(nothing)",
+            feedback=advice,
+        )
+        messages: list[Message] = [{"role": "user", "content": text}]
+        return program_candidate(ctx, tools, messages, purpose=f"refine:{cid}", **kwargs)
+    text = prompts.REFINE_REASON.format(question=run["task"], solution=render(target), feedback=advice)
+    return reasoning_candidate(ctx, [{"role": "user", "content": text}], purpose=f"refine:{cid}", **kwargs)
