@@ -1,4 +1,5 @@
-"""Scripted stand-ins for the model (for logic tests only; scoring always uses the real sandbox)."""
+"""Scripted stand-ins for the model and the graph (for logic tests only; code is always scored in the
+real sandbox, answers by the real scorers)."""
 
 from __future__ import annotations
 
@@ -32,3 +33,20 @@ class ScriptedGraph:
         if isinstance(self.result, Exception):
             raise self.result
         return {"result": self.result, "candidates": self.candidates}
+
+
+class OracleLLM:
+    """Answers each question from a table in the general kind's format (``Final answer: ...``), or with
+    ``fallback`` for questions it does not know; records the messages it was sent."""
+
+    def __init__(self, answers: dict[str, str], fallback: str = "Final answer: 0") -> None:
+        self.answers = answers
+        self.fallback = fallback
+        self.calls: list[dict[str, Any]] = []
+
+    def complete(self, messages: list[dict[str, Any]], **kwargs: Any) -> Completion:
+        self.calls.append({"messages": messages, **kwargs})
+        question = messages[-1]["content"]
+        known = self.answers.get(question)
+        text = f"1. Work it out.\nFinal answer: {known}" if known is not None else self.fallback
+        return Completion(text=text, prompt_tokens=40, completion_tokens=12)

@@ -155,3 +155,106 @@ def test_bench_tasks_end_to_end_with_plain_on_a_scripted_model(bench_sandbox, tm
     assert len(llm.calls) == 2
     other = CliRunner().invoke(app, [*args[:-1], "another-model"])
     assert isinstance(other.exception, BenchInputError) and "another --out" in str(other.exception)
+
+
+QUESTION_ROW = {"id": "q/0", "question": "What is 6 x 7?", "answer": "42"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["gym", "lcmm", "--n", "2"], "unknown reasoning-gym family 'lcmm'"),
+        (["gym", "lcm,lcm"], "given twice"),
+        (["gym", "lcm,count_primes", "--n", "1"], "fewer than the 2 families"),
+        (["gym", "lcm", "-s", "magic"], "unknown strategy"),
+    ],
+)
+def test_bench_gym_bad_input_is_a_bench_input_error_before_any_model_loads(
+    tmp_path, monkeypatch, args, message
+):
+    pytest.importorskip("reasoning_gym", reason="question benches need the 'bench' extra (reasoning-gym)")
+    monkeypatch.setenv("TRILOOP_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["bench", *args])
+    assert isinstance(result.exception, BenchInputError), result.output
+    assert message in str(result.exception) and result.exception.exit_code == 2
+
+
+def test_bench_tasks_of_mixed_shapes_or_questions_with_pools_is_bad_input(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRILOOP_DATA_DIR", str(tmp_path))
+    mixed = jsonl(tmp_path / "mixed.jsonl", json.dumps(QUESTION_ROW), json.dumps(GOOD))
+    result = CliRunner().invoke(app, ["bench", "tasks", str(mixed), "-s", "plain"])
+    assert isinstance(result.exception, BenchInputError) and "one file holds one shape" in str(
+        result.exception
+    )
+    questions = jsonl(tmp_path / "q.jsonl", json.dumps(QUESTION_ROW))
+    result = CliRunner().invoke(app, ["bench", "tasks", str(questions), "-s", "plain", "--pools"])
+    assert isinstance(result.exception, BenchInputError) and "coding tasks only" in str(result.exception)
+
+
+def test_bench_gym_usage_errors_exit_2(tmp_path):
+    assert CliRunner().invoke(app, ["bench", "gym", "lcm", "--n", "0"]).exit_code == 2
+    assert CliRunner().invoke(app, ["bench", "gym", "lcm", "--pair-timeout", "0"]).exit_code == 2
+    assert CliRunner().invoke(app, ["bench", "gym"]).exit_code == 2
+
+
+def test_bench_gym_unknown_family_exits_2_with_one_line(tmp_path):
+    pytest.importorskip("reasoning_gym", reason="question benches need the 'bench' extra (reasoning-gym)")
+    done = run_cli("gym", "lcm,primes_count", "--n", "4", home=tmp_path)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error: unknown reasoning-gym family 'primes_count'") and "lcm" in line
+
+
+def test_bench_gym_end_to_end_with_plain_on_a_scripted_model(bench_sandbox, tmp_path, monkeypatch):
+    """The whole command with a scripted model that knows the answers of the first family only; the real
+    reasoning-gym scorers judge; then a rerun resumes and adds nothing."""
+    pytest.importorskip("reasoning_gym", reason="question benches need the 'bench' extra (reasoning-gym)")
+    from bench_fakes import OracleLLM
+
+    from triloop.bench.questions import load_gym
+
+    monkeypatch.setenv("TRILOOP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TRILOOP_SANDBOX__POOL_SIZE", "0")
+    known = {p.question: p.answer or "" for p in load_gym(["lcm"], 2, 5)}
+    llm = OracleLLM(known)
+    monkeypatch.setattr("triloop.graphs.factory.make_llm", lambda settings: llm)
+    out = tmp_path / "out"
+    args = ["bench", "gym", "lcm,basic_arithmetic_large", "--n", "3", "--seed", "5", "-s", "plain"]
+    args += ["--out", str(out), "-m", "fake-model"]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    lines = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]
+    assert [(x["task_id"], x["passed"]) for x in lines] == [
+        ("lcm/0", True),
+        ("lcm/1", True),
+        ("basic_arithmetic_large/0", False),
+    ]
+    assert lines[0]["answer"] == lines[0]["expected"] and lines[2]["answer"] == "0"
+    assert "3/3 basic_arithmetic_large/0: plain FAIL (wrong answer '0'" in first.output
+    assert "outcomes" in first.output and "2/3" in first.output
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert len(llm.calls) == 3 and len((out / "results.jsonl").read_text().splitlines()) == 3
+    reseeded = CliRunner().invoke(app, [("6" if x == "5" else x) for x in args])  # --seed 6, same --out
+    assert isinstance(reseeded.exception, BenchInputError) and "another question" in str(reseeded.exception)
+
+
+def test_bench_tasks_of_questions_end_to_end_with_plain(bench_sandbox, tmp_path, monkeypatch):
+    from bench_fakes import OracleLLM
+
+    monkeypatch.setenv("TRILOOP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TRILOOP_SANDBOX__POOL_SIZE", "0")
+    llm = OracleLLM({"What is 6 x 7?": "42.0"})
+    monkeypatch.setattr("triloop.graphs.factory.make_llm", lambda settings: llm)
+    rows = [json.dumps(QUESTION_ROW), json.dumps({"id": "q/1", "question": "What is 2 + 2?", "answer": 4})]
+    tasks = jsonl(tmp_path / "q.jsonl", *rows)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["bench", "tasks", str(tasks), "-s", "plain", "--out", str(out), "-m", "f"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]
+    assert [(x["answer"], x["expected"], x["passed"]) for x in lines] == [
+        ("42.0", "42", True),
+        ("0", "4", False),
+    ]

@@ -9,9 +9,10 @@ from collections.abc import Callable
 
 from rich.console import Console
 
-from triloop.bench.harness import RESULTS_FILE, BenchRecord, read_records, run_bench, score
+from triloop.bench.harness import RESULTS_FILE, BenchRecord, read_records, run_bench
 from triloop.bench.problems import BenchProblem
 from triloop.bench.report import report
+from triloop.bench.scoring import score
 from triloop.bench.strategies import Attempt, PoolMember
 
 

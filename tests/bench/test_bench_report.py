@@ -122,3 +122,54 @@ def test_bench_report_command_rerenders(tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / PLOT_FILE).stat().st_size > 0
     assert "pass@1" in result.output
+
+
+def test_outcome_table_counts_right_per_label_and_the_median_wall(tmp_path):
+    def timed(task, strategy, passed, wall, **kw):
+        return rec(task, strategy, passed, **kw).model_copy(update={"wall_s": wall})
+
+    records = [
+        timed("q1", "plain", True, 1.0, answer="42", expected="42"),
+        timed("q2", "plain", False, 2.0, answer="7", expected="4"),
+        timed("q3", "plain", True, 30.0, answer="9", expected="9"),
+        timed("q1", "triloop", True, 10.0, answer="42", expected="42", outcome="easy"),
+        timed("q2", "triloop", False, 20.0, answer="5", expected="4", outcome="verified"),
+        timed("q3", "triloop", True, 300.0, answer="9", expected="9", outcome="verified"),
+        # written before outcomes were recorded: the label comes from stopped_by
+        timed("q4", "triloop", False, 40.0, stopped_by="budget"),
+    ]
+    write_results(tmp_path, records)
+    console = Console(file=io.StringIO(), width=100)
+    summary = report(tmp_path, console)
+    plain, tri = summary.strategies
+    assert plain.median_wall_s == 2.0 and tri.median_wall_s == 30.0
+    assert {k: (v.right, v.n) for k, v in plain.outcomes.items()} == {
+        "easy": (0, 0),
+        "verified": (0, 0),
+        "unsure": (2, 3),
+    }
+    assert {k: (v.right, v.n) for k, v in tri.outcomes.items()} == {
+        "easy": (1, 1),
+        "verified": (1, 2),
+        "unsure": (0, 1),
+    }
+    saved = json.loads((tmp_path / SUMMARY_FILE).read_text())
+    assert saved["strategies"][1]["outcomes"]["verified"] == {"n": 2, "right": 1}
+    lines = console.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    tables = [line for line in lines if not line.startswith(("results:", "summary:", "plot:"))]
+    assert max(len(line) for line in tables) <= 80  # the tables fit a log's 80 columns
+    (row,) = [line for line in lines if line.strip().startswith("triloop") and "1/2" in line]
+    assert row.split() == ["triloop", "30.0", "1/1", "1/2", "0/1"]
+    assert any(line.split() == ["plain", "2.0", "-", "-", "2/3"] for line in lines)
+    assert load_summary(tmp_path) == summary
+
+
+def test_a_summary_written_before_outcomes_still_loads(tmp_path):
+    write_results(tmp_path, RECORDS)
+    report(tmp_path, Console(file=io.StringIO(), width=200))
+    saved = json.loads((tmp_path / SUMMARY_FILE).read_text())
+    for row in saved["strategies"]:
+        del row["median_wall_s"], row["outcomes"]
+    (tmp_path / SUMMARY_FILE).write_text(json.dumps(saved))
+    old = load_summary(tmp_path)
+    assert old.strategies[0].median_wall_s is None and old.strategies[0].outcomes == {}

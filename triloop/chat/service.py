@@ -39,6 +39,9 @@ from triloop.llm.cancel import cancel_on
 CONTEXT_TURNS = 3
 CONTEXT_CHARS = 600
 DIRECT_MAX_TOKENS = 512
+#: A direct reply cut by the token limit is continued this many times, then marked as cut.
+DIRECT_CONTINUATIONS = 2
+CONTINUE = "Continue exactly where you stopped, without repeating anything."
 SYSTEM = "You are triloop, a helpful assistant. Answer briefly and exactly."
 
 Mode = Literal["auto", "direct", "work"]
@@ -268,28 +271,50 @@ class ChatService:
         )
 
     def _direct(self, stop: threading.Event, messages: list[dict[str, Any]], writer: Any) -> dict[str, Any]:
+        """One streamed answer; a reply the token limit cut is continued (it never ends mid-formula
+        without a word), and marked as cut if it still does not finish."""
         history: list[Message] = [{"role": "system", "content": SYSTEM}]
         for m in [m for m in messages if not m.get("stopped")][-(2 * CONTEXT_TURNS + 1) :]:
             history.append({"role": m["role"], "content": m["content"][: CONTEXT_CHARS * 4]})
-        pieces = self.llm.stream(history, max_tokens=DIRECT_MAX_TOKENS)  # type: ignore[attr-defined]
         parts: list[str] = []
+        usage = {"llm_calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
+        for turn in range(DIRECT_CONTINUATIONS + 1):
+            asked = (
+                history
+                if turn == 0
+                else [
+                    *history,
+                    {"role": "assistant", "content": "".join(parts)},
+                    {"role": "user", "content": CONTINUE},
+                ]
+            )
+            completion = self._stream_reply(stop, asked, parts, writer)
+            usage["llm_calls"] += 1
+            usage["prompt_tokens"] += getattr(completion, "prompt_tokens", 0)
+            usage["completion_tokens"] += getattr(completion, "completion_tokens", 0)
+            if getattr(completion, "finish_reason", None) != "length":
+                break
+        else:
+            note = f"\n\n(cut off: the reply did not finish within {DIRECT_MAX_TOKENS * (DIRECT_CONTINUATIONS + 1)} tokens)"
+            parts.append(note)
+            writer({"type": "token", "text": note})
+        return {"role": "assistant", "content": "".join(parts).strip(), "usage": usage}
+
+    def _stream_reply(
+        self, stop: threading.Event, history: list[Message], parts: list[str], writer: Any
+    ) -> Any:
+        """Stream one reply into ``parts`` (and to the page); returns the completion with its usage."""
+        pieces = self.llm.stream(history, max_tokens=DIRECT_MAX_TOKENS)  # type: ignore[attr-defined]
         while True:
             try:
                 piece = next(pieces)
             except StopIteration as done:  # the stream's return value: the completion with its usage
-                completion = done.value
-                break
+                return done.value
             parts.append(piece)
             writer({"type": "token", "text": piece})
             if stop.is_set():
                 pieces.close()
                 raise RunStopped
-        usage = {
-            "llm_calls": 1,
-            "prompt_tokens": getattr(completion, "prompt_tokens", 0),
-            "completion_tokens": getattr(completion, "completion_tokens", 0),
-        }
-        return {"role": "assistant", "content": "".join(parts).strip(), "usage": usage}
 
     def _solve(
         self, stop: threading.Event, request: TurnRequest, task: str | None, writer: Any, answer: Any = None

@@ -16,6 +16,7 @@ from collections import defaultdict
 from triloop import syntax
 from triloop.agents.models import Candidate, Evidence
 from triloop.agents.parsing import normalize_answer
+from triloop.kinds.general.answers import canonical
 
 WEIGHTS = {"execution": 0.35, "steps": 0.4, "agreement": 0.25}
 FAILING_CAP = 0.49
@@ -137,10 +138,10 @@ def answer_key(candidate: Candidate) -> str:
     """
     if candidate.behaviour is not None:  # code: candidates that behave alike on the checks agree
         return candidate.behaviour
-    answer = normalize_answer(candidate.answer)
+    answer = canonical(candidate.answer)
     if candidate.code and (not answer or _CODE_POINTER.match(answer)):
         return f"#code:{lineage(candidate.id)}"
-    return answer
+    return answer or f"#none:{candidate.id}"  # no answer agrees with nobody
 
 
 def lineage(candidate_id: str) -> str:

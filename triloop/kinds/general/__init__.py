@@ -1,5 +1,1 @@
-"""The general kind (math, open questions): steps, tool calls, recomputation, step scores."""
-
-from triloop.kinds.general.kind import GeneralKind
-
-__all__ = ["GeneralKind"]
+"""The general kind: questions answered with values (see kind.py); imported by the registry."""
