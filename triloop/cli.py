@@ -32,7 +32,11 @@ app = typer.Typer(
 )
 app.add_typer(sandbox_app, name="sandbox", help="Run code in a hardened sandbox.")
 app.add_typer(memory_app, name="memory", help="Inspect and maintain the vector memory.")
-app.add_typer(bench_app, name="bench", help="Measure strategies on HumanEval-format coding problems.")
+app.add_typer(
+    bench_app,
+    name="bench",
+    help="Measure strategies against one plain call: coding problems (HumanEval) and questions (reasoning-gym, your own).",
+)
 app.add_typer(ml_app, name="ml", help="ML experiments: init a task, run and resume the experiment loop.")
 register_graph_commands(app)
 app.command("code")(code_command)

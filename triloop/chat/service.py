@@ -31,7 +31,7 @@ from pydantic import BaseModel
 from triloop.chat.routing import route
 from triloop.errors import TriloopError
 from triloop.graphs.runner import RunOutcome, RunPaths, SolveRunner, new_run_id
-from triloop.graphs.state import SolveConfig, SolveResult, UnknownRunError
+from triloop.graphs.state import OUTCOME_LABELS, SolveConfig, SolveResult, UnknownRunError
 from triloop.llm.base import LLM, Message
 from triloop.llm.cancel import cancel_on
 
@@ -60,6 +60,7 @@ class TurnRequest(BaseModel):
 
     mode: Mode = "auto"
     config: dict[str, Any] = {}
+    kind: str | None = None  # an explicit task kind (code delivered, or an answer); None: decided
     run_id: str
 
 
@@ -73,7 +74,14 @@ def new_thread_id() -> str:
 
 
 def answer_text(result: SolveResult) -> str:
-    """A run's result as a chat message: the answer, and the code in a fence when there is code."""
+    """A run's result as a chat message. Code delivered: the code in a fence. An answer: the value
+    first, then the program that computed it, as evidence."""
+    if result.kind != "coding":
+        label = OUTCOME_LABELS.get(result.outcome, result.outcome)
+        text = f"{result.answer or '(no answer)'}\n\n({label})"
+        if result.code:
+            text += f"\n\nComputed by:\n```python\n{result.code.rstrip()}\n```"
+        return text
     if result.code:
         lead = "" if result.answer in ("", "see code") else result.answer.strip() + "\n\n"
         return f"{lead}```python\n{result.code.rstrip()}\n```"
@@ -85,6 +93,8 @@ def result_summary(result: SolveResult) -> dict[str, Any]:
     return {
         "run_id": result.run_id,
         "strategy": result.strategy,
+        "kind": result.kind,
+        "outcome": result.outcome,
         "verified": result.verified,
         "score": result.score,
         "stopped_by": result.stopped_by,
@@ -125,13 +135,14 @@ class ChatService:
         mode: Mode = "auto",
         config: dict[str, Any] | None = None,
         stop: threading.Event | None = None,
+        kind: str | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Add the person's message and run the turn; yields events, the last is ``answer``, ``pause``,
         ``stopped`` or ``error``. Setting ``stop`` (or calling :meth:`stop`) ends the turn at its next
         event; a signal handler should set ``stop``, which takes no lock."""
         if not text.strip():
             raise ChatError("the message is empty")
-        request = TurnRequest(mode=mode, config=config or {}, run_id=new_run_id())
+        request = TurnRequest(mode=mode, config=config or {}, kind=kind, run_id=new_run_id())
         graph_input = {
             "messages": [{"role": "user", "content": text}],
             "request": request.model_dump(mode="json"),
@@ -363,7 +374,7 @@ class ChatService:
             merged = {**base, "interactive": True, **request.config}
             merged["budgets"] = {**base["budgets"], **request.config.get("budgets", {})}
             config = SolveConfig.model_validate(merged)
-            return runner.start(task, config, run_id=request.run_id)
+            return runner.start(task, config, run_id=request.run_id, kind=request.kind)
         if found.result is None and found.interrupt is None:  # cut off mid-run: go on
             return runner.resume(request.run_id)
         return found

@@ -7,7 +7,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from triloop.graphs.state import GraphError
+from triloop.graphs.report_loop import loop_tree, timeline
+from triloop.graphs.state import OUTCOME_LABELS, GraphError
 
 
 class TraceNotFoundError(GraphError):
@@ -35,7 +36,8 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
 
 _CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;
 width:100%;margin-bottom:1.5em;font-size:13px}td,th{border:1px solid #ccc;padding:4px 6px;text-align:left;
-vertical-align:top;white-space:pre-wrap}th{background:#f0f0f0}.ok{color:#070}.bad{color:#a00}"""
+vertical-align:top;white-space:pre-wrap}th{background:#f0f0f0}.ok{color:#070}.bad{color:#a00}
+ul.tree{list-style:none;border-left:2px solid #ccc;padding-left:1em}ul.tree li{margin:.3em 0}"""
 
 
 def render_report(events: list[dict[str, Any]], run_id: str) -> str:
@@ -46,10 +48,12 @@ def render_report(events: list[dict[str, Any]], run_id: str) -> str:
     t0 = events[0]["t"] if events else 0.0
     parts = [f"<h1>triloop run {escape(run_id)}</h1>"]
     for result in by_type.get("result", [])[-1:]:
-        verdict = "verified" if result.get("verified") else "not verified"
+        verdict = OUTCOME_LABELS.get(
+            result.get("outcome", ""), "verified" if result.get("verified") else "unsure"
+        )
         parts.append(
             f"<h2>Answer</h2><pre>{escape(str(result.get('answer')))}</pre>"
-            f"<p class={'ok' if result.get('verified') else 'bad'}>{verdict}; score {result.get('score')}; "
+            f"<p class={'bad' if result.get('outcome') == 'unsure' else 'ok'}>{verdict}; score {result.get('score')}; "
             f"stopped by {escape(str(result.get('stopped_by')))} ({escape(str(result.get('reason', '')))}); "
             f"strategy {escape(str(result.get('strategy')))}; rounds {result.get('rounds')}</p>"
         )
@@ -64,6 +68,8 @@ def render_report(events: list[dict[str, Any]], run_id: str) -> str:
         parts.append("<h3>Evidence</h3>" + _table(["kind", "step", "passed", "detail"], evidence))
     if not by_type.get("result"):
         parts.append("<p class=bad>The run has not finished (crashed, interrupted or still running).</p>")
+    parts.append(loop_tree(events))
+    parts.append(timeline(events))
     scores = [
         [
             e.get("candidate"),

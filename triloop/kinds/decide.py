@@ -67,7 +67,8 @@ _IMPLEMENT = re.compile(
 _PROGRAMMING = re.compile(
     rf"```|`[^`\n]+`|\bdef\s+\w+\s*\(|\bimport\s+\w+|\b{_ARTEFACT}\b|\bcompile|\bprogramming\b|"
     r"\b[a-z]+_[a-z_]+\b|\b[a-z_]\w*\([^)]*\)|\b(?:func|implement\w*|mysql|postgres\w*|sqlite|database|"
-    r"thread\w*|array|linked list|hash ?map|binary search|quicksort|recursion|in (?:c|go))\b",
+    r"thread\w*|array|linked list|hash ?map|binary search|quicksort|recursion|in (?:c|go)|"
+    r"bugs?|debug\w*|traceback)\b",
     re.IGNORECASE,
 )
 # Fixing code the person pasted: "fix", "debug" ... with a code block.

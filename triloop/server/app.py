@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 from fastapi import FastAPI, Request
@@ -50,6 +50,7 @@ class ChatIn(BaseModel):
     thread_id: str | None = None
     mode: Mode = "auto"
     strategy: str | None = None
+    kind: Literal["coding", "general"] | None = None  # what the person wants; default: decided per message
     budget_tokens: int | None = Field(None, ge=100)
 
 
@@ -157,8 +158,11 @@ def create_app(service: ChatService, *, token: str | None = None, limits: Limits
         config: dict[str, Any] = {"strategy": body.strategy} if body.strategy else {}
         if body.budget_tokens:
             config["budgets"] = {"max_tokens": body.budget_tokens}
-        mode = body.mode if not body.strategy else "work"
-        return _events(tid, lambda stop: service.send(tid, body.text, mode=mode, config=config, stop=stop))
+        mode = body.mode if not (body.strategy or body.kind) else "work"
+        return _events(
+            tid,
+            lambda stop: service.send(tid, body.text, mode=mode, config=config, stop=stop, kind=body.kind),
+        )
 
     @app.post("/api/threads/{thread_id}/pause")
     async def pause(thread_id: str, body: PauseIn) -> StreamingResponse:
@@ -193,6 +197,8 @@ def create_app(service: ChatService, *, token: str | None = None, limits: Limits
     @app.post("/v1/chat/completions", response_model=None)
     async def completions(body: ChatCompletionRequest) -> Any:
         mode, config = mode_of(body.model)
+        if body.triloop.kind is not None and mode != "direct":
+            mode = "work"
         config["interactive"] = False  # an API client cannot answer a budget pause: stop with the best
         if len(body.messages) > limits.max_messages:
             raise APIError(400, f"more than {limits.max_messages} messages", code="too_many_messages")
@@ -212,7 +218,9 @@ def create_app(service: ChatService, *, token: str | None = None, limits: Limits
 
         def turn() -> Iterator[dict[str, Any]]:
             try:
-                for event in service.send(tid, last.text(), mode=mode, config=config, stop=stop):
+                for event in service.send(
+                    tid, last.text(), mode=mode, config=config, stop=stop, kind=body.triloop.kind
+                ):
                     yield {"thread_id": tid, **event}
             except TriloopError as exc:
                 yield {"type": "error", "message": str(exc), "thread_id": tid}

@@ -55,6 +55,7 @@ class TriloopOptions(BaseModel):
 
     steps_in_content: bool = False
     thread_id: str | None = None
+    kind: Literal["coding", "general"] | None = None  # code delivered, or an answer; default: decided
 
 
 class ChatCompletionRequest(BaseModel):

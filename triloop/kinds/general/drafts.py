@@ -19,7 +19,7 @@ from triloop.agents.parsing import last_code, steps_of
 from triloop.agents.toolloop import repl_print, run_tool
 from triloop.kinds.general import prompts
 from triloop.kinds.general.answers import display, extract_answer
-from triloop.llm.base import Message
+from triloop.llm.base import Message, Role
 from triloop.tools.base import Tool
 
 #: Program output beyond this many characters is not an answer (a program that dumps a table).
@@ -46,11 +46,12 @@ def printed_answer(stdout: str) -> str:
     return last
 
 
-def run_program(tools: Mapping[str, Tool], code: str) -> ToolCall:
-    """Run ``code`` in the sandbox (a trailing bare expression is printed, as a REPL would)."""
+def run_program(tools: Mapping[str, Tool], code: str, ctx: AgentContext | None = None) -> ToolCall:
+    """Run ``code`` in the sandbox (a trailing bare expression is printed, as a REPL would); the call
+    goes to the run's trace like an agent's tool call."""
     result, latency = run_tool(tools, "run_python", {"code": repl_print(code), "timeout": PROGRAM_TIMEOUT_S})
     data = {"stdout": str(result.data.get("stdout", ""))} if result.data else {}
-    return ToolCall(
+    call = ToolCall(
         tool="run_python",
         args={"code": code},
         ok=result.ok,
@@ -58,6 +59,9 @@ def run_program(tools: Mapping[str, Tool], code: str) -> ToolCall:
         data=data,
         latency_s=latency,
     )
+    if ctx is not None:
+        ctx.emit({"type": "tool_call", "role": "solver", **call.model_dump(exclude={"data"})})
+    return call
 
 
 def program_candidate(
@@ -70,13 +74,14 @@ def program_candidate(
     purpose: str,
     parent: str | None = None,
     round_: int = 0,
+    role: Role = "solver",
 ) -> Candidate:
     """Ask for a program, run it; one fix turn when it fails or prints nothing."""
-    reply = ctx.complete(messages, role="solver", purpose=purpose, temperature=temperature)
+    reply = ctx.complete(messages, role=role, purpose=purpose, temperature=temperature)
     code, raw = last_code(reply.text), reply.text
     calls: list[ToolCall] = []
     if code is not None:
-        calls.append(run_program(tools, code))
+        calls.append(run_program(tools, code, ctx))
         answer = printed_answer(calls[-1].data.get("stdout", "")) if calls[-1].ok else ""
         if not answer:
             problem = (
@@ -89,11 +94,11 @@ def program_candidate(
                 {"role": "assistant", "content": reply.text},
                 {"role": "user", "content": problem},
             ]
-            second = ctx.complete(retry, role="solver", purpose=purpose + ":fix", temperature=temperature)
+            second = ctx.complete(retry, role=role, purpose=purpose + ":fix", temperature=temperature)
             fixed = last_code(second.text)
             if fixed is not None:
                 code, raw = fixed, raw + "\n\n" + second.text
-                calls.append(run_program(tools, code))
+                calls.append(run_program(tools, code, ctx))
     last = calls[-1] if calls else None
     answer = printed_answer(last.data.get("stdout", "")) if last is not None and last.ok else ""
     return Candidate(
@@ -120,9 +125,10 @@ def reasoning_candidate(
     purpose: str,
     parent: str | None = None,
     round_: int = 0,
+    role: Role = "solver",
 ) -> Candidate:
     """Ask for numbered steps and a final answer."""
-    reply = ctx.complete(messages, role="solver", purpose=purpose, temperature=temperature)
+    reply = ctx.complete(messages, role=role, purpose=purpose, temperature=temperature)
     stated = extract_answer(reply.text)
     answer = stated
     if answer is None:  # no "Final answer:" line: the last line, marked as unstated
@@ -180,10 +186,17 @@ def refine(
     cid: str,
     round_: int,
     temperature: float,
+    role: Role = "refiner",
 ) -> Candidate:
-    """The same method again, told what the review found."""
+    """The same method again, told what the review found (asked of ``role``: the strategy's refiner)."""
     advice = " ".join(part for part in (feedback.why, feedback.change) if part) or "check every step"
-    kwargs: dict[str, Any] = {"cid": cid, "temperature": temperature, "parent": target.id, "round_": round_}
+    kwargs: dict[str, Any] = {
+        "cid": cid,
+        "temperature": temperature,
+        "parent": target.id,
+        "round_": round_,
+        "role": role,
+    }
     if target.method == "program":
         text = prompts.REFINE_PROGRAM.format(
             question=run["task"],

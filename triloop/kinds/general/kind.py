@@ -135,7 +135,8 @@ class GeneralKind:
             if steps is not None:
                 candidate.components["steps"] = steps
         checked = [e.model_dump() for e in candidate.evidence]
-        ctx.emit({"type": "evidence", "candidate": candidate.id, "evidence": checked})
+        answer = display(candidate.answer) if candidate.answer else ""
+        ctx.emit({"type": "evidence", "candidate": candidate.id, "answer": answer, "evidence": checked})
         return candidate
 
     def evaluate(self, pool: list[Candidate], run: Mapping[str, Any], plan: StrategyPlan, emit: Any) -> None:
@@ -220,5 +221,13 @@ class GeneralKind:
                 role=plan.refiner_role,
             )
         return drafts.refine(
-            ctx, self.tools, target, feedback, run, cid=cid, round_=round_, temperature=temperature
+            ctx,
+            self.tools,
+            target,
+            feedback,
+            run,
+            cid=cid,
+            round_=round_,
+            temperature=temperature,
+            role=plan.refiner_role,
         )

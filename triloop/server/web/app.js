@@ -39,7 +39,9 @@ function evidenceLine(result) {
   if (!result) return null;
   const box = el("div", "evidence");
   const u = result.usage || {};
-  const mark = el("span", result.verified ? "pass" : "fail", result.verified ? "verified" : "not verified");
+  const labels = { easy: "settled easy", verified: "verified", unsure: "unsure" };
+  const outcome = result.outcome || (result.verified ? "verified" : "unsure");
+  const mark = el("span", outcome === "unsure" ? "fail" : "pass", labels[outcome] || outcome);
   box.append(mark, ` · stopped by ${result.stopped_by} · ${u.llm_calls || 0} calls · ` +
     `${(u.prompt_tokens || 0) + (u.completion_tokens || 0)} tokens · ${Number(result.wall_s || 0).toFixed(1)} s`);
   const checks = result.checks || [];
@@ -92,6 +94,12 @@ function onEvent(view, e) {
     const d = el("details", "step tool");
     d.append(el("summary", "", `tool ${e.tool}: ${e.ok ? "ok" : "failed"}`), el("pre", "", String(e.args && e.args.code || JSON.stringify(e.args || {}))), el("pre", "", String(e.output || "")));
     view.steps.append(d); return;
+  }
+  if (e.type === "evidence" && e.answer && !view.text && !view.provisional) {
+    // the first draft's answer, shown at once and marked as being checked; the team's answer replaces it
+    view.provisional = true;
+    view.answer.textContent = "";
+    view.answer.append(document.createTextNode(e.answer), el("span", "checking", " · first draft, being checked…"));
   }
   if (e.type === "answer") {
     renderAnswer(view.answer, e.content || "");
