@@ -40,8 +40,9 @@ class DeliverReply(BaseModel):
 DELIVER = """Decide what the person wants delivered.
 "code": they want source code as the result: a function, script, program, class, query, regex, tests, \
 or their code fixed or changed.
-"answer": they want a result: a number, a date, a yes/no, a word, an explanation. A request to compute, \
-count, find or check something wants the result, even when it says to use Python or a program.
+"answer": they want a result: a number, a date, a yes/no, a word, an explanation, advice, or a text \
+(a poem, story, letter, post, summary, translation), even when its topic is programming. A request to \
+compute, count, find or check something wants the result, even when it says to use Python or a program.
 Reply with only JSON: {"deliver": "code"} or {"deliver": "answer"}"""
 
 # Things a person may ask to have written; "code" alone too ("write the code for ...").
@@ -50,7 +51,13 @@ _ARTEFACT = (
     r"regular expression|sql|query|unit tests?|test suite|tests? for (?:this|the|my) code|cli|"
     r"command[- ]line tool|api endpoint|endpoint|decorator|one-liner|makefile|dockerfile|web ?page|"
     r"html|css|json schema|dataclass|typescript|javascript|python|rust|golang|java|c\+\+|c#|kotlin|"
-    r"swift|ruby|php|haskell|scala|perl|lua|matlab|bash|shell|pandas|numpy)"
+    r"swift|ruby|php|haskell|scala|perl|lua|matlab|bash|shell|pandas|numpy|"
+    # things that are code without the name: commands, formulas, configuration, pipelines
+    r"(?:shell |bash |powershell |terminal |linux |git |unix )?command|powershell|formula|"
+    r"spreadsheet formula|excel|google sheets|vba|macro|config(?:uration)?(?: file)?|nginx|apache|"
+    r"yaml|toml|docker[- ]compose|kubernetes|k8s|manifest|helm chart|terraform|ansible|playbook|"
+    r"workflow|github actions|ci pipeline|pipeline|cron(?: expression| job)?|crontab|systemd unit|"
+    r"latex|awk|sed|jq)"
 )
 _REQUEST = r"(?:write|create|build|generate|make|code|program|develop|design|produce|draft|give me|show me|provide|add|extend|refactor|rewrite|port|translate|convert|fix|debug|repair|correct|optimi[sz]e|speed up|clean up|modify|change|update)"
 # "Write a function ...", "Can you implement a class ...", "Please fix this code"
@@ -62,6 +69,31 @@ _CODE_REQUEST = re.compile(
 # "Implement X": whatever X is, the person wants it built in code.
 _IMPLEMENT = re.compile(
     r"(?:^|[.!?\n]\s*|\b(?:please|can you|could you|would you|help me)\s+)implement\b", re.IGNORECASE
+)
+# A request without a verb: "regex for emails", "nginx config that redirects ...", "bash one-liner to ..."
+_FRAGMENT = re.compile(
+    rf"^\s*(?:an?\s+|the\s+|some\s+)?(?:[\w+#.-]+\s+){{0,2}}{_ARTEFACT}s?\s*(?::|to|that|for|which)\s",
+    re.IGNORECASE,
+)
+# A question (not "how do I ...", which wants a snippet): "What does yield do?", "Should I use X or Y?"
+_QUESTION = re.compile(
+    r"^\s*(?:what|why|which|when|where|who|whose|is|are|was|were|does|did|should|would|will|has|have)\b"
+    r"[^\n?]*\?",
+    re.IGNORECASE,
+)
+# Prose to write is an answer even when its topic is code: "write a limerick about a cat who codes"
+_GENRE = (
+    r"(?:poem|limerick|haiku|sonnet|story|essay|letter|e-?mail|song|joke|speech|toast|tweet|post|"
+    r"summary|abstract|paragraph|message|note|bio|description|review|cover letter|resignation letter)"
+)
+_TEXT_REQUEST = re.compile(
+    rf"(?:^|[.!?\n]\s*|\b(?:please|can you|could you|would you|help me)\s+){_REQUEST}\s+"
+    rf"(?:me\s+)?(?:an?\s+|the\s+|my\s+|some\s+)?(?:short\s+|brief\s+|funny\s+|polite\s+|formal\s+)?{_GENRE}\b|"
+    # without a verb, only as the whole message's opening: "Short story where ...", "cover letter for ..."
+    r"^\s*(?:an?\s+)?(?:short\s+|brief\s+|funny\s+)?(?:poem|limerick|haiku|sonnet|story|essay|cover letter|"
+    r"e-?mail|song|joke|speech|tweet|linkedin post|summary|bio)\b|"
+    r"^\s*(?:summari[sz]e|paraphrase|proofread|explain|describe|compare)\b",
+    re.IGNORECASE,
 )
 # A code block or inline code, or a programming word anywhere: then the wording alone is not enough.
 _PROGRAMMING = re.compile(
@@ -88,7 +120,7 @@ _ASK_ABOUT_CODE = re.compile(
 _COMPUTE = r"(?:compute|calculate|count|find|determine|work out|evaluate|check|get|figure out|solve|tell me)"
 _TOOL = r"(?:python|a program|a script|code|a computer|numpy|sympy)"
 _RESULT_WANTED = re.compile(
-    rf"\b(?:use|using|with|in|via|run)\s+{_TOOL}\b[^.?!\n]{{0,40}}?\b{_COMPUTE}\b|"
+    rf"\b(?:use|using|with|in|via|run)\s+(?:some\s+)?{_TOOL}\b[^.?!\n]{{0,40}}?\b{_COMPUTE}\b|"
     rf"\b{_COMPUTE}\b[^.?!\n]{{0,60}}?\b(?:using|with|in|via)\s+{_TOOL}\b",
     re.IGNORECASE,
 )
@@ -106,10 +138,16 @@ def by_wording(text: str) -> KindDecision | None:
         return KindDecision("general", "wording", "a question about the code shown")
     if _ONLY_RESULT.search(head):
         return KindDecision("general", "wording", "says it wants the result, not the code")
+    if _TEXT_REQUEST.search(head):
+        return KindDecision("general", "wording", "asks for a text to be written, not code")
     if _CODE_REQUEST.search(head) or _IMPLEMENT.search(head):
         return KindDecision("coding", "wording", "asks to write or change code")
     if _RESULT_WANTED.search(head) and not has_block:
         return KindDecision("general", "wording", "asks for a result computed with code, not for the code")
+    if _FRAGMENT.search(head):
+        return KindDecision("coding", "wording", "names the code it wants")
+    if not has_block and _QUESTION.match(text):
+        return KindDecision("general", "wording", "a question: it wants an answer")
     if has_block and _FIX_PASTED.search(head):
         return KindDecision("coding", "wording", "asks to fix or change the code shown")
     if not _PROGRAMMING.search(text):
