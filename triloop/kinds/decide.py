@@ -57,7 +57,8 @@ _ARTEFACT = (
     r"spreadsheet formula|excel|google sheets|vba|macro|config(?:uration)?(?: file)?|nginx|apache|"
     r"yaml|toml|docker[- ]compose|kubernetes|k8s|manifest|helm chart|terraform|ansible|playbook|"
     r"workflow|github actions|ci pipeline|pipeline|cron(?: expression| job)?|crontab|systemd unit|"
-    r"latex|awk|sed|jq)"
+    r"latex|awk|sed|jq|matplotlib|seaborn|plotly|ggplot2?|(?:scatter |bar |line )?plot|html page|"
+    r"contact form|one liner)"
 )
 _REQUEST = r"(?:write|create|build|generate|make|code|program|develop|design|produce|draft|give me|show me|provide|add|extend|refactor|rewrite|port|translate|convert|fix|debug|repair|correct|optimi[sz]e|speed up|clean up|modify|change|update)"
 # "Write a function ...", "Can you implement a class ...", "Please fix this code"
@@ -88,7 +89,7 @@ _GENRE = (
 )
 _TEXT_REQUEST = re.compile(
     rf"(?:^|[.!?\n]\s*|\b(?:please|can you|could you|would you|help me)\s+){_REQUEST}\s+"
-    rf"(?:me\s+)?(?:an?\s+|the\s+|my\s+|some\s+)?(?:short\s+|brief\s+|funny\s+|polite\s+|formal\s+)?{_GENRE}\b|"
+    rf"(?:me\s+)?(?:an?\s+|the\s+|my\s+|some\s+)?(?:\d+[- ]word\s+|short\s+|brief\s+|funny\s+|polite\s+|formal\s+)*{_GENRE}\b|"
     # without a verb, only as the whole message's opening: "Short story where ...", "cover letter for ..."
     r"^\s*(?:an?\s+)?(?:short\s+|brief\s+|funny\s+)?(?:poem|limerick|haiku|sonnet|story|essay|cover letter|"
     r"e-?mail|song|joke|speech|tweet|linkedin post|summary|bio)\b|"
@@ -100,7 +101,7 @@ _PROGRAMMING = re.compile(
     rf"```|`[^`\n]+`|\bdef\s+\w+\s*\(|\bimport\s+\w+|\b{_ARTEFACT}\b|\bcompile|\bprogramming\b|"
     r"\b[a-z]+_[a-z_]+\b|\b[a-z_]\w*\([^)]*\)|\b(?:func|implement\w*|mysql|postgres\w*|sqlite|database|"
     r"thread\w*|array|linked list|hash ?map|binary search|quicksort|recursion|in (?:c|go)|"
-    r"bugs?|debug\w*|traceback)\b",
+    r"bugs?|debug\w*|traceback|git|docker|npm|pip|conda|linux|terminal|command line|vim|vs ?code)\b",
     re.IGNORECASE,
 )
 # Fixing code the person pasted: "fix", "debug" ... with a code block.
@@ -118,7 +119,7 @@ _ASK_ABOUT_CODE = re.compile(
 
 # "Use Python to compute X", "calculate X with a program", "I just want the number": a result, computed
 _COMPUTE = r"(?:compute|calculate|count|find|determine|work out|evaluate|check|get|figure out|solve|tell me)"
-_TOOL = r"(?:python|a program|a script|code|a computer|numpy|sympy)"
+_TOOL = r"(?:python|a program|a script|code|a computer|numpy|sympy|excel|a spreadsheet|a calculator|r)"
 _RESULT_WANTED = re.compile(
     rf"\b(?:use|using|with|in|via|run)\s+(?:some\s+)?{_TOOL}\b[^.?!\n]{{0,40}}?\b{_COMPUTE}\b|"
     rf"\b{_COMPUTE}\b[^.?!\n]{{0,60}}?\b(?:using|with|in|via)\s+{_TOOL}\b",
