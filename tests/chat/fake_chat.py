@@ -7,7 +7,7 @@ from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
-from fake_llm import Rule, ScriptedFakeLLM, intake_rule, scores_rule
+from fake_llm import Rule, ScriptedFakeLLM, kind_rule, scores_rule
 from langgraph.checkpoint.memory import InMemorySaver
 
 from triloop.chat.service import ChatService
@@ -42,7 +42,7 @@ def easy_chat_llm() -> StreamingFakeLLM:
     """Drafts that agree on 3 * 4 = 12 (an easy solve run); any other call says hello."""
     return StreamingFakeLLM(
         [
-            intake_rule(),
+            kind_rule("answer"),
             scores_rule("Judge each numbered step", [0.9, 0.95]),
             Rule("solver", "Task:", "1. 3 * 4 = 12\nFinal answer: 12"),
             Rule("default", "", "Hello, how can I help?"),

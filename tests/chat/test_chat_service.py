@@ -46,7 +46,8 @@ def test_a_light_message_is_one_streamed_call_and_a_task_runs_the_graph(tmp_path
     kinds = set(types(work))
     assert {"route", "llm_call", "score", "decision", "answer"} <= kinds
     answer = work[-1]
-    assert answer["content"] == "12" and answer["result"]["stopped_by"] == "easy"
+    assert answer["content"] == "12\n\n(settled easy)" and answer["result"]["stopped_by"] == "easy"
+    assert (answer["result"]["kind"], answer["result"]["outcome"]) == ("general", "easy")
     assert (tmp_path / "traces" / f"{answer['run_id']}.jsonl").is_file()  # the run's own trace
     # the earlier turn is context for the next solve task
     solver_prompts = [c["last"] for c in llm.calls if c["role"] == "solver"]
@@ -64,12 +65,36 @@ def test_a_budget_pause_asks_and_the_same_run_continues(tmp_path):
     assert first[-1]["type"] == "pause" and "refinement rounds" in first[-1]["reason"]
     assert chat.pending_pause("chat-2") is not None
     drafts = llm.count("solver", "Task:")
+    assert drafts == 2  # the general kind's first two drafts; the rest of k follow only if needed
     resumed = list(chat.answer_pause("chat-2", go_on=True))
-    assert resumed[-1]["type"] == "answer" and resumed[-1]["content"] == "12"
+    assert resumed[-1]["type"] == "answer" and resumed[-1]["content"] == "12\n\n(verified)"
     assert resumed[-1]["run_id"] == first[-1]["run_id"]
-    assert llm.count("solver", "Task:") == drafts  # the drafts were not redone
+    assert llm.count("solver", "Task:") == 3  # the drafts were not redone: only the third of k was added
     with pytest.raises(ChatError):
         list(chat.answer_pause("chat-2", go_on=True))  # nothing to answer any more
+
+
+def test_an_answer_comes_first_with_its_label_and_code_only_as_evidence():
+    from triloop.chat.service import answer_text
+    from triloop.graphs.state import SolveResult
+
+    value = SolveResult(
+        run_id="r",
+        strategy="triloop",
+        kind="general",
+        answer="8",
+        code="print(8)\n",
+        stopped_by="easy",
+        outcome="easy",
+    )
+    assert answer_text(value) == "8\n\n(settled easy)\n\nComputed by:\n```python\nprint(8)\n```"
+    unsure = value.model_copy(update={"code": None, "stopped_by": "budget", "outcome": "unsure"})
+    assert answer_text(unsure) == "8\n\n(unsure)"
+    code = SolveResult(
+        run_id="r", strategy="triloop", kind="coding", answer="see code", code="def f():\n    return 1\n",
+        stopped_by="verified", outcome="verified",
+    )  # fmt: skip
+    assert answer_text(code) == "```python\ndef f():\n    return 1\n```"  # code delivered: the code
 
 
 def test_stop_ends_the_turn_and_keeps_the_chat(tmp_path):

@@ -59,7 +59,7 @@ def test_chat_answers_runs_tasks_stops_on_ctrl_c_and_resumes(tmp_path):
     child.expect("stopped; the chat goes on")
     child.expect(PROMPT)
 
-    child.sendline("/budget 150")  # less than one intake call: the run pauses and asks
+    child.sendline("/budget 150")  # less than the first draft spends: the run pauses and asks
     child.expect(r"token budget per turn: \S*150")
     child.expect(PROMPT)
     child.sendline("What is 17 * 23?")

@@ -30,7 +30,11 @@ def sse(response) -> list:
 def test_completion_runs_the_team_and_reports_run_and_usage(client):
     body = {"model": "triloop", "messages": [{"role": "user", "content": "What is 3*4?"}]}
     out = client.post("/v1/chat/completions", json=body).json()
-    assert out["object"] == "chat.completion" and out["choices"][0]["message"]["content"] == "12"
+    # the answer first, then how sure the team is
+    assert (
+        out["object"] == "chat.completion"
+        and out["choices"][0]["message"]["content"] == "12\n\n(settled easy)"
+    )
     assert out["usage"]["total_tokens"] > 0
     run_id = out["triloop"]["run_id"]
     assert out["triloop"]["result"]["stopped_by"] == "easy"
@@ -54,8 +58,24 @@ def test_streamed_completion_puts_steps_in_reasoning_then_the_answer_usage_and_d
     reasoning = "".join(c["choices"][0]["delta"].get("reasoning_content", "") for c in chunks if c["choices"])
     content = "".join(c["choices"][0]["delta"].get("content", "") or "" for c in chunks if c["choices"])
     assert "[triage]" in reasoning and "[score]" in reasoning
-    assert content == "12"  # plain clients see a clean answer
+    assert content == "12\n\n(settled easy)"  # plain clients see the answer and its label, no steps
     assert chunks[-1]["usage"]["total_tokens"] > 0 and chunks[-1]["triloop"]["run_id"]
+
+
+def test_an_explicit_kind_sends_even_a_greeting_to_the_team(client):
+    body = {
+        "model": "triloop",
+        "messages": [{"role": "user", "content": "hi there"}],  # routed to one direct call by itself
+        "triloop": {"kind": "general"},
+    }
+    out = client.post("/v1/chat/completions", json=body).json()
+    result = out["triloop"]["result"]
+    assert (result["kind"], result["outcome"]) == ("general", "easy")
+    trace = client.get(f"/runs/{result['run_id']}").json()
+    intake = next(e for e in trace["events"] if e.get("type") == "intake")
+    assert (intake["kind"], intake["decided_by"]) == ("general", "explicit")
+    bad = client.post("/v1/chat/completions", json={**body, "triloop": {"kind": "ml"}})
+    assert bad.status_code in (400, 422)
 
 
 def test_steps_in_content_when_asked_and_direct_answers_stream_tokens(client):

@@ -16,6 +16,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from triloop.agents.parsing import parse_model
+from triloop.kinds.coding.prompts import SIGNATURE
+from triloop.kinds.decide import DELIVER
+from triloop.kinds.general.prompts import PROGRAM, REASON
 from triloop.llm.base import Completion, Message
 
 
@@ -96,8 +99,31 @@ class ScriptedFakeLLM:
         return sum(1 for c in self.calls if c["role"] == role and contains in c["last"])
 
 
-def intake_rule(kind: str = "math") -> Rule:
-    return Rule("solver", "You triage problems", json.dumps({"kind": kind, "plan": "compute it"}))
+def kind_rule(deliver: str = "answer") -> Rule:
+    """Intake's one model call on the kind (only when the wording leaves it open): code or an answer."""
+    return Rule("solver", DELIVER.splitlines()[0], json.dumps({"deliver": deliver}))
+
+
+def signature_rule(signature: str) -> Rule:
+    """The coding kind's call at intake for the function to write (a code request without a stub)."""
+    return Rule("solver", SIGNATURE[:40], json.dumps({"signature": signature}))
+
+
+def program_rule(code: str | list[str], when: str | tuple[str, ...] = ()) -> Rule:
+    """The general kind's program draft (its ```python block runs in the sandbox); a list: one per call."""
+    needles = (when,) if isinstance(when, str) else when
+
+    def fenced(text: str) -> str:
+        return f"```python\n{text.rstrip()}\n```"
+
+    reply = [fenced(c) for c in code] if isinstance(code, list) else fenced(code)
+    return Rule("solver", (PROGRAM[:50], *needles), reply)
+
+
+def reason_rule(reply: str | list[str], when: str | tuple[str, ...] = ()) -> Rule:
+    """The general kind's reasoning draft (numbered steps and a "Final answer:" line)."""
+    needles = (when,) if isinstance(when, str) else when
+    return Rule("solver", (REASON[:50], *needles), reply)
 
 
 def scores_rule(when: str, scores: list[float]) -> Rule:

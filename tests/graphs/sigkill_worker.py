@@ -39,8 +39,9 @@ def main() -> None:
     llm = HangingRefinerFake(hard_llm(log_path=log), log.with_suffix(".marker"))
     paths = RunPaths(root=data_dir)
     with sqlite_checkpointer(paths.checkpoints) as saver:
-        graph = build_solve_graph(llm, config=SolveConfig(k=3), checkpointer=saver)
-        SolveRunner(graph, paths).start("What is 3*4?", SolveConfig(k=3), run_id=run_id)
+        config = SolveConfig(k=3, review_top=2)  # two refinements in flight when the process is killed
+        graph = build_solve_graph(llm, config=config, checkpointer=saver)
+        SolveRunner(graph, paths).start("What is 3*4?", config, run_id=run_id)
 
 
 if __name__ == "__main__":

@@ -111,11 +111,33 @@ def test_solve_takes_defaults_from_the_solve_settings_and_flags_override_them(tm
     args = ["solve", "What is 3*4?", "--no-tools", "--no-memory", "--no-interactive"]
     result = CliRunner().invoke(app, [*args, "--run-id", "cfg1"])
     assert result.exit_code == 0, result.output
-    assert "(sc)" in result.output  # the strategy came from [solve]
+    assert "(sc, general)" in result.output  # the strategy came from [solve]; the kind from the wording
     assert llm.count("solver", "Task:") == 2  # k = 2 from [solve]
     flagged = CliRunner().invoke(app, [*args, "--k", "1", "--strategy", "single", "--run-id", "cfg2"])
-    assert flagged.exit_code == 0 and "(single)" in flagged.output
+    assert flagged.exit_code == 0 and "(single, general)" in flagged.output
     assert llm.count("solver", "Task:") == 3  # the flag k=1 won over the setting
+
+
+def test_solve_kind_flag_skips_the_decision_and_rejects_unknown_kinds(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRILOOP_DATA_DIR", str(tmp_path))
+    llm = hard_llm()
+    monkeypatch.setattr("triloop.graphs.factory.make_llm", lambda settings: llm)
+    # the wording leaves this one open (it mentions Python): without --kind, intake would ask the model
+    task = "How does Python evaluate `3*4`?"
+    args = ["solve", task, "--no-tools", "--no-memory", "--no-interactive", "--strategy", "single"]
+    result = CliRunner().invoke(app, [*args, "--kind", "general", "--run-id", "k1"])
+    assert result.exit_code == 0, result.output
+    assert "(single, general)" in result.output and "Answer: 11" in result.output
+    assert llm.count("solver", "Decide what the person wants") == 0  # no kind call: the caller named it
+    intake = next(
+        json.loads(line)
+        for line in (tmp_path / "runs" / "traces" / "k1.jsonl").read_text().splitlines()
+        if json.loads(line)["type"] == "intake"
+    )
+    assert (intake["kind"], intake["decided_by"]) == ("general", "explicit")
+    for bad in ("ml", "magic"):
+        refused = CliRunner().invoke(app, [*args, "--kind", bad])
+        assert refused.exit_code != 0 and "unknown kind" in str(refused.exception)
 
 
 def test_solve_rejects_invalid_option_values_clearly(tmp_path, monkeypatch):

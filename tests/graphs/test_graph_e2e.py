@@ -42,19 +42,21 @@ def test_product_of_six_digit_numbers_needs_run_python(request, sandbox_tools):
     unaided = solve(
         llm, {}, SolveConfig(strategy="single", max_tokens_per_call=160, budgets=budgets), PRODUCT_TASK
     )
+    # with a sandbox the general kind drafts programs (the question writes out its arithmetic: two of
+    # them, the second sampled); two that print the same number settle it
     with_tool = solve(
         llm,
         {"run_python": sandbox_tools["run_python"]},
-        SolveConfig(strategy="single", max_tool_calls=2, max_tokens_per_call=200, budgets=budgets),
+        SolveConfig(k=2, max_tokens_per_call=200, budgets=budgets),
         PRODUCT_TASK,
     )
     result = with_tool["result"]
-    calls = with_tool["candidates"]["c0"]["tool_calls"]
-    assert any(c["tool"] == "run_python" and c["ok"] for c in calls), calls
+    program = with_tool["candidates"]["c0"]
+    assert program["method"] == "program" and program["tool_calls"][0]["ok"], program
     assert result["answer"].replace(",", "") == expected, result
-    assert result["verified"] is True  # the answer matches what the sandboxed code printed
-    # unaided, nothing verifies the model's number (and a 1.5B model rarely gets it right)
-    assert unaided["result"]["verified"] is False
+    assert result["outcome"] in ("easy", "verified"), result  # the sandboxed programs agree on it
+    # unaided, nothing checks the model's number (and a 1.5B model rarely gets it right)
+    assert unaided["result"]["verified"] is False and unaided["result"]["outcome"] == "unsure"
     print("unaided answer:", unaided["result"]["answer"], "expected:", expected)
 
 

@@ -12,8 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from fake_llm import Rule, ScriptedFakeLLM, intake_rule
-from scenarios import hard_llm
+from fake_llm import Rule, ScriptedFakeLLM, signature_rule
 
 from triloop.graphs.builder import build_solve_graph
 from triloop.graphs.memory import GraphMemory
@@ -85,38 +84,34 @@ def test_reflect_writes_memory_and_intake_reads_it(tmp_path):
         assert isinstance(memory, GraphMemory)
         tool = FakeRunTests()
         memory.register_tools([tool])
-        llm = ScriptedFakeLLM(
-            [
-                intake_rule("coding"),
-                Rule(
-                    "solver",
-                    ("Write Python code for the task below", "Task:"),
-                    f"Here it is:\n```python\n{CODE}```",
-                ),
-            ]
+        draft = Rule(
+            "solver", ("Write Python code for the task below", "Task:"), f"Here it is:\n```python\n{CODE}```"
         )
+        tester = Rule("reviewer", "Write 6 test cases", "```python\nassert add(1, 2) == 3\n```")
+        llm = ScriptedFakeLLM([signature_rule("def add(a, b)"), tester, draft])
         cfg = SolveConfig(k=2)
         graph = build_solve_graph(llm, tools=[tool], memory=memory, config=cfg)
         task = "Write a Python function add(a, b) that returns the sum of a and b."
         out = graph.invoke({"task": task, "tests": "assert add(2, 3) == 5\n", "config": cfg.model_dump()})
-        assert out["result"]["verified"] is True
+        assert out["result"]["verified"] is True and out["result"]["kind"] == "coding"  # claimed: tests
         assert out["result"]["code"] == CODE and tool.calls == 2  # the user's tests ran on both drafts
         assert any(e["kind"] == "tests" and e["passed"] for e in out["result"]["evidence"])
-        assert [c["role"] for c in llm.calls] == ["solver"] * 3  # intake + 2 plain-code drafts, nothing else
+        # the signature asked at intake, the Tester's tests and 2 plain-code drafts, nothing else
+        assert sorted(c["role"] for c in llm.calls) == ["reviewer"] + ["solver"] * 3
         assert store.stats().collections  # something was written
         toolset = store.search("toolset", "add two numbers", 1)
         assert toolset and toolset[0].record.name == "add"
         experiences = store.search("experiences", task, 1, task_kind="coding")
         assert experiences and experiences[0].record.outcome == "solved"
 
-        # a second, similar run sees the stored experience in its Solver prompt
-        llm2 = hard_llm()
+        # a second, similar run (a code request by its wording) sees the stored experience in its prompt
+        llm2 = ScriptedFakeLLM([signature_rule("def add(a, b)"), draft])
         build_solve_graph(llm2, memory=memory, config=SolveConfig(strategy="single")).invoke(
             {
                 "task": "Write a Python function add(a, b) returning a + b.",
                 "config": SolveConfig(strategy="single").model_dump(),
             }
         )
-        solver_prompt = next(c for c in llm2.calls if c["role"] == "solver" and c["last"].startswith("Task:"))
+        solver_prompt = next(c for c in llm2.calls if "Write Python code for the task below" in c["last"])
         assert "From memory" in solver_prompt["last"]
-        assert "def add" in solver_prompt["last"] or "Past experiences" in solver_prompt["last"]
+        assert "Past experiences" in solver_prompt["last"] and "def add" in solver_prompt["last"]

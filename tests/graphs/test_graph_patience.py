@@ -15,6 +15,7 @@ from triloop.graphs.builder import build_solve_graph
 from triloop.graphs.nodes import SolveNodes
 from triloop.graphs.state import SolveConfig, plan_for
 from triloop.graphs.triage import best_of, choose, decide, stalled_rounds
+from triloop.kinds.registry import default_kinds
 
 TASK = 'def inc(x: int) -> int:\n    """Add one.\n    >>> inc(1)\n    2\n    """\n'
 # passes the generated test, fails the task's example: its answer is known to be wrong
@@ -94,7 +95,7 @@ def cand(cid: str, score: float, parent: str | None = None, status: str = "activ
 
 def test_review_prefers_candidates_never_tried_and_marks_retries():
     config = SolveConfig(review_top=1)
-    nodes = SolveNodes(ScriptedFakeLLM([]), {}, None, config)
+    nodes = SolveNodes(ScriptedFakeLLM([]), {}, None, config, default_kinds({}))
     state = {
         "candidates": {
             "c0": cand("c0", 0.6),

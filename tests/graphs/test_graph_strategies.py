@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from fake_llm import Rule, ScriptedFakeLLM, intake_rule, scores_rule
+from fake_llm import Rule, ScriptedFakeLLM, scores_rule
 from scenarios import FEEDBACK, RIGHT, WRONG, hard_llm
 
 from triloop.graphs.builder import build_solve_graph
@@ -33,7 +33,6 @@ def test_single_is_one_sample_without_review():
 def test_sc_takes_the_majority_answer():
     llm = ScriptedFakeLLM(
         [
-            intake_rule(),
             Rule(
                 "solver",
                 "Task:",
@@ -44,13 +43,12 @@ def test_sc_takes_the_majority_answer():
     out = run(llm, strategy="sc", k=3)
     assert out["result"]["answer"] == "12"
     assert "reviewer" not in roles(llm)
-    assert out["usage"]["llm_calls"] == 4
+    assert out["usage"]["llm_calls"] == 3  # the k drafts; the wording decided the kind (no intake call)
 
 
 def test_bok_picks_the_best_scored_candidate():
     llm = ScriptedFakeLLM(
         [
-            intake_rule(),
             scores_rule(("Judge each numbered step", "Final answer: 12"), [0.9]),
             scores_rule("Judge each numbered step", [0.2]),
             Rule("solver", "Task:", ["1. guess\nFinal answer: 13", RIGHT, "1. guess\nFinal answer: 13"]),
@@ -64,7 +62,6 @@ def test_bok_picks_the_best_scored_candidate():
 def test_self_refine_uses_only_the_solver():
     llm = ScriptedFakeLLM(
         [
-            intake_rule(),
             scores_rule(("Judge each numbered step", "Final answer: 12"), [0.95]),
             scores_rule("Judge each numbered step", [0.3]),
             Rule("solver", "Critique your own solution", FEEDBACK),

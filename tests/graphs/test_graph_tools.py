@@ -2,18 +2,23 @@
 
 Uses a FAKE scripted LLM and a FAKE arithmetic tool (deterministic unit test of the loop logic; the real
 sandbox is exercised in test_graph_e2e.py).
+
+With a ``run_python`` tool, a question with something to compute (digits, quantity words) is drafted by
+the general kind as a program and as reasoning (test_graph_general_kind.py); the tool loop serves
+the questions with nothing to compute, so the tasks here are worded that way.
 """
 
 from __future__ import annotations
 
 import json
 
-from fake_llm import Rule, ScriptedFakeLLM, intake_rule
+from fake_llm import Rule, ScriptedFakeLLM
 
 from triloop.graphs.builder import build_solve_graph
 from triloop.graphs.state import Budgets, SolveConfig
 from triloop.tools.base import ToolResult, ToolSpec
 
+TASK = "What does the tool print for the hidden pair?"  # nothing to compute in its wording: the tool loop
 ASK = '```json\n{"tool": "run_python", "args": {"code": "print(123456 * 654321)"}}\n```'
 
 
@@ -35,7 +40,6 @@ def test_tool_result_flows_back_and_the_answer_is_checked_against_it():
     tool = FakeArithmeticTool()
     llm = ScriptedFakeLLM(
         [
-            intake_rule(),
             Rule(
                 "solver",
                 "Tool result (run_python, ok):\n80779853376",
@@ -45,9 +49,7 @@ def test_tool_result_flows_back_and_the_answer_is_checked_against_it():
         ]
     )
     cfg = SolveConfig(strategy="single")
-    out = build_solve_graph(llm, tools=[tool], config=cfg).invoke(
-        {"task": "123456 * 654321 = ?", "config": cfg.model_dump()}
-    )
+    out = build_solve_graph(llm, tools=[tool], config=cfg).invoke({"task": TASK, "config": cfg.model_dump()})
     result = out["result"]
     assert result["answer"] == "80779853376"
     assert tool.calls == ["print(123456 * 654321)"]
@@ -59,7 +61,6 @@ def test_per_candidate_tool_budget_is_enforced():
     tool = FakeArithmeticTool()
     llm = ScriptedFakeLLM(
         [
-            intake_rule(),
             Rule("solver", "Tools are no longer available", "1. done\nFinal answer: 80779853376"),
             Rule("solver", "Task:", ASK),  # keeps asking for the tool
         ]
@@ -76,7 +77,6 @@ def test_per_candidate_tool_budget_is_enforced():
 def test_unknown_tool_is_failing_evidence_not_a_crash():
     llm = ScriptedFakeLLM(
         [
-            intake_rule(),
             Rule("solver", "unknown tool", "1. gave up\nFinal answer: 1"),
             Rule("solver", "Task:", json.dumps({"tool": "rm_rf", "args": {}})),
         ]
@@ -96,44 +96,38 @@ def test_a_copy_of_the_few_shot_call_is_not_run_and_spends_the_budget():
     )
     llm = ScriptedFakeLLM(
         [
-            intake_rule(),
             Rule(
                 "solver",
                 "Tool result (run_python, ok):\n80779853376",
                 "1. computed\nFinal answer: 80779853376",
             ),
             Rule("solver", "worked example", ASK),  # after being told, the model asks for this task's call
-            Rule("solver", "Task:\n123456", copy),
+            Rule("solver", "Task:\nWhat does the tool print", copy),
         ]
     )
     cfg = SolveConfig(strategy="single", max_tool_calls=2)
-    out = build_solve_graph(llm, tools=[tool], config=cfg).invoke(
-        {"task": "123456 * 654321 = ?", "config": cfg.model_dump()}
-    )
+    out = build_solve_graph(llm, tools=[tool], config=cfg).invoke({"task": TASK, "config": cfg.model_dump()})
     assert tool.calls == ["print(123456 * 654321)"]  # the copied example call never ran
     assert out["result"]["answer"] == "80779853376"
     assert any("worked example" in c["last"] for c in llm.calls)
 
     stubborn = ScriptedFakeLLM(
         [
-            intake_rule(),
             Rule("solver", "no longer available", "1. gave up\nFinal answer: 0"),
             Rule("solver", "Task:", copy),
         ]
     )
     tool = FakeArithmeticTool()
-    build_solve_graph(stubborn, tools=[tool], config=cfg).invoke(
-        {"task": "123456 * 654321 = ?", "config": cfg.model_dump()}
-    )
-    # intake, three copies (the third finds the budget of two spent), then the answer without tools
-    assert tool.calls == [] and stubborn.count("solver") == 1 + 3 + 1
+    build_solve_graph(stubborn, tools=[tool], config=cfg).invoke({"task": TASK, "config": cfg.model_dump()})
+    # three copies (the third finds the budget of two spent), then the answer without tools; no intake
+    # call (the wording decided the kind)
+    assert tool.calls == [] and stubborn.count("solver") == 3 + 1
 
 
 def test_a_copy_of_the_examples_answer_is_failing_evidence_and_never_easy():
     copied = "1. Computed with run_python: 7006652.\nFinal answer: 7006652"  # the worked example's answer
     llm = ScriptedFakeLLM(
         [
-            intake_rule(),
             Rule("reviewer", "Judge each numbered step", '{"scores": [1.0]}'),  # a judge fooled by it
             Rule("solver", "Task:", copied),
         ]

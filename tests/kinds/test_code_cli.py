@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import os
 import subprocess
 import sys
@@ -73,3 +74,42 @@ def test_code_rejects_bad_input_in_one_line(tmp_path):
     assert "Traceback" not in proc.stderr
     proc = run_code(tmp_path, "x", "--tests", str(tmp_path / "missing.py"))
     assert proc.returncode == 2 and "does not exist" in proc.stderr
+
+
+def test_code_runs_a_task_as_coding_whatever_its_wording(tmp_path, monkeypatch):
+    """`triloop code` names the kind: no kind decision, the coding kind asks for the function to write.
+
+    The model is the scripted FAKE LLM of tests/graphs and no sandbox is opened (nothing is run here)."""
+    from types import SimpleNamespace
+
+    from typer.testing import CliRunner
+
+    from tests.graphs.fake_llm import Rule, ScriptedFakeLLM, signature_rule
+    from triloop.cli import app
+    from triloop.kinds.decide import by_wording
+
+    spec = "Reverse the order of the words of a sentence."
+    assert by_wording(spec).kind == "general"  # by its wording alone: an answer, not code
+    code = "def reverse_words(sentence: str) -> str:\n    return ' '.join(reversed(sentence.split()))\n"
+    llm = ScriptedFakeLLM(  # no rule for a kind call: one would fail the run
+        [
+            signature_rule("def reverse_words(sentence: str) -> str"),
+            Rule("solver", "Write Python code for the task below", f"```python\n{code}```"),
+        ]
+    )
+    monkeypatch.setenv("TRILOOP_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr("triloop.graphs.factory.make_llm", lambda settings: llm)
+    monkeypatch.setattr(
+        "triloop.graphs.factory.make_tools", lambda settings: ([], SimpleNamespace(close=lambda: None))
+    )
+    result = CliRunner().invoke(app, ["code", spec, "--strategy", "single", "--no-memory"])
+    assert result.exit_code == 0, result.output
+    assert "(single, coding)" in result.output and "def reverse_words" in result.output
+    assert [c["reply"][:1] for c in llm.calls] == ["{", "`"]  # the signature, then the one draft
+    (trace,) = (tmp_path / "runs" / "traces").glob("*.jsonl")
+    intake = next(e for e in map(json.loads, trace.read_text().splitlines()) if e["type"] == "intake")
+    assert (intake["kind"], intake["decided_by"], intake["entry_point"]) == (
+        "coding",
+        "explicit",
+        "reverse_words",
+    )

@@ -45,11 +45,12 @@ def test_foreign_collection_is_refused_and_others_still_work(tmp_path, embedding
     with MemoryStore(MemorySettings(dir=directory), embedding) as store:
         _seed(store)
     client = _raw_client(directory)
-    client.create_collection("triloop.experiences.qa", embedding_function=None)  # no triloop marker
+    # no triloop marker, under an older kind name whose collection a "general" search still reads
+    client.create_collection("triloop.experiences.qa", embedding_function=None)
     client.clear_system_cache()
     with MemoryStore(MemorySettings(dir=directory), embedding) as store:
         with pytest.raises(ForeignCollectionError, match="not made by triloop"):
-            store.search("experiences", "digits", task_kind="qa")
+            store.search("experiences", "digits", task_kind="general")
         assert store.search("experiences", "sum of digits", task_kind="coding")[0].record.lesson == "L"
         assert store.get_tool_doc("run_python").spec.purpose == "run code"
 

@@ -35,7 +35,9 @@ def test_server_restart_keeps_records(tmp_path, embedding) -> None:
     url = f"http://127.0.0.1:{port}"
     with ChromaServer(path, port=port), MemoryStore(MemorySettings(server_url=url), embedding) as store:
         store.add(
-            ExperienceRecord(task="Explain recursion", task_kind="chat", outcome="solved", lesson="base case")
+            ExperienceRecord(
+                task="Explain recursion", task_kind="general", outcome="solved", lesson="base case"
+            )
         )
     with ChromaServer(path, port=port), MemoryStore(MemorySettings(server_url=url), embedding) as store:
         assert store.search("experiences", "what is recursion", k=1)[0].record.lesson == "base case"

@@ -77,11 +77,11 @@ def test_filters_by_task_kind_and_metadata(store: MemoryStore) -> None:
         [
             exp("Fix the off-by-one error in a loop", outcome="failed"),
             exp("Fix the off-by-one error in a range", outcome="solved"),
-            exp("Who wrote the novel Dune?", kind="qa", outcome="solved"),
+            exp("Who wrote the novel Dune?", kind="general", outcome="solved"),
         ]
     )
-    qa = store.search("experiences", "off-by-one error", k=5, task_kind="qa")
-    assert [h.record.task_kind for h in qa] == ["qa"]
+    general = store.search("experiences", "off-by-one error", k=5, task_kind="general")
+    assert [h.record.task_kind for h in general] == ["general"]
     solved = store.search(
         "experiences", "off-by-one error", k=5, task_kind="coding", where={"outcome": "solved"}
     )
@@ -90,6 +90,34 @@ def test_filters_by_task_kind_and_metadata(store: MemoryStore) -> None:
     assert len(everywhere) == 3
     with pytest.raises(InvalidQueryError):
         store.search("experiences", "x", where={"outcome": {"$bogus": 1}})
+
+
+def test_older_task_kind_names_read_as_general(store: MemoryStore) -> None:
+    """Records and collections written under the old names ("qa", "chat") stay readable as "general"."""
+    assert exp("Who wrote the novel Dune?", kind="qa").task_kind == "general"
+    assert exp("Say hello", kind="chat").task_kind == "general"
+    with pytest.raises(ValueError):
+        exp("Say hello", kind="poetry")
+    # a record an older store wrote: in the "qa" collection, and its document says "qa"
+    old = exp("Who wrote the novel Dune?", kind="general")
+    document = old.model_dump_json().replace('"task_kind":"general"', '"task_kind":"qa"')
+    assert '"task_kind":"qa"' in document
+    with store.backend.writing():
+        store.backend.collection("triloop.experiences.qa").upsert(
+            ids=[old.id],
+            embeddings=store._encode([old.embedding_text()]),
+            documents=[document],
+            metadatas=[{**old.filter_metadata(), "task_kind": "qa"}],
+        )
+    store.add(exp("Who wrote the play Hamlet?", kind="qa"))  # written now: to the "general" collection
+    for task_kind in ("general", "qa", "chat"):  # the old names search the same experiences
+        hits = store.search("experiences", "author of a book", k=5, task_kind=task_kind)  # type: ignore[arg-type]
+        assert sorted(h.record.task for h in hits) == [
+            "Who wrote the novel Dune?",
+            "Who wrote the play Hamlet?",
+        ]
+        assert {h.record.task_kind for h in hits} == {"general"}
+    assert store.search("experiences", "author of a book", k=5, task_kind="coding") == []
 
 
 def test_update_bumps_version_and_reembeds(store: MemoryStore) -> None:
@@ -128,11 +156,11 @@ def test_tool_docs_upsert_and_traces_are_bounded(tmp_path, embedding) -> None:
 
 def test_prune_keeps_the_most_useful(store: MemoryStore) -> None:
     tasks = ["Build a web scraper", "Bake sourdough bread", "Prove the Pythagorean theorem", "Tune a guitar"]
-    store.put([exp(t, kind="chat") for t in tasks])
+    store.put([exp(t, kind="general") for t in tasks])
     helped = store.search("experiences", "guitar tuning", k=1)[0].record
     store.mark_helped("experiences", helped.id)
     report = store.prune(max_records=1)
-    assert report.removed == {"triloop.experiences.chat": 3}
+    assert report.removed == {"triloop.experiences.general": 3}
     assert [r.task for r in store.iter_records("experiences")] == ["Tune a guitar"]
 
 

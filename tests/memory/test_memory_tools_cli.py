@@ -32,7 +32,9 @@ def seeded(store: MemoryStore) -> MemoryStore:
         )
     )
     store.add(ExperienceRecord(task="Reverse a string in Python", task_kind="coding", outcome="failed"))
-    store.add(ExperienceRecord(task="Capital of France?", task_kind="qa", outcome="solved", lesson="Paris"))
+    store.add(
+        ExperienceRecord(task="Capital of France?", task_kind="general", outcome="solved", lesson="Paris")
+    )
     store.add(
         ToolsetRecord(
             name="gcd",
@@ -52,8 +54,10 @@ def test_retrieval_tools_return_compact_text(seeded: MemoryStore) -> None:
     assert found.ok and "run_python(code: str) -> str" in found.output and "print the result" in found.output
     doc = tools["get_tool_doc"](name="run_python")
     assert doc.ok and doc.data["version"] == 1
-    qa = tools["search_experiences"](query="what is the capital of France", kind="qa")
-    assert qa.ok and "Paris" in qa.output and "2**100" not in qa.output
+    general = tools["search_experiences"](query="what is the capital of France", kind="general")
+    assert general.ok and "Paris" in general.output and "2**100" not in general.output
+    legacy = tools["search_experiences"](query="what is the capital of France", kind="qa")  # an older name
+    assert legacy.ok and legacy.output == general.output
     fn = tools["search_toolset"](query="greatest common divisor of two integers", k=1)
     assert fn.ok and "def gcd" in fn.output and len(fn.data["hits"]) == 1
     assert seeded.get("toolset", fn.data["hits"][0]["id"]).retrieved == 1  # counted for prune
@@ -90,7 +94,7 @@ def test_cli_round_trip_and_bad_input(tmp_path, seeded: MemoryStore) -> None:
     memory_dir = seeded.settings.dir
     stats = _cli(memory_dir, "stats")
     assert stats.returncode == 0 and "triloop.toolset" in stats.stdout
-    hits = _cli(memory_dir, "search", "capital city of France", "--kind", "qa")
+    hits = _cli(memory_dir, "search", "capital city of France", "--kind", "general")
     assert hits.returncode == 0 and "Paris" in hits.stdout
     out = tmp_path / "dump.jsonl"
     assert _cli(memory_dir, "export", str(out)).returncode == 0

@@ -142,6 +142,8 @@ class ChatService:
         event; a signal handler should set ``stop``, which takes no lock."""
         if not text.strip():
             raise ChatError("the message is empty")
+        if kind is not None and mode == "auto":  # a named kind is a task for the team
+            mode = "work"
         request = TurnRequest(mode=mode, config=config or {}, kind=kind, run_id=new_run_id())
         graph_input = {
             "messages": [{"role": "user", "content": text}],
