@@ -13,6 +13,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from triloop.graphs.state import OUTCOME_LABELS
 
@@ -58,10 +59,11 @@ def print_result(outcome: Any, paths: Any) -> None:
         highlight=False,
     )
     for ev in result.evidence:
-        ok = {True: "[green]pass[/]", False: "[red]FAIL[/]", None: "-"}[ev.get("passed")]
-        console.print(
-            f"  {ok} {ev.get('kind')}: {str(ev.get('detail'))[:160]}", highlight=False, markup=False
-        )
+        mark, style = {True: ("pass", "green"), False: ("FAIL", "red"), None: ("-", "")}[ev.get("passed")]
+        line = Text("  ")
+        line.append(mark, style=style)
+        line.append(f" {ev.get('kind')}: {str(ev.get('detail'))[:160]}")  # model text: never markup
+        console.print(line, highlight=False)
     if result.code:
         if result.kind != "coding":
             console.print("[dim]computed by:[/]")
