@@ -206,6 +206,12 @@ def gym_command(
     out: OutOption = None,
     retry_errors: RetryOption = False,
     pair_timeout: PairTimeoutOption = PAIR_TIMEOUT_S,
+    rescore: Annotated[
+        bool,
+        typer.Option(
+            help="judge the answers already in --out again with the current scorers (no model call)"
+        ),
+    ] = False,
 ) -> None:
     """Run strategies on questions from reasoning-gym's generators, each answer scored by its family's own
     scorer; ids are FAMILY/i."""
@@ -217,6 +223,17 @@ def gym_command(
     problems = load_gym(chosen, n, seed)
     label = chosen[0] if len(chosen) == 1 else f"{len(chosen)}families"
     suite = f"gym-{label}-n{n}-s{seed}"
+    if rescore:
+        from triloop.bench.errors import BenchInputError
+        from triloop.bench.harness import rescore as rescore_records
+        from triloop.bench.report import report
+
+        if out is None:
+            raise BenchInputError("--rescore needs the --out folder to judge again")
+        changed = rescore_records(problems, out)
+        err_console.print(f"rescored {out}: {changed} verdicts changed")
+        report(out, console)
+        return
     # questions run no code of their own: the hidden tests' timeout (humaneval's --timeout) does not apply
     _run(suite, list(problems), names, model, k, out, 10.0, retry_errors, pair_timeout=pair_timeout)
 

@@ -314,3 +314,28 @@ def run_bench(
 def existing_models(out_dir: Path) -> set[str]:
     """The models whose results ``out_dir`` already holds (a resume must not mix models)."""
     return {r.model for r in read_records(out_dir / RESULTS_FILE)}
+
+
+def rescore(problems: Sequence[Problem], out_dir: Path) -> int:
+    """Judge the stored answers of question records again with the problems' current scorers (no model
+    call), rewriting ``results.jsonl`` in place; returns how many verdicts changed. For a scorer that
+    was fixed after a run (e.g. to read ``78,000`` as 78000), so a run need not be repeated. Never while
+    a run is appending to the same folder."""
+    from triloop.bench.scoring import score_answer
+
+    path = out_dir / RESULTS_FILE
+    by_id = {p.task_id: p for p in problems if isinstance(p, ValueProblem)}
+    records = read_records(path)
+    changed = 0
+    for index, record in enumerate(records):
+        problem = by_id.get(record.task_id)
+        if problem is None or record.error or record.answer is None:
+            continue
+        verdict = score_answer(problem, record.answer)
+        if verdict.passed != record.passed:
+            changed += 1
+        records[index] = record.model_copy(update={"passed": verdict.passed, "detail": verdict.detail})
+    fresh = path.with_suffix(".rescored")
+    fresh.write_text("".join(r.model_dump_json() + "\n" for r in records), encoding="utf-8")
+    fresh.replace(path)
+    return changed

@@ -66,19 +66,21 @@ class SameAnswer:
 
 
 class GymScorer:
-    """A reasoning-gym family's scorer on one entry: right iff it gives 1.0 to the answer string, or to
-    the answer as :func:`~triloop.kinds.general.answers.display` shows it (family scorers compare
-    strings strictly, so ``**42**`` or ``" 42"`` would lose a point for its wrapping, not its value; the
-    same second try is given to every strategy, so the comparison stays fair)."""
+    """A reasoning-gym family's scorer on one entry: right iff it gives 1.0 to the answer string, to the
+    answer as :func:`~triloop.kinds.general.answers.display` shows it, or to its value as
+    :func:`~triloop.kinds.general.answers.canonical` writes it (family scorers compare strings strictly,
+    so ``**42**``, ``78,000`` or ``$51.85`` would lose the point for its writing, not its value; the same
+    tries are given to every strategy, so the comparison stays fair)."""
 
     def __init__(self, dataset: Any, entry: dict[str, Any]) -> None:
         self.dataset = dataset
         self.entry = entry
 
     def __call__(self, given: str) -> bool:
-        from triloop.kinds.general.answers import display
+        from triloop.kinds.general.answers import canonical, display
 
-        return any(self._score(text) >= 1.0 for text in dict.fromkeys((given, display(given))))
+        forms = [form for form in (given, display(given), canonical(given)) if form]
+        return any(self._score(text) >= 1.0 for text in dict.fromkeys(forms))
 
     def _score(self, text: str) -> float:
         try:
