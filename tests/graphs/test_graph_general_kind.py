@@ -102,9 +102,7 @@ def test_a_failing_program_gets_one_fix_turn(sandbox_tools):
         AgentContext(llm=llm),
         sandbox_tools,
         prompts.program_messages(QUESTION),
-        cid="c0",
-        temperature=0.0,
-        purpose="solve:c0",
+        drafts.Origin(cid="c0", temperature=0.0, purpose="solve:c0"),
     )
     assert len(llm.calls) == 2 and "ZeroDivisionError" in llm.calls[1]["last"]
     assert [c.ok for c in cand.tool_calls] == [False, True]

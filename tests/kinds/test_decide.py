@@ -56,6 +56,8 @@ def test_a_request_for_code_is_coding_by_its_wording(text):
         "Use Python to compute the sum of the first 100 primes.",  # the result, computed with code
         "I just want the number: how many primes are below 100?",
         "What does this print?\n```python\nprint(1 + 1)\n```",  # a question about the code shown
+        "Explain what a closure is in JavaScript.",  # an explanation, even of code
+        "Write a limerick about a cat who learned to code.",  # a text to write, even about code
     ],
 )
 def test_a_question_wanting_an_answer_is_general_by_its_wording(text):
@@ -65,7 +67,7 @@ def test_a_question_wanting_an_answer_is_general_by_its_wording(text):
 
 @pytest.mark.parametrize(
     "text",
-    [OPEN, "How does Python evaluate `3*4`?", "Explain what a closure is in JavaScript.", "fix this bug"],
+    [OPEN, "How does Python evaluate `3*4`?", "Tell me about closures in JavaScript.", "fix this bug"],
 )
 def test_programming_words_without_a_clear_request_are_left_to_the_model(text):
     assert by_wording(text) is None

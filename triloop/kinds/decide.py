@@ -61,16 +61,16 @@ _ARTEFACT = (
     r"contact form|one liner)"
 )
 _REQUEST = r"(?:write|create|build|generate|make|code|program|develop|design|produce|draft|give me|show me|provide|add|extend|refactor|rewrite|port|translate|convert|fix|debug|repair|correct|optimi[sz]e|speed up|clean up|modify|change|update)"
+# Where a request starts: a sentence's start, or after "please", "can you", ...
+_ASKED = r"(?:^|[.!?\n]\s*|\b(?:please|can you|could you|would you|i need you to|i want you to|help me)\s+)"
 # "Write a function ...", "Can you implement a class ...", "Please fix this code"
 _CODE_REQUEST = re.compile(
-    rf"(?:^|[.!?\n]\s*|\b(?:please|can you|could you|would you|i need you to|i want you to|help me)\s+)"
+    rf"{_ASKED}"
     rf"{_REQUEST}\b[^.?!\n]{{0,80}}?\b{_ARTEFACT}\b",
     re.IGNORECASE,
 )
 # "Implement X": whatever X is, the person wants it built in code.
-_IMPLEMENT = re.compile(
-    r"(?:^|[.!?\n]\s*|\b(?:please|can you|could you|would you|help me)\s+)implement\b", re.IGNORECASE
-)
+_IMPLEMENT = re.compile(rf"{_ASKED}implement\b", re.IGNORECASE)
 # A request without a verb: "regex for emails", "nginx config that redirects ...", "bash one-liner to ..."
 _FRAGMENT = re.compile(
     rf"^\s*(?:an?\s+|the\s+|some\s+)?(?:[\w+#.-]+\s+){{0,2}}{_ARTEFACT}s?\s*(?::|to|that|for|which)\s",
@@ -88,7 +88,7 @@ _GENRE = (
     r"summary|abstract|paragraph|message|note|bio|description|review|cover letter|resignation letter)"
 )
 _TEXT_REQUEST = re.compile(
-    rf"(?:^|[.!?\n]\s*|\b(?:please|can you|could you|would you|help me)\s+){_REQUEST}\s+"
+    rf"{_ASKED}{_REQUEST}\s+"
     rf"(?:me\s+)?(?:an?\s+|the\s+|my\s+|some\s+)?(?:\d+[- ]word\s+|short\s+|brief\s+|funny\s+|polite\s+|formal\s+)*{_GENRE}\b|"
     # without a verb, only as the whole message's opening: "Short story where ...", "cover letter for ..."
     r"^\s*(?:an?\s+)?(?:short\s+|brief\s+|funny\s+)?(?:poem|limerick|haiku|sonnet|story|essay|cover letter|"

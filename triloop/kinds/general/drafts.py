@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic import BaseModel
+
 from triloop.agents.base import AgentContext
 from triloop.agents.models import Candidate, Feedback, ToolCall
 from triloop.agents.parsing import last_code, steps_of
@@ -64,19 +66,27 @@ def run_program(tools: Mapping[str, Tool], code: str, ctx: AgentContext | None =
     return call
 
 
+class Origin(BaseModel):
+    """Where a candidate comes from: its id, the call that makes it, and the candidate it refines."""
+
+    cid: str
+    temperature: float
+    purpose: str
+    parent: str | None = None
+    round: int = 0
+    role: Role = "solver"
+
+    def candidate(self, **fields: Any) -> Candidate:
+        return Candidate(
+            id=self.cid, parent_id=self.parent, round=self.round, temperature=self.temperature, **fields
+        )
+
+
 def program_candidate(
-    ctx: AgentContext,
-    tools: Mapping[str, Tool],
-    messages: list[Message],
-    *,
-    cid: str,
-    temperature: float,
-    purpose: str,
-    parent: str | None = None,
-    round_: int = 0,
-    role: Role = "solver",
+    ctx: AgentContext, tools: Mapping[str, Tool], messages: list[Message], origin: Origin
 ) -> Candidate:
     """Ask for a program, run it; one fix turn when it fails or prints nothing."""
+    role, purpose, temperature = origin.role, origin.purpose, origin.temperature
     reply = ctx.complete(messages, role=role, purpose=purpose, temperature=temperature)
     code, raw = last_code(reply.text), reply.text
     calls: list[ToolCall] = []
@@ -101,11 +111,7 @@ def program_candidate(
                 calls.append(run_program(tools, code, ctx))
     last = calls[-1] if calls else None
     answer = printed_answer(last.data.get("stdout", "")) if last is not None and last.ok else ""
-    return Candidate(
-        id=cid,
-        parent_id=parent,
-        round=round_,
-        temperature=temperature,
+    return origin.candidate(
         method="program",
         steps=[f"Computed by a program:\n```python\n{(code or '').strip()}\n```"] if code else [],
         answer=answer,
@@ -116,29 +122,15 @@ def program_candidate(
     )
 
 
-def reasoning_candidate(
-    ctx: AgentContext,
-    messages: list[Message],
-    *,
-    cid: str,
-    temperature: float,
-    purpose: str,
-    parent: str | None = None,
-    round_: int = 0,
-    role: Role = "solver",
-) -> Candidate:
+def reasoning_candidate(ctx: AgentContext, messages: list[Message], origin: Origin) -> Candidate:
     """Ask for numbered steps and a final answer."""
-    reply = ctx.complete(messages, role=role, purpose=purpose, temperature=temperature)
+    reply = ctx.complete(messages, role=origin.role, purpose=origin.purpose, temperature=origin.temperature)
     stated = extract_answer(reply.text)
     answer = stated
     if answer is None:  # no "Final answer:" line: the last line, marked as unstated
         lines = [line.strip() for line in reply.text.strip().splitlines() if line.strip()]
         answer = lines[-1] if lines else ""
-    return Candidate(
-        id=cid,
-        parent_id=parent,
-        round=round_,
-        temperature=temperature,
+    return origin.candidate(
         method="reasoning",
         steps=steps_of(reply.text),
         answer=answer,
@@ -157,13 +149,12 @@ def draft(
     temperature: float,
 ) -> Candidate:
     question, context = run["task"], run.get("context", "")
+    origin = Origin(cid=cid, temperature=temperature, purpose=f"solve:{cid}")
     if method == "program":
-        messages = _with_context(prompts.program_messages(question), context)
         return program_candidate(
-            ctx, tools, messages, cid=cid, temperature=temperature, purpose=f"solve:{cid}"
+            ctx, tools, _with_context(prompts.program_messages(question), context), origin
         )
-    messages = _with_context(prompts.reason_messages(question), context)
-    return reasoning_candidate(ctx, messages, cid=cid, temperature=temperature, purpose=f"solve:{cid}")
+    return reasoning_candidate(ctx, _with_context(prompts.reason_messages(question), context), origin)
 
 
 def render(candidate: Candidate) -> str:
@@ -190,13 +181,9 @@ def refine(
 ) -> Candidate:
     """The same method again, told what the review found (asked of ``role``: the strategy's refiner)."""
     advice = " ".join(part for part in (feedback.why, feedback.change) if part) or "check every step"
-    kwargs: dict[str, Any] = {
-        "cid": cid,
-        "temperature": temperature,
-        "parent": target.id,
-        "round_": round_,
-        "role": role,
-    }
+    origin = Origin(
+        cid=cid, temperature=temperature, purpose=f"refine:{cid}", parent=target.id, round=round_, role=role
+    )
     if target.method == "program":
         text = prompts.REFINE_PROGRAM.format(
             question=run["task"],
@@ -205,6 +192,6 @@ def refine(
             feedback=advice,
         )
         messages: list[Message] = [{"role": "user", "content": text}]
-        return program_candidate(ctx, tools, messages, purpose=f"refine:{cid}", **kwargs)
+        return program_candidate(ctx, tools, messages, origin)
     text = prompts.REFINE_REASON.format(question=run["task"], solution=render(target), feedback=advice)
-    return reasoning_candidate(ctx, [{"role": "user", "content": text}], purpose=f"refine:{cid}", **kwargs)
+    return reasoning_candidate(ctx, [{"role": "user", "content": text}], origin)
