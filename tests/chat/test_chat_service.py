@@ -13,6 +13,7 @@ from scenarios import hard_llm
 from triloop.chat.routing import route
 from triloop.chat.service import ChatError
 from triloop.graphs.state import Budgets
+from triloop.llm.base import Completion
 
 
 def types(events: list[dict]) -> list[str]:
@@ -159,3 +160,34 @@ def test_a_turn_without_a_person_stops_at_the_budget_with_its_best(tmp_path):
         chat.send("chat-6", "What is 3*4?", config={"interactive": False, "budgets": {"max_llm_calls": 40}})
     )
     assert events[-1]["type"] == "answer" and events[-1]["result"]["stopped_by"] == "budget"
+
+
+class CutFakeLLM(StreamingFakeLLM):
+    """A FAKE whose direct replies stop at the token limit ``cut`` times before one finishes."""
+
+    def __init__(self, cut: int) -> None:
+        super().__init__([Rule("default", "", "part")])
+        self.cut = cut
+        self.asked: list[list] = []
+
+    def stream(self, messages, **kwargs):
+        self.asked.append(messages)
+        finished = len(self.asked) > self.cut
+        yield "end." if finished else "part "
+        return Completion(
+            text="x", prompt_tokens=5, completion_tokens=3, finish_reason="stop" if finished else "length"
+        )
+
+
+@pytest.mark.parametrize(("cut", "calls", "marked"), [(1, 2, False), (5, 3, True)])
+def test_a_direct_reply_cut_by_the_token_limit_is_continued_or_says_so(tmp_path, cut, calls, marked):
+    llm = CutFakeLLM(cut)
+    service = chat_service(llm, tmp_path)
+    events = list(service.send("chat-cut", "hi there", mode="direct"))
+    reply = events[-1]
+    assert len(llm.asked) == calls and reply["usage"]["llm_calls"] == calls
+    assert llm.asked[1][-1]["content"].startswith("Continue exactly where you stopped")
+    assert llm.asked[1][-2] == {"role": "assistant", "content": "part "}  # the cut reply, to continue
+    assert reply["content"].startswith("part ")
+    assert ("(cut off" in reply["content"]) is marked
+    assert reply["content"].endswith("end.") is not marked
