@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Sequence
+from itertools import zip_longest
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -162,8 +163,9 @@ def load_gym(families: Sequence[str], n: int, seed: int) -> list[ValueProblem]:
     if n < len(families):
         raise BenchInputError(f"--n {n} is fewer than the {len(families)} families: give each at least one")
     registry = _registry()
-    problems: list[ValueProblem] = []
+    by_family: list[list[ValueProblem]] = []
     for family, count in zip(families, split_evenly(n, len(families)), strict=True):
+        problems: list[ValueProblem] = []
         base, config = GYM_VARIANTS.get(family, (family, {}))
         if base not in registry:
             raise BenchDependencyError(f"variant {family} needs reasoning-gym's {base}, which is missing")
@@ -182,7 +184,9 @@ def load_gym(families: Sequence[str], n: int, seed: int) -> list[ValueProblem]:
                     scorer=GymScorer(dataset, entry),
                 )
             )
-    return problems
+        by_family.append(problems)
+    # one question of each family in turn: a run stopped early (and resumed later) has met every family
+    return [p for row in zip_longest(*by_family) for p in row if p is not None]
 
 
 def _create(family: str, size: int, seed: int, config: dict[str, Any]) -> Any:
