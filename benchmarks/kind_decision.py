@@ -5,7 +5,7 @@ through ``triloop.kinds.decide.decide_kind`` (rules first, the model for what th
 model; ``--model-only`` also asks ``ask_model`` (the model alone, no rules) about every message, to see
 what the rules add. Label ``code`` is kind ``coding``, ``answer`` is kind ``general``.
 
-    python benchmarks/kind_decision.py [--model local|local-small] [--model-only]
+    python benchmarks/kind_decision.py [--model local|local-small] [--model-only] [--data SET.jsonl ...]
 
 Prints accuracy overall, per category and per deciding rule, the misclassified messages, the model calls
 made and their mean latency; writes the rows and totals to ``--out``
@@ -152,13 +152,13 @@ def print_report(rows: list[dict], summary: dict[str, dict], title: str) -> None
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="local", help="'local', 'local-small' or a remote model name")
-    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--data", type=Path, nargs="+", default=[DATA], help="one or more JSONL sets")
     parser.add_argument("--out", type=Path, help="default: benchmarks/results/kind_decision-<model>.json")
     parser.add_argument("--model-only", action="store_true", help="also ask the model alone (no rules)")
     args = parser.parse_args()
     name = re.sub(r"[^\w.-]", "_", args.model)  # a remote model name may hold a slash
     out = args.out or Path(__file__).parent / "results" / f"kind_decision-{name}.json"
-    lines = args.data.read_text(encoding="utf-8").splitlines()
+    lines = [line for path in args.data for line in path.read_text(encoding="utf-8").splitlines()]
     messages = [json.loads(line) for line in lines if line.strip()]
 
     from contextlib import ExitStack
@@ -183,7 +183,7 @@ def main() -> None:
     print_report(rows, summary, f"kind decision on {len(rows)} messages ({args.model}: {settings.llm.model})")
     out.parent.mkdir(parents=True, exist_ok=True)
     report = {"model": args.model, "llm_model": settings.llm.model, "commit": git_commit(),
-              "data": str(args.data), "totals": summary, "rows": rows}  # fmt: skip
+              "data": [str(p) for p in args.data], "totals": summary, "rows": rows}  # fmt: skip
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {out}")
 
