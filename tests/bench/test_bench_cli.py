@@ -179,16 +179,13 @@ def test_bench_gym_bad_input_is_a_bench_input_error_before_any_model_loads(
     assert message in str(result.exception) and result.exception.exit_code == 2
 
 
-def test_bench_tasks_of_mixed_shapes_or_questions_with_pools_is_bad_input(tmp_path, monkeypatch):
+def test_bench_tasks_of_mixed_shapes_is_bad_input(tmp_path, monkeypatch):
     monkeypatch.setenv("TRILOOP_DATA_DIR", str(tmp_path))
     mixed = jsonl(tmp_path / "mixed.jsonl", json.dumps(QUESTION_ROW), json.dumps(GOOD))
     result = CliRunner().invoke(app, ["bench", "tasks", str(mixed), "-s", "plain"])
     assert isinstance(result.exception, BenchInputError) and "one file holds one shape" in str(
         result.exception
     )
-    questions = jsonl(tmp_path / "q.jsonl", json.dumps(QUESTION_ROW))
-    result = CliRunner().invoke(app, ["bench", "tasks", str(questions), "-s", "plain", "--pools"])
-    assert isinstance(result.exception, BenchInputError) and "coding tasks only" in str(result.exception)
 
 
 def test_bench_gym_usage_errors_exit_2(tmp_path):

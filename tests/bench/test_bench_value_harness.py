@@ -171,7 +171,25 @@ def test_a_graph_strategy_sends_a_question_as_the_general_kind_and_reads_answer_
         "triloop",
     )
     assert (attempt.answer, attempt.outcome, attempt.stopped_by, attempt.calls) == ("42", "easy", "easy", 4)
-    assert attempt.pool == []
+    assert attempt.pool == []  # no candidates in the state
+
+
+def test_with_pools_each_candidate_answer_of_a_question_is_scored_by_its_scorer(tmp_path):
+    candidates = {
+        "c0": {"id": "c0", "answer": "42", "method": "program", "score": 0.8},
+        "c1": {"id": "c1", "answer": "41", "method": "reasoning", "score": 0.0},
+        "c1.r1": {"id": "c1.r1", "parent_id": "c1", "round": 1, "answer": "", "method": "reasoning"},
+    }
+    strategy = GraphStrategy(ScriptedGraph({**RESULT, "candidate_id": "c0"}, candidates), SolveConfig())
+    (record,) = run_bench(
+        QUESTIONS[:1], [strategy], None, tmp_path, model="fake", console=quiet(), pools=True
+    )
+    pool = {m.id: (m.answer, m.method, m.chosen, m.hidden) for m in record.pool or []}
+    assert pool == {
+        "c0": ("42", "program", True, True),
+        "c1": ("41", "reasoning", False, False),
+        "c1.r1": (None, "reasoning", False, False),  # no answer is never right
+    }
 
 
 def test_a_coding_graph_attempt_carries_its_outcome_too():
@@ -190,3 +208,19 @@ def test_records_written_before_questions_load_and_get_their_outcome_from_stoppe
     record = BenchRecord.model_validate_json(old % "easy")
     assert (record.answer, record.expected, record.outcome) == (None, None, None)
     assert outcome_label(record.model_copy(update={"outcome": "unsure"})) == "unsure"
+
+
+def test_rescore_judges_stored_answers_again_and_refuses_other_questions_or_no_results(tmp_path):
+    from triloop.bench.harness import rescore
+
+    strict = [ValueProblem(task_id="q/0", question="What is 6 x 7?", answer="42", scorer=lambda g: g == "42")]
+    run_bench(strict, [FakeAnswers("s", lambda p: "42.0")], None, tmp_path, model="fake", console=quiet())
+    assert [r.passed for r in read_records(tmp_path / RESULTS_FILE)] == [False]  # a strict scorer
+    assert rescore(QUESTIONS[:1], tmp_path) == 1  # the same question, now judged by value
+    (record,) = read_records(tmp_path / RESULTS_FILE)
+    assert record.passed and record.detail == "passed" and record.expected == "42"
+    other = [question("q/0", "What is 5 x 7?", "35")]
+    with pytest.raises(BenchInputError):
+        rescore(other, tmp_path)
+    with pytest.raises(BenchInputError, match="no bench results"):
+        rescore(QUESTIONS, tmp_path / "missing")

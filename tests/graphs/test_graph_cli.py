@@ -135,9 +135,11 @@ def test_solve_kind_flag_skips_the_decision_and_rejects_unknown_kinds(tmp_path, 
         if json.loads(line)["type"] == "intake"
     )
     assert (intake["kind"], intake["decided_by"]) == ("general", "explicit")
-    for bad in ("ml", "magic"):
+    for bad, says in (("ml", "triloop ml"), ("magic", "unknown task kind")):
         refused = CliRunner().invoke(app, [*args, "--kind", bad])
-        assert refused.exit_code != 0 and "unknown kind" in str(refused.exception)
+        assert refused.exit_code != 0 and says in str(refused.exception)
+    older = CliRunner().invoke(app, [*args, "--kind", "math", "--run-id", "k2"])  # an older name: general
+    assert older.exit_code == 0 and "(single, general)" in older.output
 
 
 def test_solve_rejects_invalid_option_values_clearly(tmp_path, monkeypatch):

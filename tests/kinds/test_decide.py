@@ -36,7 +36,7 @@ def ctx(*rules: Rule) -> tuple[AgentContext, ScriptedFakeLLM]:
     [
         "Write a Python function that checks whether a number is prime.",
         "Implement an LRU cache with get and put.",
-        "Could you write a script that renames every file in a folder?",
+        "Could you write a bash script that renames every file in a folder?",
         "Fix this code:\n```python\ndef f(x):\n    return x +\n```",
         "It doesn't work, why?\n```python\nprint(undefined)\n```",
     ],
@@ -58,6 +58,8 @@ def test_a_request_for_code_is_coding_by_its_wording(text):
         "What does this print?\n```python\nprint(1 + 1)\n```",  # a question about the code shown
         "Explain what a closure is in JavaScript.",  # an explanation, even of code
         "Write a limerick about a cat who learned to code.",  # a text to write, even about code
+        "Write a blog post about Rust.",
+        "Implement a plan to save money.",  # a plan is not code
     ],
 )
 def test_a_question_wanting_an_answer_is_general_by_its_wording(text):
@@ -67,7 +69,14 @@ def test_a_question_wanting_an_answer_is_general_by_its_wording(text):
 
 @pytest.mark.parametrize(
     "text",
-    [OPEN, "How does Python evaluate `3*4`?", "Tell me about closures in JavaScript.", "fix this bug"],
+    [
+        OPEN,
+        "How does Python evaluate `3*4`?",
+        "Tell me about closures in JavaScript.",
+        "fix this bug",
+        "Write a script for a YouTube video about cooking.",  # "script" alone may be prose
+        "Is this code correct?\n```python\nx = 1\n```",  # a question, and a verb that could be a fix
+    ],
 )
 def test_programming_words_without_a_clear_request_are_left_to_the_model(text):
     assert by_wording(text) is None
@@ -178,3 +187,17 @@ def test_the_coding_kind_claims_a_task_by_its_shape_and_nobody_claims_a_question
     assert kinds.claim({"task": "Make them pass.", "tests": "assert f(1) == 2\n"}) == "coding"
     assert kinds.claim({"task": "Write a Python function that reverses a string."}) is None  # wording's
     assert kinds.claim({"task": "What is 2 + 2?"}) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Create a message queue consumer in Python.",  # "message" is a genre word, here part of a name
+        "Write a post request handler in Flask.",
+        "Generate a joke API endpoint in Flask.",
+        "Why doesn't this work? Please fix it:\n```python\nx = [1, 2]\n```",  # a question and a fix
+    ],
+)
+def test_code_requests_that_hold_a_prose_word_or_a_question_stay_coding(text):
+    decision = by_wording(text)
+    assert decision is not None and decision.kind == "coding", decision

@@ -59,8 +59,8 @@ PairTimeoutOption = Annotated[
 PoolsOption = Annotated[
     bool,
     typer.Option(
-        help="keep every candidate of graph strategies, each scored on the hidden tests (for analysis: "
-        "did the pool hold a passing one?)"
+        help="keep every candidate of graph strategies, each scored on the hidden tests (a question's: its "
+        "answer by the question's scorer), for analysis: did the pool hold a right one?"
     ),
 ]
 
@@ -87,14 +87,11 @@ def _run(
         read_records,
         run_bench,
     )
-    from triloop.bench.problems import BenchProblem
     from triloop.bench.report import report
     from triloop.bench.strategies import build_strategies
 
     if not problems:
         raise BenchInputError("no problems selected (check --offset and --limit)")
-    if pools and not any(isinstance(p, BenchProblem) for p in problems):
-        raise BenchInputError("--pools scores candidates' code on hidden tests: it is for coding tasks only")
     settings = settings_for(model)
     model_name = settings.llm.model
     out_dir = out or settings.data_dir / "bench" / f"{suite}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -205,6 +202,7 @@ def gym_command(
     k: KOption = 3,
     out: OutOption = None,
     retry_errors: RetryOption = False,
+    pools: PoolsOption = False,
     pair_timeout: PairTimeoutOption = PAIR_TIMEOUT_S,
     rescore: Annotated[
         bool,
@@ -235,7 +233,7 @@ def gym_command(
         report(out, console)
         return
     # questions run no code of their own: the hidden tests' timeout (humaneval's --timeout) does not apply
-    _run(suite, list(problems), names, model, k, out, 10.0, retry_errors, pair_timeout=pair_timeout)
+    _run(suite, list(problems), names, model, k, out, 10.0, retry_errors, pools, pair_timeout=pair_timeout)
 
 
 @app.command("report")

@@ -284,7 +284,9 @@ def run_bench(
                 attempt = attempt_of(strategy, problem, timeout=pair_timeout)
                 verdict = judge(sandbox, problem, attempt, timeout=timeout)
                 pool = None
-                if pools and sandbox is not None and not isinstance(problem, ValueProblem):
+                if pools and isinstance(problem, ValueProblem):  # each answer, by the question's scorer
+                    pool = [m.model_copy(update={"hidden": problem.correct(m.answer)}) for m in attempt.pool]
+                elif pools and sandbox is not None:
                     pool = score_pool(sandbox, problem, attempt, verdict, timeout=timeout)
                 record = record_of(
                     problem, strategy.name, attempt, verdict, commit=commit, model=model, pool=pool or None
@@ -324,8 +326,11 @@ def rescore(problems: Sequence[Problem], out_dir: Path) -> int:
     from triloop.bench.scoring import score_answer
 
     path = out_dir / RESULTS_FILE
+    if not path.is_file():
+        raise BenchInputError(f"no bench results in {out_dir} to judge again")
     by_id = {p.task_id: p for p in problems if isinstance(p, ValueProblem)}
     records = read_records(path)
+    check_same_questions(problems, records)  # the same ids must be the same questions
     changed = 0
     for index, record in enumerate(records):
         problem = by_id.get(record.task_id)
@@ -334,7 +339,8 @@ def rescore(problems: Sequence[Problem], out_dir: Path) -> int:
         verdict = score_answer(problem, record.answer)
         if verdict.passed != record.passed:
             changed += 1
-        records[index] = record.model_copy(update={"passed": verdict.passed, "detail": verdict.detail})
+        update = {"passed": verdict.passed, "detail": verdict.detail, "expected": problem.answer}
+        records[index] = record.model_copy(update=update)
     fresh = path.with_suffix(".rescored")
     fresh.write_text("".join(r.model_dump_json() + "\n" for r in records), encoding="utf-8")
     fresh.replace(path)

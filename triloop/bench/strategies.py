@@ -60,6 +60,10 @@ class PoolMember(BaseModel):
     # the checks it ran and what each returned (a RunReport without its printed output), so analyses
     # can replay clustering and selection rules on the very same runs
     report: dict[str, Any] | None = None
+    # questions: the candidate's answer and how it was reached (program | reasoning), scored by the
+    # question's own scorer for ``hidden``
+    answer: str | None = None
+    method: str | None = None
 
 
 class Attempt(BaseModel):
@@ -203,9 +207,29 @@ class GraphStrategy:
             wall_s=time.perf_counter() - started,
             rounds=result.rounds,
             stopped_by=result.stopped_by,
-            # a question's candidates hold answers, not code with check reports: no pool to score
-            pool=[] if question else pool_of(state.get("candidates") or {}, result.candidate_id),
+            pool=(answer_pool_of if question else pool_of)(
+                state.get("candidates") or {}, result.candidate_id
+            ),
         )
+
+
+def answer_pool_of(candidates: dict[str, Any], chosen: str | None) -> list[PoolMember]:
+    """A question's candidates: each one's answer, method and score (the harness scores the answers)."""
+    return [
+        PoolMember(
+            id=cand["id"],
+            parent_id=cand.get("parent_id"),
+            round=cand.get("round", 0),
+            temperature=cand.get("temperature", 0.0),
+            status=cand.get("status", "active"),
+            score=cand.get("score"),
+            chosen=cand["id"] == chosen,
+            code=cand.get("code"),
+            answer=cand.get("answer") or None,
+            method=cand.get("method"),
+        )
+        for cand in candidates.values()
+    ]
 
 
 def pool_of(candidates: dict[str, Any], chosen: str | None) -> list[PoolMember]:

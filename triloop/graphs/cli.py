@@ -15,6 +15,7 @@ from rich.console import Console
 
 from triloop.cli_options import ModelOption, settings_for
 from triloop.graphs.running import drive, print_result, runner_parts, solve_config
+from triloop.kinds.names import canonical_kind
 
 console = Console()
 
@@ -75,8 +76,13 @@ def solve_command(
     )
     if not task.strip():
         raise SolveInputError("the task is empty")
-    if kind is not None and kind not in ("coding", "general"):
-        raise SolveInputError(f"unknown kind {kind!r}; choose coding or general (ML runs with `triloop ml`)")
+    if kind is not None:
+        try:
+            kind = canonical_kind(kind)  # "math", "qa": general
+        except ValueError as exc:
+            raise SolveInputError(f"{exc} (ML experiments run with `triloop ml`)") from None
+        if kind == "ml":
+            raise SolveInputError("ML experiments run with `triloop ml`, not `triloop solve`")
     test_text = None
     if tests is not None:
         if not tests.is_file():

@@ -50,7 +50,7 @@ def print_result(outcome: Any, paths: Any) -> None:
         console.print(f"[yellow]run {outcome.run_id} has not finished[/]")
         return
     console.rule(f"run {result.run_id} ({result.strategy}, {result.kind})")
-    console.print(f"[bold]Answer:[/] {result.answer or '(none)'}", highlight=False)
+    console.print(Text.assemble(("Answer: ", "bold"), result.answer or "(none)"), highlight=False)
     label = OUTCOME_LABELS.get(result.outcome, result.outcome)
     colour = {"easy": "green", "verified": "green"}.get(result.outcome, "yellow")
     agreement = f", agreement {result.agreement:.2f}" if result.agreement is not None else ""

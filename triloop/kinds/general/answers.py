@@ -252,7 +252,10 @@ def _parse(answer: str) -> tuple[str, Fraction | None]:
     if value is None and (clause := _CLAUSE.search(text)):
         value = _value(text[: clause.start()])
     if value is not None:
-        return _number_key(value), value
+        try:
+            return _number_key(value), value
+        except ValueError:  # a value too long to write out (over Python's 4,300-digit limit): as text
+            return _text_key(text), None
     items = _SEP.split(text) if re.search("[,;]", text) else [text]
     if len(items) > 1:
         return ", ".join(canonical(item) for item in items), None

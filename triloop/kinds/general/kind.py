@@ -29,6 +29,7 @@ from triloop.kinds.general import drafts, prompts
 from triloop.kinds.general.answers import display
 from triloop.kinds.general.open_verify import verify_candidate
 from triloop.kinds.general.verify import value_evidence
+from triloop.kinds.wording import asks_for_text
 from triloop.tools.base import Tool
 
 #: Greedy first (the program, then the reasoning that is the plain call), then sampled.
@@ -55,8 +56,9 @@ def methods_for(question: str) -> tuple[str, str]:
 
 
 def is_quantitative(question: str) -> bool:
-    """Whether the answer is a value something can compute (a program draft can help)."""
-    return bool(_QUANTITY.search(question))
+    """Whether the answer is a value something can compute (a program draft can help); a text to write
+    or an explanation is not, even with numbers in it ("a haiku about 2 cats")."""
+    return bool(_QUANTITY.search(question)) and not asks_for_text(question)
 
 
 class GeneralKind:
