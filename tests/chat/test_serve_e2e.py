@@ -168,10 +168,11 @@ def test_the_chat_page_in_a_real_browser(server):
         page.wait_for_function("document.body.innerText.includes('(stopped)')", timeout=180_000)
         page.screenshot(path=str(ARTIFACTS / "chat-stopped.png"))
 
-        # a budget pause asks on the page; "Stop here" ends the run with what it has
+        # a budget pause asks on the page; "Stop here" ends the run with what it has (the first draft books
+        # the whole budget, the second finds it spent: one unchecked draft, the budget gone, so it asks)
         page.click("#new-chat")
-        page.select_option("#strategy", "single")
-        page.fill("#budget", "150")
+        page.select_option("#strategy", "triloop")
+        page.fill("#budget", "100")
         page.fill("#message", "What is 17 * 23?")
         page.click("#send")
         page.wait_for_selector("#pause:not([hidden])", timeout=180_000)
