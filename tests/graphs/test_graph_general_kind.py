@@ -122,3 +122,18 @@ def test_without_something_to_compute_or_a_sandbox_the_tool_loop_answers(sandbox
     out = solve(llm, tools, task=task, strategy="single")
     assert len(llm.calls) == 1 and "Task:" in llm.calls[0]["last"]
     assert out["candidates"]["c0"]["method"] is None and out["result"]["answer"] == "it"
+
+
+@pytest.mark.parametrize(
+    ("printed", "answer"),
+    [
+        ("working...\n42\n", "42"),  # the last line is the answer
+        ("{'answer': 80780754611}", "80780754611"),  # a value the program wrapped
+        ("[42]", "42"),
+        ("[2, 433]", "[2, 433]"),  # several values stay as printed
+        ("51.849999999999994", "51.85"),  # float noise
+        ("", ""),
+    ],
+)
+def test_what_a_program_printed_is_read_as_its_answer(printed, answer):
+    assert drafts.printed_answer(printed) == answer

@@ -1,5 +1,6 @@
-"""`triloop solve` end to end on a question: the REAL embedded model (0.5B), the real sandbox, through the
-console entry point. The answer is the number, printed first, with how sure the team is."""
+"""`triloop solve` end to end on a question: the REAL embedded model (the default 1.5B, as the README's
+example runs it), the real sandbox, through the console entry point. The answer is the number, printed
+first, with how sure the team is."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def run_solve(tmp_path, *args: str) -> subprocess.CompletedProcess:
 @pytest.mark.slow
 def test_a_question_is_answered_with_the_computed_number(tmp_path):
     proc = run_solve(
-        tmp_path, "--model", "local-small", "What is 123457 * 654323? Use Python to compute it exactly."
+        tmp_path, "--model", "local", "What is 123457 * 654323? Use Python to compute it exactly."
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = [line for line in proc.stdout.splitlines() if line.strip()]

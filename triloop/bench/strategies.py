@@ -213,20 +213,25 @@ class GraphStrategy:
         )
 
 
+def _member_fields(cand: dict[str, Any], chosen: str | None) -> dict[str, Any]:
+    """What every pool member records of a dumped candidate: where it came from, its score, its code."""
+    return {
+        "id": cand["id"],
+        "parent_id": cand.get("parent_id"),
+        "round": cand.get("round", 0),
+        "temperature": cand.get("temperature", 0.0),
+        "status": cand.get("status", "active"),
+        "score": cand.get("score"),
+        "chosen": cand["id"] == chosen,
+        "code": cand.get("code"),
+    }
+
+
 def answer_pool_of(candidates: dict[str, Any], chosen: str | None) -> list[PoolMember]:
     """A question's candidates: each one's answer, method and score (the harness scores the answers)."""
     return [
         PoolMember(
-            id=cand["id"],
-            parent_id=cand.get("parent_id"),
-            round=cand.get("round", 0),
-            temperature=cand.get("temperature", 0.0),
-            status=cand.get("status", "active"),
-            score=cand.get("score"),
-            chosen=cand["id"] == chosen,
-            code=cand.get("code"),
-            answer=cand.get("answer") or None,
-            method=cand.get("method"),
+            **_member_fields(cand, chosen), answer=cand.get("answer") or None, method=cand.get("method")
         )
         for cand in candidates.values()
     ]
@@ -244,17 +249,10 @@ def pool_of(candidates: dict[str, Any], chosen: str | None) -> list[PoolMember]:
         errors = {s: sum(o.source == s and not o.returned for o in report.outcomes) for s in sources}
         members.append(
             PoolMember(
-                id=cand["id"],
-                parent_id=cand.get("parent_id"),
-                round=cand.get("round", 0),
-                temperature=cand.get("temperature", 0.0),
-                status=cand.get("status", "active"),
-                score=cand.get("score"),
+                **_member_fields(cand, chosen),
                 behaviour=cand.get("behaviour"),
-                chosen=cand["id"] == chosen,
                 checks={s: f"{report.passed(s)}/{report.total(s)}" for s in sources},
                 errors={s: n for s, n in errors.items() if n},
-                code=cand.get("code"),
                 report=report.model_dump(mode="json", exclude={"printed"}) if cand.get("report") else None,
             )
         )

@@ -9,6 +9,7 @@ Code travels in fenced blocks, never inside JSON: small models break JSON escapi
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -42,10 +43,28 @@ def printed_answer(stdout: str) -> str:
     """The answer a program printed: its last non-empty line (earlier lines are working); a float's
     binary noise is rounded away (``100 - 48.15`` prints ``51.849999999999994``: the answer is 51.85)."""
     lines = [line.strip() for line in stdout.strip().splitlines() if line.strip()]
-    last = lines[-1][:MAX_ANSWER_CHARS] if lines else ""
+    last = _unwrapped(lines[-1][:MAX_ANSWER_CHARS]) if lines else ""
     if re.fullmatch(r"-?\d+\.\d{10,}", last):
         last = f"{float(last):.12g}"
     return last
+
+
+def _unwrapped(line: str) -> str:
+    """A value a program wrapped: ``{'answer': 42}``, ``[42]`` or ``(42,)`` is 42 (a list of several
+    values stays as printed)."""
+    if not line.startswith(("{", "[", "(")):
+        return line
+    try:
+        value = ast.literal_eval(line)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return line
+    if isinstance(value, dict) and len(value) == 1:
+        value = next(iter(value.values()))
+    elif isinstance(value, list | tuple) and len(value) == 1:
+        value = value[0]
+    else:
+        return line
+    return line if isinstance(value, dict | list | tuple | set) else str(value)
 
 
 def run_program(tools: Mapping[str, Tool], code: str, ctx: AgentContext | None = None) -> ToolCall:
