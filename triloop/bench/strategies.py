@@ -99,15 +99,12 @@ class Strategy(Protocol):
 
 
 def answer_of_reply(text: str) -> str | None:
-    """The answer a reply states (its ``Final answer:`` line, as the general kind reads it), else its last
-    non-empty line (a model that forgot the format still answered), None for an empty reply."""
-    from triloop.kinds.general.answers import extract_answer
+    """The answer a reply gives, read as the general kind's drafts read it (:func:`reply_answer`); None for
+    an empty reply."""
+    from triloop.kinds.general.answers import reply_answer
 
-    stated = extract_answer(text)
-    if stated is not None:
-        return stated
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else None
+    answer, stated = reply_answer(text)
+    return answer if stated or answer else None
 
 
 class PlainStrategy:

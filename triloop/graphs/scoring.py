@@ -12,6 +12,7 @@ import ast
 import operator
 import re
 from collections import defaultdict
+from typing import NamedTuple
 
 from triloop import syntax
 from triloop.agents.models import Candidate, Evidence
@@ -69,9 +70,23 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b))
 
 
-def recompute(candidate: Candidate) -> list[Evidence]:
-    """Recompute by code every ``<arithmetic> = <number>`` claim in the steps and the answer."""
-    found: list[Evidence] = []
+class ArithmeticClaim(NamedTuple):
+    """One ``<arithmetic> = <number>`` a candidate wrote, and what the arithmetic really gives."""
+
+    step: int | None  # 1-based step; None: the final answer
+    expr: str
+    claimed: str
+    value: float | int
+    holds: bool
+
+    def evidence(self) -> Evidence:
+        detail = f"{self.expr} = {self.claimed}" + ("" if self.holds else f", but it is {self.value}")
+        return Evidence(kind="recompute", passed=self.holds, detail=detail, step=self.step)
+
+
+def arithmetic_claims(candidate: Candidate) -> list[ArithmeticClaim]:
+    """Every ``<arithmetic> = <number>`` claim in the steps and the answer, recomputed by code."""
+    found: list[ArithmeticClaim] = []
     texts = [*candidate.steps, candidate.answer]
     for index, text in enumerate(texts, 1):
         text = _CURRENCY.sub("", text)  # "$23.55 + $25.20 = $48.75" is arithmetic too
@@ -79,12 +94,15 @@ def recompute(candidate: Candidate) -> list[Evidence]:
             value = safe_eval(expr)
             if value is None:
                 continue
-            claim = float(claimed.replace(",", ""))
             step = index if index <= len(candidate.steps) else None
-            ok = _close(float(value), claim)
-            detail = f"{expr.strip()} = {claimed}" + ("" if ok else f", but it is {value}")
-            found.append(Evidence(kind="recompute", passed=ok, detail=detail, step=step))
+            holds = _close(float(value), float(claimed.replace(",", "")))
+            found.append(ArithmeticClaim(step, expr.strip(), claimed, value, holds))
     return found
+
+
+def recompute(candidate: Candidate) -> list[Evidence]:
+    """Recompute by code every ``<arithmetic> = <number>`` claim in the steps and the answer."""
+    return [claim.evidence() for claim in arithmetic_claims(candidate)]
 
 
 def answer_vs_tool_output(candidate: Candidate) -> Evidence | None:

@@ -23,3 +23,9 @@ def canonical_kind(name: str) -> TaskKind:
     if key in LEGACY_KINDS:
         return LEGACY_KINDS[key]
     raise ValueError(f"unknown task kind {name!r}; choose one of {', '.join(TASK_KINDS)}")
+
+
+def current_name(name: str) -> str:
+    """``name`` with an older kind name replaced by today's (``qa`` -> ``general``); anything else as it
+    is, for the caller to validate (memory searches also take collection names such as ``toolset``)."""
+    return LEGACY_KINDS.get(name, name)

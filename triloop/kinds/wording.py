@@ -39,7 +39,7 @@ _TECH = (
     r"kotlin|swift|ruby|php|haskell|scala|perl|lua|matlab|r|bash|shell|zsh|powershell|sql|mysql|"
     r"postgres\w*|sqlite|excel|google sheets|vba|nginx|apache|yaml|toml|json|docker|kubernetes|k8s|"
     r"terraform|ansible|git|linux|unix|cron|html|css|latex|awk|sed|jq|pandas|numpy|matplotlib|seaborn|"
-    r"plotly|ggplot2?|api|css|regex)"
+    r"plotly|ggplot2?|api|regex)"
 )
 _TECH_WORD = re.compile(rf"\b{_TECH}\b", re.IGNORECASE)
 _REQUEST = (

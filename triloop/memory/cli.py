@@ -73,13 +73,13 @@ def search(
     server: ServerOpt = None,
 ) -> None:
     """Semantic search (MMR-diversified) in one collection or all of them."""
-    from triloop.kinds.names import LEGACY_KINDS
+    from triloop.kinds.names import current_name
     from triloop.memory.errors import InvalidQueryError
     from triloop.memory.records import KINDS, TASK_KINDS
 
     if not query.strip():
         raise InvalidQueryError("the query is empty")
-    kind = LEGACY_KINDS.get(kind, kind) if kind is not None else None
+    kind = current_name(kind) if kind is not None else None
     if kind is not None and kind not in KINDS and kind not in TASK_KINDS:
         raise InvalidQueryError(f"unknown kind {kind!r}; use one of {', '.join(KINDS + TASK_KINDS)}")
     targets = (

@@ -16,7 +16,9 @@ from uuid import uuid4
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from triloop.kinds.names import LEGACY_KINDS, TASK_KINDS, TaskKind, canonical_kind
+from triloop.kinds.names import LEGACY_KINDS, canonical_kind
+from triloop.kinds.names import TASK_KINDS as TASK_KINDS  # re-exported for the memory package
+from triloop.kinds.names import TaskKind as TaskKind
 from triloop.tools.base import ToolSpec
 
 #: Bump when a record's fields change incompatibly; collections and export lines carry it.
@@ -27,7 +29,6 @@ KINDS: tuple[Kind, ...] = ("tool_docs", "experiences", "toolset")
 #: Task kinds: the one vocabulary of triloop/kinds/names.py. Older records said "qa" or "chat" for
 #: "general": they are read as "general" (and stay in the collections they were written to).
 LEGACY_TASK_KINDS = tuple(LEGACY_KINDS)
-__all__ = ["TASK_KINDS", "TaskKind"]  # re-exported for the memory package
 Outcome = Literal["solved", "failed", "partial"]
 MAX_TAGS = 32  # merges union tags; bounded so a much-merged record stays under the size limit
 

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from triloop.kinds.names import LEGACY_KINDS
+from triloop.kinds.names import LEGACY_KINDS, current_name
 from triloop.memory.backend import ChromaBackend, physical_names
 from triloop.memory.embedding import MiniLMEmbeddingFunction
 from triloop.memory.errors import (
@@ -98,7 +98,7 @@ class MemoryStore:
         if kind not in KINDS:
             raise InvalidQueryError(f"unknown memory kind {kind!r}; expected one of {', '.join(KINDS)}")
         if task_kind is not None:
-            task_kind = LEGACY_KINDS.get(task_kind, task_kind)  # type: ignore[assignment]
+            task_kind = current_name(task_kind)  # type: ignore[assignment]
             if kind != "experiences" or task_kind not in TASK_KINDS:
                 raise InvalidQueryError(f"task kind {task_kind!r} only applies to experiences: {TASK_KINDS}")
             # older stores wrote "general" experiences as "qa" or "chat": read those collections too

@@ -197,8 +197,6 @@ def create_app(service: ChatService, *, token: str | None = None, limits: Limits
     @app.post("/v1/chat/completions", response_model=None)
     async def completions(body: ChatCompletionRequest) -> Any:
         mode, config = mode_of(body.model)
-        if body.triloop.kind is not None and mode != "direct":
-            mode = "work"
         config["interactive"] = False  # an API client cannot answer a budget pause: stop with the best
         if len(body.messages) > limits.max_messages:
             raise APIError(400, f"more than {limits.max_messages} messages", code="too_many_messages")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from triloop.kinds.names import LEGACY_KINDS
+from triloop.kinds.names import current_name
 from triloop.memory.errors import MemoryStoreError, RecordNotFoundError
 from triloop.memory.records import TASK_KINDS, Kind
 from triloop.memory.store import MemoryStore, SearchHit
@@ -104,7 +104,7 @@ class SearchExperiences(_MemoryTool):
     )
 
     def run(self, query: str, kind: str | None = None, k: int = 3) -> ToolResult:
-        kind = LEGACY_KINDS.get(kind, kind) if kind is not None else None  # "qa", "math": "general"
+        kind = current_name(kind) if kind is not None else None  # "qa", "math": "general"
         if kind is not None and kind not in TASK_KINDS:
             raise ValueError(f"kind must be one of {', '.join(TASK_KINDS)} (or omitted), got {kind!r}")
         hits = self.store.search("experiences", query, _k(k), task_kind=kind)  # type: ignore[arg-type]

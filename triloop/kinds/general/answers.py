@@ -262,6 +262,16 @@ def _parse(answer: str) -> tuple[str, Fraction | None]:
     return _text_key(text), None
 
 
+def reply_answer(text: str) -> tuple[str, bool]:
+    """The answer a reply gives and whether it stated it: its ``Final answer:`` line (or ``\\boxed{}``),
+    else its last non-empty line (unstated: a model that forgot the format still answered), else ""."""
+    stated = extract_answer(text)
+    if stated is not None:
+        return stated, True
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return (lines[-1] if lines else ""), False
+
+
 def canonical(answer: str) -> str:
     """A comparison key: equal keys mean the same answer (the rules are in the module docstring)."""
     return _parse(answer)[0]

@@ -21,7 +21,7 @@ from triloop.agents.models import Candidate, Feedback, ToolCall
 from triloop.agents.parsing import last_code, steps_of
 from triloop.agents.toolloop import repl_print, run_tool
 from triloop.kinds.general import prompts
-from triloop.kinds.general.answers import display, extract_answer
+from triloop.kinds.general.answers import display, reply_answer
 from triloop.llm.base import Message, Role
 from triloop.tools.base import Tool
 
@@ -144,16 +144,12 @@ def program_candidate(
 def reasoning_candidate(ctx: AgentContext, messages: list[Message], origin: Origin) -> Candidate:
     """Ask for numbered steps and a final answer."""
     reply = ctx.complete(messages, role=origin.role, purpose=origin.purpose, temperature=origin.temperature)
-    stated = extract_answer(reply.text)
-    answer = stated
-    if answer is None:  # no "Final answer:" line: the last line, marked as unstated
-        lines = [line.strip() for line in reply.text.strip().splitlines() if line.strip()]
-        answer = lines[-1] if lines else ""
+    answer, stated = reply_answer(reply.text)
     return origin.candidate(
         method="reasoning",
         steps=steps_of(reply.text),
         answer=answer,
-        stated_answer=stated is not None,
+        stated_answer=stated,
         raw=reply.text,
     )
 

@@ -24,7 +24,7 @@ from triloop.agents.reviewer import review as review_open
 from triloop.agents.reviewer import step_scores
 from triloop.agents.solver import solve as solve_open
 from triloop.graphs import scoring
-from triloop.graphs.state import StrategyPlan
+from triloop.graphs.state import SolveConfig, StrategyPlan
 from triloop.kinds.general import drafts, prompts
 from triloop.kinds.general.answers import display
 from triloop.kinds.general.open_verify import verify_candidate
@@ -34,7 +34,6 @@ from triloop.tools.base import Tool
 
 #: Greedy first (the program, then the reasoning that is the plain call), then sampled.
 DRAFT_TEMPERATURES = (0.0, 0.0, 0.7, 0.7, 1.0)
-DEFAULT_TOOL_CALLS = 3
 
 _QUANTITY = re.compile(
     r"\d|\b(?:how (?:many|much|long|old|far)|count|calculate|compute|sum|product|total|average|mean|"
@@ -53,6 +52,12 @@ def methods_for(question: str) -> tuple[str, str]:
     question writes out its arithmetic, reasoning only slips digits (a model multiplying 6-digit numbers
     in words is wrong more often than not), so a second program, sampled, is the better second opinion."""
     return ("program", "program") if _EXPRESSION.search(question) else ("program", "reasoning")
+
+
+def _max_tool_calls(run: Mapping[str, Any]) -> int:
+    """The run's per-candidate tool-call budget (SolveConfig's default when the run names none)."""
+    config = run.get("config") or {}
+    return config.get("max_tool_calls", SolveConfig.model_fields["max_tool_calls"].default)
 
 
 def is_quantitative(question: str) -> bool:
@@ -96,7 +101,6 @@ class GeneralKind:
         self, ctx: AgentContext, run: Mapping[str, Any], *, index: int, cid: str, temperature: float
     ) -> Candidate:
         if not self._by_value(run):
-            config = run.get("config") or {}
             return solve_open(
                 ctx,
                 task=run["task"],
@@ -106,7 +110,7 @@ class GeneralKind:
                 index=index,
                 temperature=temperature,
                 tools=self.tools,
-                max_tool_calls=config.get("max_tool_calls", DEFAULT_TOOL_CALLS),
+                max_tool_calls=_max_tool_calls(run),
             )
         first = methods_for(run["task"])
         method = first[index] if index < 2 else ("program", "reasoning")[index % 2]
@@ -145,16 +149,17 @@ class GeneralKind:
         """Agreement of answers (one vote per lineage); an answer reached by a program that ran and by
         reasoning whose arithmetic holds is verified: two methods that fail differently agree on it."""
         agree = scoring.agreement(pool)
+        keys = {c.id: scoring.answer_key(c) for c in pool}
         clean = [c for c in pool if c.status == "active" and not c.failing_evidence and c.answer.strip()]
         clean_ids = {c.id for c in clean}
         methods: dict[str, set[str]] = {}
         for cand in clean:
-            methods.setdefault(scoring.answer_key(cand), set()).add(cand.method or "open")
+            methods.setdefault(keys[cand.id], set()).add(cand.method or "open")
         for cand in pool:
             if cand.id in agree:
                 cand.components["agreement"] = agree[cand.id]
             if cand.method is not None:
-                both = {"program", "reasoning"} <= methods.get(scoring.answer_key(cand), set())
+                both = {"program", "reasoning"} <= methods.get(keys[cand.id], set())
                 cand.verified_by_code = both and cand.id in clean_ids
             cand.score = scoring.combine(cand)
 
@@ -209,7 +214,6 @@ class GeneralKind:
         temperature: float,
     ) -> Candidate:
         if target.method is None:
-            config = run.get("config") or {}
             return refine_open(
                 ctx,
                 task=run["task"],
@@ -218,7 +222,7 @@ class GeneralKind:
                 cid=cid,
                 round_=round_,
                 tools=self.tools,
-                max_tool_calls=config.get("max_tool_calls", DEFAULT_TOOL_CALLS),
+                max_tool_calls=_max_tool_calls(run),
                 temperature=temperature,
                 role=plan.refiner_role,
             )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from triloop.agents.models import Candidate, Evidence
-from triloop.graphs.scoring import recompute, safe_eval
+from triloop.graphs.scoring import arithmetic_claims
 
 _NO_ANSWER = Evidence(kind="answer", passed=False, detail="no answer")
 
@@ -43,18 +43,20 @@ def reasoning_evidence(candidate: Candidate) -> list[Evidence]:
     """A reasoning draft: its written-out arithmetic recomputed. When the final answer is the result of
     a slipped computation (``123457 * 654323 = 80780754600``), the answer is corrected to the computed
     value: the method was right and only the digits slipped."""
-    found = recompute(candidate)
+    claims = arithmetic_claims(candidate)
+    found = [claim.evidence() for claim in claims]
     answer = _number(candidate.answer)
-    for index in range(len(found) - 1, -1, -1):
-        ev = found[index]
-        if ev.passed is not False or answer is None:
+    for index in range(len(claims) - 1, -1, -1):
+        claim = claims[index]
+        if claim.holds or answer is None:
             continue
-        expr, _, claimed = ev.detail.split(", but it is")[0].rpartition(" = ")
-        value = safe_eval(expr)
-        if value is not None and _number(claimed) == answer:
-            candidate.answer = _value_text(value)
+        if _number(claim.claimed) == answer:
+            candidate.answer = _value_text(claim.value)
             found[index] = Evidence(
-                kind="recompute", passed=None, step=ev.step, detail=f"corrected: {expr} = {candidate.answer}"
+                kind="recompute",
+                passed=None,
+                step=claim.step,
+                detail=f"corrected: {claim.expr} = {candidate.answer}",
             )
             break
     if not candidate.stated_answer:
