@@ -54,14 +54,14 @@ def test_a_program_and_reasoning_that_agree_settle_easily_in_two_calls(sandbox_t
     assert [c["temperature"] for c in llm.calls] == [0.0, 0.0]
 
 
-def test_disagreeing_drafts_get_the_third_draft_then_one_review_and_refinement(sandbox_tools):
+def test_disagreeing_drafts_get_the_third_draft_two_more_then_one_review_and_refinement(sandbox_tools):
     review = {"wrong_step": 1, "why": "12 pencils are 4 groups of 3", "change": "multiply by 2"}
     llm = ScriptedFakeLLM(
         [
             Rule("reviewer", "Find the mistake", json.dumps(review)),
             Rule("refiner", "This program may compute the wrong answer", f"```python\n{PROGRAM_8}\n```"),
             Rule("refiner", "This solution may be wrong", REASON_8),
-            program_rule([PROGRAM_8, "print(12 // 3 * 2 + 1)"]),  # c0 prints 8, the third draft 9
+            program_rule([PROGRAM_8, "print(12 // 3 * 2 + 1)"]),  # c0 prints 8, later programs 9
             reason_rule(REASON_6),
         ]
     )
@@ -72,9 +72,13 @@ def test_disagreeing_drafts_get_the_third_draft_then_one_review_and_refinement(s
     # no two agree: the third draft (a program again, sampled) comes before any review
     assert calls[2]["role"] == "solver" and calls[2]["reply"].startswith("```")
     assert calls[2]["temperature"] == 0.7
-    assert {c for c in out["candidates"] if "." not in c} == {"c0", "c1", "c2"}
-    assert [c["role"] for c in calls[3:]] == ["reviewer", "refiner"]  # review_top 1: one per round
-    assert "other drafts answered" in calls[3]["last"]  # the reviewer sees the disagreement
+    # three do not settle it: two more drafts (the kind's widen), reasoning then a program, sampled
+    assert [c["role"] for c in calls[3:5]] == ["solver", "solver"]
+    assert sorted(c["temperature"] for c in calls[3:5]) == [0.7, 1.0]
+    assert {c for c in out["candidates"] if "." not in c} == {"c0", "c1", "c2", "c3", "c4"}
+    assert [out["candidates"][c]["method"] for c in ("c3", "c4")] == ["reasoning", "program"]
+    assert [c["role"] for c in calls[5:]] == ["reviewer", "refiner"]  # review_top 1: one per round
+    assert "other drafts answered" in calls[5]["last"]  # the reviewer sees the disagreement
     refined = [c for c in out["candidates"].values() if c["parent_id"]]
     assert len(refined) == 1 and set(out["feedback"]) == {refined[0]["parent_id"]}
     assert out["result"]["outcome"] != "easy" and out["result"]["rounds"] == 1
@@ -137,3 +141,36 @@ def test_without_something_to_compute_or_a_sandbox_the_tool_loop_answers(sandbox
 )
 def test_what_a_program_printed_is_read_as_its_answer(printed, answer):
     assert drafts.printed_answer(printed) == answer
+
+
+def test_programs_that_agree_on_a_mistyped_expression_do_not_settle_it(sandbox_tools):
+    """Both first programs copy the question's arithmetic wrongly and agree; the question's own
+    arithmetic, evaluated exactly, fails them, and the draft that copies it right is verified."""
+    task = "Calculate (0.664*6.635)*(5.867-4.618-4.105)."
+    wrong, right = "print((0.664*0.664)*(5.867-4.618-4.105))", "print((0.664*6.635)*(5.867-4.618-4.105))"
+    llm = ScriptedFakeLLM([program_rule([wrong, wrong, right])])
+    out = solve(llm, sandbox_tools, task=task, k=3)
+    result = out["result"]
+    assert (result["answer"], result["stopped_by"], result["outcome"]) == (
+        "-12.58250784",
+        "verified",
+        "verified",
+    )
+    first = out["candidates"]["c0"]
+    assert first["answer"] != "-12.58250784"
+    failed = [e for e in first["evidence"] if e["kind"] == "written_arithmetic"]
+    assert failed and failed[0]["passed"] is False and "is -12.58250784" in failed[0]["detail"]
+    assert len(llm.calls) == 3  # the third draft settles it: no review
+
+
+@pytest.mark.parametrize(
+    ("answer", "question", "shown"),
+    [
+        ("[2, 433]", "Find the prime factorization of 866. Write the factors separated by ×", "2 × 433"),
+        ("(3, 5, 7)", "List the odd primes below 8, separated by commas.", "3, 5, 7"),
+        ("[2, 433]", "Find the prime factors of 866.", "[2, 433]"),  # no form asked: as printed
+        ("42", "Write the factors separated by ×", "42"),
+    ],
+)
+def test_a_printed_list_is_written_the_way_the_question_asks(answer, question, shown):
+    assert drafts.as_asked(answer, question) == shown

@@ -167,3 +167,20 @@ def test_without_recheck_a_refinement_in_other_words_is_not_asked_again(sandbox_
     out, llm = solve([SAME_BEHAVIOUR], sandbox_tools)
     assert out["result"]["stopped_by"] == "no_improvement" and llm.count("refiner") == 2
     assert not llm.count("refiner", "still fails the same way")
+
+
+def test_an_unsure_value_is_the_weighted_vote_and_unsure_code_the_best_candidate():
+    # two drafts agree on 41; a refinement that read a review says 45 and scores a little higher
+    agreeing = [
+        Candidate(id=f"c{i}", temperature=0.7, answer="41", score=0.6, method="program") for i in range(2)
+    ]
+    refined = Candidate(id="c2.r1", temperature=0.7, answer="45", score=0.7, round=1, method="reasoning")
+    config = SolveConfig()
+    plan = plan_for(config)
+    pool = [*agreeing, refined]
+    assert choose(config, plan, pool, "no_improvement", unsure_pick="vote").answer == "41"
+    assert choose(config, plan, pool, "no_improvement", unsure_pick="best").answer == "45"
+    assert choose(config, plan, pool, "budget", unsure_pick="vote").answer == "41"
+    # verified by evidence: the verified candidate, whatever the vote
+    verified = refined.model_copy(update={"verified_by_code": True, "components": {"execution": 1.0}})
+    assert choose(config, plan, [*agreeing, verified], "verified", unsure_pick="vote").answer == "45"

@@ -37,6 +37,7 @@ def ctx(*rules: Rule) -> tuple[AgentContext, ScriptedFakeLLM]:
         "Write a Python function that checks whether a number is prime.",
         "Implement an LRU cache with get and put.",
         "Could you write a bash script that renames every file in a folder?",
+        "write a flask endpoint that returns the reply as JSON",  # "reply" inside a code request
         "Fix this code:\n```python\ndef f(x):\n    return x +\n```",
         "It doesn't work, why?\n```python\nprint(undefined)\n```",
     ],
@@ -59,6 +60,9 @@ def test_a_request_for_code_is_coding_by_its_wording(text):
         "Explain what a closure is in JavaScript.",  # an explanation, even of code
         "Write a limerick about a cat who learned to code.",  # a text to write, even about code
         "Write a blog post about Rust.",
+        "Write a polite reply to a GitHub issue asking us to keep Python 2 support.",  # a reply is text
+        "give me a short rap verse about a python script that never ends",
+        "write a one-paragraph intro for the README of my CLI tool",
         "Implement a plan to save money.",  # a plan is not code
     ],
 )

@@ -50,7 +50,15 @@ class Evidence(BaseModel):
     """One piece of verification evidence about a candidate."""
 
     kind: Literal[
-        "tool", "code_run", "tests", "recompute", "answer", "step_score", "doctests", "generated_tests"
+        "tool",
+        "code_run",
+        "tests",
+        "recompute",
+        "written_arithmetic",  # the answer against the computation the question writes out
+        "answer",
+        "step_score",
+        "doctests",
+        "generated_tests",
     ]
     passed: bool | None = None  # None: informative only (e.g. a score)
     detail: str = ""

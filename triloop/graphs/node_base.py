@@ -114,4 +114,4 @@ class NodeBase:
         plan = plan_for(config)
         if not plan.refine or plan.k < 2:
             return 0
-        return config.widen if config.widen is not None else self.kind(state, config).widen
+        return config.widen if config.widen is not None else self.kind(state, config).widen_for(state)

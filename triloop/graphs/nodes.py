@@ -174,7 +174,7 @@ class SolveNodes(RefinementNodes):
         plan = plan_for(config)
         active = active_of(state)
         stopped_by = state.get("stopped_by") or "done"
-        chosen = choose(config, plan, active, stopped_by)
+        chosen = choose(config, plan, active, stopped_by, self.kind(state, config).unsure_pick)
         verified = scoring.is_verified(chosen, config.verify_score)
         result = SolveResult(
             run_id=state.get("run_id", ""),

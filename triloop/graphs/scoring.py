@@ -21,7 +21,7 @@ from triloop.kinds.general.answers import canonical
 
 WEIGHTS = {"execution": 0.35, "steps": 0.4, "agreement": 0.25}
 FAILING_CAP = 0.49
-_CHECKED = ("tool", "code_run", "tests", "recompute", "answer")
+_CHECKED = ("tool", "code_run", "tests", "recompute", "written_arithmetic", "answer")
 
 _OPS = {
     ast.Add: operator.add,

@@ -106,14 +106,25 @@ def best_of(config: SolveConfig, active: list[Candidate]) -> Candidate:
     )
 
 
-def choose(config: SolveConfig, plan: StrategyPlan, active: list[Candidate], stopped_by: str) -> Candidate:
+def choose(
+    config: SolveConfig,
+    plan: StrategyPlan,
+    active: list[Candidate],
+    stopped_by: str,
+    unsure_pick: str = "best",
+) -> Candidate:
     """The answer: score-weighted majority (easy), plain majority (sc) or the best (verified first).
+    ``unsure_pick`` (the kind's): when nothing settled it easily or verified it, the best candidate or
+    the score-weighted vote.
 
     With no candidate (the budget ran out before any draft was finished) an empty one stands in.
     """
     if not active:
         return Candidate(id="", stated_answer=False)
-    rule = plan.settle if stopped_by == "easy" or plan.settle != "weighted" else "best"
+    rule = plan.settle
+    if plan.settle == "weighted" and stopped_by != "easy":
+        vote = unsure_pick == "vote" and stopped_by != "verified"
+        rule = "weighted" if vote else "best"
     if rule == "best":
         return best_of(config, active)
     active = sorted(active, key=_tie_order)

@@ -11,7 +11,7 @@ Kinds are registered in :mod:`triloop.kinds.registry` and injected into the grap
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from triloop.agents.base import AgentContext
 from triloop.agents.models import Candidate, Feedback
@@ -23,8 +23,12 @@ class Kind(Protocol):
 
     name: str
     review_top: int  # candidates reviewed and refined per round, unless the run's config says otherwise
-    widen: int  # extra drafts before the first review of a problem round 0 did not settle (0: none)
     first_drafts: int  # drafts sent before the rest of k, which follow only if these do not settle (0: all)
+    unsure_pick: Literal["best", "vote"]  # an answer nothing verified: the best-scored, or the weighted vote
+
+    def widen_for(self, run: Mapping[str, Any]) -> int:
+        """Extra drafts before the first review of a problem round 0 did not settle (0: none)."""
+        ...
 
     def claims(self, run: Mapping[str, Any]) -> bool:
         """Whether the task is this kind's by its shape alone (no model call): a stub, tests, ..."""

@@ -71,8 +71,10 @@ _FRAGMENT = re.compile(
 # A text to write is an answer even when its topic is code: "write a limerick about a cat who codes".
 # The genre must end the noun phrase ("a post about X", not "a post request handler").
 _GENRE = (
-    r"(?:poem|limerick|haiku|sonnet|story|essay|letter|e-?mail|song|joke|speech|toast|tweet|post|"
-    r"summary|abstract|paragraph|message|note|bio|description|review|cover letter|resignation letter)"
+    r"(?:poem|limerick|haiku|sonnet|ode|rhyme|riddle|story|essay|letter|e-?mail|song|lyrics|verse|rap|"
+    r"joke|speech|toast|eulogy|tweet|post|summary|abstract|paragraph|intro|introduction|message|note|bio|"
+    r"description|review|reply|response|apology|announcement|press release|newsletter|blurb|caption|"
+    r"slogan|tagline|headline|pitch|cover letter|resignation letter)"
 )
 _GENRE_END = r"(?!-)(?=\s+(?:about|on|for|to|that|which|where|with|from|in|of|announcing|explaining|describing|asking|thanking|saying)\b|\s*[,.:;!?(]|\s*$)"
 _TEXT_REQUEST = re.compile(

@@ -60,6 +60,12 @@ class CodingKind:
     # adaptive consistency: two drafts that behave alike and pass the checks settle the problem as the
     # third could not outvote them (it saves a draft on most problems); otherwise the rest of k follow
     first_drafts = 2
+    # code that no check verified: the best evidence (a lone draft passing the examples beats a majority
+    # failing them) rather than the vote
+    unsure_pick = "best"
+
+    def widen_for(self, run: Mapping[str, Any]) -> int:
+        return self.widen
 
     def __init__(self, tools: Mapping[str, Tool]) -> None:
         self.tools = dict(tools)

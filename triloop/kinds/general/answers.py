@@ -296,3 +296,8 @@ def display(answer: str) -> str:
     """The answer as shown to a person: ``\\boxed{}`` unwrapped, ``\\frac{a}{b}`` as a/b, markdown and a
     final period gone, units and wording kept ("51.85 dollars"). Never empty for a non-empty input."""
     return _clean(answer) or answer.strip() or answer
+
+
+def value_of(answer: str) -> Fraction | None:
+    """The number ``answer`` states (with its currency, unit or scale word read), or None if not one."""
+    return _parse(answer)[1]

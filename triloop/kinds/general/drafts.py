@@ -67,6 +67,27 @@ def _unwrapped(line: str) -> str:
     return line if isinstance(value, dict | list | tuple | set) else str(value)
 
 
+_SEPARATED = re.compile(
+    r"separated by (?:an? |the )?(×|x|\*|commas?|spaces?|semicolons?)(?!\w)", re.IGNORECASE
+)
+_SEPARATORS = {"×": " × ", "x": " x ", "*": " * ", "comma": ", ", "space": " ", "semicolon": "; "}
+
+
+def as_asked(answer: str, question: str) -> str:
+    """A list a program printed, written the way the question asks ("Write the factors separated by ×":
+    ``[2, 2, 3]`` is ``2 × 2 × 3``); any other answer as it is."""
+    match = _SEPARATED.search(question)
+    if match is None or not answer.startswith(("[", "(")):
+        return answer
+    try:
+        value = ast.literal_eval(answer)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return answer
+    if not isinstance(value, list | tuple) or not all(isinstance(v, int | float | str) for v in value):
+        return answer
+    return _SEPARATORS[match[1].lower().rstrip("s")].join(str(v) for v in value)
+
+
 def run_program(tools: Mapping[str, Tool], code: str, ctx: AgentContext | None = None) -> ToolCall:
     """Run ``code`` in the sandbox (a trailing bare expression is printed, as a REPL would); the call
     goes to the run's trace like an agent's tool call."""

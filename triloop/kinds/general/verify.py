@@ -10,6 +10,7 @@ from fractions import Fraction
 
 from triloop.agents.models import Candidate, Evidence
 from triloop.graphs.scoring import arithmetic_claims
+from triloop.kinds.general.written import WrittenArithmetic, check
 
 _NO_ANSWER = Evidence(kind="answer", passed=False, detail="no answer")
 
@@ -64,9 +65,17 @@ def reasoning_evidence(candidate: Candidate) -> list[Evidence]:
     return found
 
 
-def value_evidence(candidate: Candidate) -> list[Evidence]:
-    """The evidence of a value candidate, by how it was reached."""
+def value_evidence(candidate: Candidate, written: WrittenArithmetic | None = None) -> list[Evidence]:
+    """The evidence of a value candidate, by how it was reached; against the question's own arithmetic
+    when it writes one out (:mod:`.written`)."""
     found = program_evidence(candidate) if candidate.method == "program" else reasoning_evidence(candidate)
     if not candidate.answer.strip() and all(e.kind != "code_run" or e.passed for e in found):
         found.append(_NO_ANSWER)
+    if written is not None and (against := check(written, candidate.answer)) is not None:
+        found.append(against)
     return found
+
+
+def checks_written_arithmetic(candidate: Candidate) -> bool:
+    """Whether the candidate's answer equals the question's own arithmetic, evaluated exactly by code."""
+    return any(e.kind == "written_arithmetic" and e.passed for e in candidate.evidence)
