@@ -147,17 +147,3 @@ def parse_model(text: str, schema: type[ModelT]) -> ModelT:
             errors.append(str(exc).splitlines()[0])
     detail = "; ".join(errors) or "no JSON object found"
     raise AgentParseError(f"could not read a {schema.__name__} from the model's reply: {detail}")
-
-
-def normalize_answer(answer: str) -> str:
-    """A canonical form for comparing answers: numbers by value, text case/space-insensitively."""
-    text = answer.strip().strip("`*$.").strip()
-    text = re.sub(r"\\boxed\{(.*)\}", r"\1", text)
-    compact = text.replace(",", "").replace(" ", "")
-    if re.fullmatch(r"[+-]?\d+", compact):
-        return str(int(compact))
-    try:
-        number = float(compact)
-    except ValueError:
-        return re.sub(r"\s+", " ", text.lower())
-    return str(int(number)) if number.is_integer() and abs(number) < 1e18 else f"{number:.10g}"

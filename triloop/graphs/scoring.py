@@ -16,8 +16,7 @@ from typing import NamedTuple
 
 from triloop import syntax
 from triloop.agents.models import Candidate, Evidence
-from triloop.agents.parsing import normalize_answer
-from triloop.kinds.general.answers import canonical
+from triloop.kinds.general.answers import canonical, same_answer, value_of
 
 WEIGHTS = {"execution": 0.35, "steps": 0.4, "agreement": 0.25}
 FAILING_CAP = 0.49
@@ -108,15 +107,15 @@ def recompute(candidate: Candidate) -> list[Evidence]:
 def answer_vs_tool_output(candidate: Candidate) -> Evidence | None:
     """For a numeric answer: does it match the number the last successful ``run_python`` printed?"""
     runs = [c for c in candidate.tool_calls if c.tool == "run_python" and c.ok]
-    answer = normalize_answer(candidate.answer)
-    if not runs or not re.fullmatch(r"-?\d+(?:\.\d+)?", answer):
+    answer = candidate.answer.strip()
+    if not runs or value_of(answer) is None:
         return None
     printed_text = runs[-1].data.get("stdout", runs[-1].output)  # sandbox results carry raw stdout
     numbers = _NUMBER.findall(str(printed_text).strip())
     if len(numbers) != 1:
         return None
-    printed = normalize_answer(numbers[0])
-    ok = printed == answer
+    printed = numbers[0]
+    ok = same_answer(printed, answer)
     detail = f"code printed {printed}; answer is {answer}"
     return Evidence(kind="recompute", passed=ok, detail=detail)
 

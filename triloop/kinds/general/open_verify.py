@@ -7,18 +7,17 @@ parallel; the pool-level parts of the score (agreement, replacement) happen in t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from triloop.agents.base import AgentContext, EventSink
 from triloop.agents.meter import BudgetExhausted
 from triloop.agents.models import Candidate, Evidence
-from triloop.agents.parsing import normalize_answer
 from triloop.agents.prompts import EXAMPLE_ANSWER, EXAMPLE_OPERANDS
 from triloop.agents.reviewer import step_scores
 from triloop.agents.toolloop import repl_print, run_tool
 from triloop.graphs.scoring import answer_vs_tool_output, execution_component, recompute, steps_component
 from triloop.graphs.state import StrategyPlan
+from triloop.kinds.general.answers import canonical, same_answer, value_of
 from triloop.tools.base import Tool, ToolResult
 
 
@@ -70,20 +69,20 @@ def execution_evidence(
 
 def copies_the_example(answer: str, task: str) -> bool:
     """The answer is the few-shot example's while the task is another one (seen with the 1.5B model)."""
-    return normalize_answer(answer) == EXAMPLE_ANSWER and not all(o in task for o in EXAMPLE_OPERANDS)
+    return canonical(answer) == EXAMPLE_ANSWER and not all(o in task for o in EXAMPLE_OPERANDS)
 
 
 def is_number(answer: str) -> bool:
-    return bool(re.fullmatch(r"-?\d+(?:\.\d+)?(?:e[+-]?\d+)?", normalize_answer(answer)))
+    return value_of(answer) is not None
 
 
 def rerun_numeric(candidate: Candidate, tools: Mapping[str, Tool], emit: EventSink | None = None) -> Evidence:
     """Recomputation by code: run the candidate's own code in the sandbox; does it print its answer?"""
     result = _traced(emit, tools, "run_python", {"code": repl_print(candidate.code or "")})
     printed = str(result.data.get("stdout", result.output)).strip().splitlines()
-    last = normalize_answer(printed[-1]) if printed else ""
-    ok = result.ok and last == normalize_answer(candidate.answer)
-    detail = f"the candidate's code printed {last or 'nothing'!r}; answer is {normalize_answer(candidate.answer)!r}"
+    last = printed[-1].strip() if printed else ""
+    ok = result.ok and same_answer(last, candidate.answer)
+    detail = f"the candidate's code printed {last or 'nothing'!r}; answer is {candidate.answer.strip()!r}"
     if not result.ok:
         detail = "the candidate's code failed: " + result.output[-300:]
     return Evidence(kind="recompute", passed=ok, detail=detail)
