@@ -174,3 +174,16 @@ def test_programs_that_agree_on_a_mistyped_expression_do_not_settle_it(sandbox_t
 )
 def test_a_printed_list_is_written_the_way_the_question_asks(answer, question, shown):
     assert drafts.as_asked(answer, question) == shown
+
+
+def test_a_program_draft_answered_in_words_is_a_reasoning_draft(sandbox_tools):
+    # the model never writes the program: it answers in words
+    llm = ScriptedFakeLLM([Rule("solver", "", "2020 is divisible by 4.\nFinal answer: Yes")])
+    cand = drafts.program_candidate(
+        AgentContext(llm=llm),
+        sandbox_tools,
+        prompts.program_messages("Is 2020 a leap year? Answer with Yes or No."),
+        drafts.Origin(cid="c0", temperature=0.0, purpose="solve:c0"),
+    )
+    assert len(llm.calls) == 1 and not cand.tool_calls  # no program to run, no fix turn asked
+    assert (cand.method, cand.answer, cand.stated_answer) == ("reasoning", "Yes", True)

@@ -184,3 +184,14 @@ def test_an_unsure_value_is_the_weighted_vote_and_unsure_code_the_best_candidate
     # verified by evidence: the verified candidate, whatever the vote
     verified = refined.model_copy(update={"verified_by_code": True, "components": {"execution": 1.0}})
     assert choose(config, plan, [*agreeing, verified], "verified", unsure_pick="vote").answer == "45"
+
+
+def test_a_candidate_with_no_answer_never_wins_a_tie_of_votes():
+    # three drafts, three different keys: the greedy one printed nothing and must not win the tie
+    pool = [
+        Candidate(id="c0", temperature=0.0, answer="", score=0.0),
+        Candidate(id="c1", temperature=0.0, answer="Yes", score=0.0),
+        Candidate(id="c2", temperature=0.7, answer="", score=0.0),
+    ]
+    config = SolveConfig(strategy="sc")
+    assert choose(config, plan_for(config), pool, "done").answer == "Yes"

@@ -129,5 +129,6 @@ def choose(
         return best_of(config, active)
     active = sorted(active, key=_tie_order)
     shares = scoring.vote_shares(active, weighted=rule == "weighted")
-    # the best-scored member of the largest vote share (a tie of shares goes to the better score)
-    return max(active, key=lambda c: (shares[scoring.answer_key(c)], c.score or 0.0))
+    # the best-scored member of the largest vote share (a tie of shares goes to the better score); a
+    # candidate with no answer never wins a tie against one with an answer
+    return max(active, key=lambda c: (bool(c.answer.strip()), shares[scoring.answer_key(c)], c.score or 0.0))

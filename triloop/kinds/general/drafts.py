@@ -129,6 +129,8 @@ def program_candidate(
     role, purpose, temperature = origin.role, origin.purpose, origin.temperature
     reply = ctx.complete(messages, role=role, purpose=purpose, temperature=temperature)
     code, raw = last_code(reply.text), reply.text
+    if code is None and reply.text.strip():  # it answered in words: that is a reasoning draft
+        return _reasoning_of(reply.text, origin)
     calls: list[ToolCall] = []
     if code is not None:
         calls.append(run_program(tools, code, ctx))
@@ -165,13 +167,13 @@ def program_candidate(
 def reasoning_candidate(ctx: AgentContext, messages: list[Message], origin: Origin) -> Candidate:
     """Ask for numbered steps and a final answer."""
     reply = ctx.complete(messages, role=origin.role, purpose=origin.purpose, temperature=origin.temperature)
-    answer, stated = reply_answer(reply.text)
+    return _reasoning_of(reply.text, origin)
+
+
+def _reasoning_of(text: str, origin: Origin) -> Candidate:
+    answer, stated = reply_answer(text)
     return origin.candidate(
-        method="reasoning",
-        steps=steps_of(reply.text),
-        answer=answer,
-        stated_answer=stated,
-        raw=reply.text,
+        method="reasoning", steps=steps_of(text), answer=answer, stated_answer=stated, raw=text
     )
 
 
