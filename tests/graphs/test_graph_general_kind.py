@@ -84,15 +84,18 @@ def test_disagreeing_drafts_get_the_third_draft_two_more_then_one_review_and_ref
     assert out["result"]["outcome"] != "easy" and out["result"]["rounds"] == 1
 
 
-def test_arithmetic_written_out_gets_a_second_program_not_reasoning(sandbox_tools):
+def test_arithmetic_written_out_is_its_own_program_and_gets_a_second_program(sandbox_tools):
     assert methods_for("What is 123 * 456?") == ("program", "program")
     assert methods_for(QUESTION) == ("program", "reasoning")
     llm = ScriptedFakeLLM([program_rule("print(123 * 456)")])
     out = solve(llm, sandbox_tools, task="What is 123 * 456?", k=3)
     result = out["result"]
-    assert (result["answer"], result["stopped_by"]) == ("56088", "easy") and len(llm.calls) == 2
-    assert [c["method"] for c in out["candidates"].values()] == ["program", "program"]
-    assert sorted(c["temperature"] for c in llm.calls) == [0.0, 0.7]  # the second one sampled
+    # the first program is the question's own arithmetic (no model call), the second the model's
+    assert (result["answer"], result["stopped_by"]) == ("56088", "easy") and len(llm.calls) == 1
+    first, second = out["candidates"]["c0"], out["candidates"]["c1"]
+    assert 'F("123") * F("456")' in first["code"] and first["tool_calls"][0]["ok"]
+    assert (first["method"], second["method"]) == ("program", "program")
+    assert [c["temperature"] for c in llm.calls] == [0.7]  # the model's program is sampled
 
 
 def test_a_failing_program_gets_one_fix_turn(sandbox_tools):
@@ -143,12 +146,12 @@ def test_what_a_program_printed_is_read_as_its_answer(printed, answer):
     assert drafts.printed_answer(printed) == answer
 
 
-def test_programs_that_agree_on_a_mistyped_expression_do_not_settle_it(sandbox_tools):
-    """Both first programs copy the question's arithmetic wrongly and agree; the question's own
-    arithmetic, evaluated exactly, fails them, and the draft that copies it right is verified."""
+def test_model_programs_that_mistype_the_expression_lose_to_the_questions_own_arithmetic(sandbox_tools):
+    """The model's programs copy the question's arithmetic wrongly and agree with each other; the
+    question's own arithmetic, run exactly, is verified, and they fail the check against it."""
     task = "Calculate (0.664*6.635)*(5.867-4.618-4.105)."
-    wrong, right = "print((0.664*0.664)*(5.867-4.618-4.105))", "print((0.664*6.635)*(5.867-4.618-4.105))"
-    llm = ScriptedFakeLLM([program_rule([wrong, wrong, right])])
+    wrong = "print((0.664*0.664)*(5.867-4.618-4.105))"
+    llm = ScriptedFakeLLM([program_rule(wrong)])
     out = solve(llm, sandbox_tools, task=task, k=3)
     result = out["result"]
     assert (result["answer"], result["stopped_by"], result["outcome"]) == (
@@ -156,11 +159,12 @@ def test_programs_that_agree_on_a_mistyped_expression_do_not_settle_it(sandbox_t
         "verified",
         "verified",
     )
-    first = out["candidates"]["c0"]
-    assert first["answer"] != "-12.58250784"
-    failed = [e for e in first["evidence"] if e["kind"] == "written_arithmetic"]
+    assert out["candidates"]["c0"]["verified_by_code"]
+    model = out["candidates"]["c1"]
+    assert model["answer"] != "-12.58250784"
+    failed = [e for e in model["evidence"] if e["kind"] == "written_arithmetic"]
     assert failed and failed[0]["passed"] is False and "is -12.58250784" in failed[0]["detail"]
-    assert len(llm.calls) == 3  # the third draft settles it: no review
+    assert len(llm.calls) == 2  # the model's two programs (the second after no easy settle); no review
 
 
 @pytest.mark.parametrize(
@@ -176,14 +180,18 @@ def test_a_printed_list_is_written_the_way_the_question_asks(answer, question, s
     assert drafts.as_asked(answer, question) == shown
 
 
-def test_a_program_draft_answered_in_words_is_a_reasoning_draft(sandbox_tools):
-    # the model never writes the program: it answers in words
-    llm = ScriptedFakeLLM([Rule("solver", "", "2020 is divisible by 4.\nFinal answer: Yes")])
-    cand = drafts.program_candidate(
-        AgentContext(llm=llm),
-        sandbox_tools,
-        prompts.program_messages("Is 2020 a leap year? Answer with Yes or No."),
-        drafts.Origin(cid="c0", temperature=0.0, purpose="solve:c0"),
-    )
-    assert len(llm.calls) == 1 and not cand.tool_calls  # no program to run, no fix turn asked
-    assert (cand.method, cand.answer, cand.stated_answer) == ("reasoning", "Yes", True)
+def test_a_program_draft_answered_in_words_is_asked_once_for_the_program(sandbox_tools):
+    words = "2020 is divisible by 4.\nFinal answer: Yes"
+    program = "```python\ny = 2020\nprint('Yes' if y % 4 == 0 and (y % 100 or y % 400 == 0) else 'No')\n```"
+    for second, method, answer in ((words, "reasoning", "Yes"), (program, "program", "Yes")):
+        llm = ScriptedFakeLLM([Rule("solver", prompts.PROGRAM_MISSING, second), Rule("solver", "", words)])
+        cand = drafts.program_candidate(
+            AgentContext(llm=llm),
+            sandbox_tools,
+            prompts.program_messages("Is 2020 a leap year? Answer with Yes or No."),
+            drafts.Origin(cid="c0", temperature=0.0, purpose="solve:c0"),
+        )
+        assert len(llm.calls) == 2 and llm.calls[1]["last"] == prompts.PROGRAM_MISSING
+        # still words: the first reply is a reasoning draft; a program: it ran and printed the answer
+        assert (cand.method, cand.answer) == (method, answer)
+        assert bool(cand.tool_calls) == (method == "program")

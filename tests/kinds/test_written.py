@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from triloop.kinds.general.written import check, evaluate, written_arithmetic
+from triloop.kinds.general.written import check, evaluate, exact_program, written_arithmetic
 
 DECIMAL = (
     "Please solve this problem to a maximum of 12 significant digits, rounding up from the half. "
@@ -76,3 +76,19 @@ def test_an_integer_answer_must_be_exact():
     assert written is not None
     assert check(written, "80,780,754,611").passed is True
     assert check(written, "80780754600").passed is False  # a slipped digit is not "rounded"
+
+
+@pytest.mark.parametrize(
+    ("question", "printed"),
+    [
+        ("Calculate -32126 / 1 + -( -42736 * -63490 ) * 98130.", "-266256976875326"),
+        (DECIMAL, "-12.58250784"),  # exact: no float noise from 0.664*6.635
+        ("Compute 1,234 × 3^2", "11106"),
+        ("What is 10 / 3 * 2?", "6.66666666666667"),
+    ],
+)
+def test_the_exact_program_prints_the_exact_value(question, printed, capsys):
+    written = written_arithmetic(question)
+    assert written is not None
+    exec(exact_program(written.expr), {})  # our own generated code, not a model's
+    assert capsys.readouterr().out.strip() == printed

@@ -22,6 +22,7 @@ from triloop.agents.parsing import last_code, steps_of
 from triloop.agents.toolloop import repl_print, run_tool
 from triloop.kinds.general import prompts
 from triloop.kinds.general.answers import display, reply_answer
+from triloop.kinds.general.written import WrittenArithmetic, exact_program
 from triloop.llm.base import Message, Role
 from triloop.tools.base import Tool
 
@@ -125,12 +126,23 @@ class Origin(BaseModel):
 def program_candidate(
     ctx: AgentContext, tools: Mapping[str, Tool], messages: list[Message], origin: Origin
 ) -> Candidate:
-    """Ask for a program, run it; one fix turn when it fails or prints nothing."""
+    """Ask for a program, run it; one fix turn when it fails or prints nothing. A reply in words ("Only
+    reply with the final value", the question said) is asked once for the program; a second reply in
+    words makes the first a reasoning draft."""
     role, purpose, temperature = origin.role, origin.purpose, origin.temperature
     reply = ctx.complete(messages, role=role, purpose=purpose, temperature=temperature)
     code, raw = last_code(reply.text), reply.text
-    if code is None and reply.text.strip():  # it answered in words: that is a reasoning draft
-        return _reasoning_of(reply.text, origin)
+    if code is None and reply.text.strip():
+        messages = [
+            *messages,
+            {"role": "assistant", "content": reply.text},
+            {"role": "user", "content": prompts.PROGRAM_MISSING},
+        ]
+        second = ctx.complete(messages, role=role, purpose=purpose + ":program", temperature=temperature)
+        code = last_code(second.text)
+        if code is None:
+            return _reasoning_of(reply.text, origin)
+        reply, raw = second, raw + "\n\n" + second.text
     calls: list[ToolCall] = []
     if code is not None:
         calls.append(run_program(tools, code, ctx))
@@ -151,6 +163,21 @@ def program_candidate(
             if fixed is not None:
                 code, raw = fixed, raw + "\n\n" + second.text
                 calls.append(run_program(tools, code, ctx))
+    return _program_of(code, calls, raw, origin)
+
+
+def written_program_candidate(
+    ctx: AgentContext, tools: Mapping[str, Tool], written: WrittenArithmetic, origin: Origin
+) -> Candidate:
+    """The question's own arithmetic as the program (no model call): a model copying a long expression
+    drops operands, and one told the exact value in a review still rewrote it (-12.000 for -12.58250784
+    in a bench trace), so the expression is copied by code and run in the sandbox like any program."""
+    code = exact_program(written.expr)
+    calls = [run_program(tools, code, ctx)]
+    return _program_of(code, calls, "", origin)
+
+
+def _program_of(code: str | None, calls: list[ToolCall], raw: str, origin: Origin) -> Candidate:
     last = calls[-1] if calls else None
     answer = printed_answer(last.data.get("stdout", "")) if last is not None and last.ok else ""
     return origin.candidate(

@@ -34,6 +34,8 @@ PROGRAM_FAILED = (
     "The program failed:\n{error}\nReply with the corrected complete program in one ```python block."
 )
 
+PROGRAM_MISSING = "Now write the program that computes it: one ```python block that prints the answer."
+
 PROGRAM_SILENT = "The program printed nothing. Reply with the complete program in one ```python block; it must print the answer."
 
 REVIEW = (

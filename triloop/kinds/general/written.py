@@ -130,3 +130,18 @@ def _shown(value: Fraction) -> str:
     if value.denominator == 1:
         return str(value.numerator)
     return f"{float(value):.15g}"
+
+
+_LITERAL = re.compile(r"\d[\d,]*(?:\.\d*)?|\.\d+")
+
+
+def exact_program(expr: str) -> str:
+    """A program that evaluates ``expr`` exactly (every number a ``Fraction`` of its digits as written)
+    and prints the value: an integer as it is, else to 15 significant digits."""
+    python = expr.replace("×", "*").replace("÷", "/").replace("^", "**")
+    python = _LITERAL.sub(lambda m: f'F("{m[0].replace(",", "")}")', python)
+    return (
+        "from fractions import Fraction as F\n\n"
+        f"value = {python}\n"
+        'print(value.numerator if value.denominator == 1 else format(float(value), ".15g"))\n'
+    )
