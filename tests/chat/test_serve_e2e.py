@@ -169,11 +169,12 @@ def test_the_chat_page_in_a_real_browser(server):
         page.screenshot(path=str(ARTIFACTS / "chat-stopped.png"))
 
         # a budget pause asks on the page; "Stop here" ends the run with what it has (the first draft books
-        # the whole budget, the second finds it spent: one unchecked draft, the budget gone, so it asks)
+        # the whole budget, the second finds it spent: one unchecked draft, the budget gone, so it asks).
+        # A word problem: a written-out computation ("17 * 23") is its own first program, no tokens spent
         page.click("#new-chat")
         page.select_option("#strategy", "triloop")
         page.fill("#budget", "100")
-        page.fill("#message", "What is 17 * 23?")
+        page.fill("#message", "Ana buys 17 pens at 23 cents each. How many cents does she pay?")
         page.click("#send")
         page.wait_for_selector("#pause:not([hidden])", timeout=180_000)
         page.screenshot(path=str(ARTIFACTS / "chat-budget-pause.png"))
