@@ -50,15 +50,23 @@ def printed_answer(stdout: str) -> str:
     return last
 
 
+_NOT_A_LITERAL = object()
+
+
+def _literal(text: str) -> Any:
+    """The Python literal ``text`` writes (a program's printed list, dict, ...), else ``_NOT_A_LITERAL``."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return _NOT_A_LITERAL
+
+
 def _unwrapped(line: str) -> str:
     """A value a program wrapped: ``{'answer': 42}``, ``[42]`` or ``(42,)`` is 42 (a list of several
     values stays as printed)."""
     if not line.startswith(("{", "[", "(")):
         return line
-    try:
-        value = ast.literal_eval(line)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return line
+    value = _literal(line)
     if isinstance(value, dict) and len(value) == 1:
         value = next(iter(value.values()))
     elif isinstance(value, list | tuple) and len(value) == 1:
@@ -80,10 +88,7 @@ def as_asked(answer: str, question: str) -> str:
     match = _SEPARATED.search(question)
     if match is None or not answer.startswith(("[", "(")):
         return answer
-    try:
-        value = ast.literal_eval(answer)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return answer
+    value = _literal(answer)
     if not isinstance(value, list | tuple) or not all(isinstance(v, int | float | str) for v in value):
         return answer
     return _SEPARATORS[match[1].lower().rstrip("s")].join(str(v) for v in value)
@@ -133,11 +138,7 @@ def program_candidate(
     reply = ctx.complete(messages, role=role, purpose=purpose, temperature=temperature)
     code, raw = last_code(reply.text), reply.text
     if code is None and reply.text.strip():
-        messages = [
-            *messages,
-            {"role": "assistant", "content": reply.text},
-            {"role": "user", "content": prompts.PROGRAM_MISSING},
-        ]
+        messages = _follow_up(messages, reply.text, prompts.PROGRAM_MISSING)
         second = ctx.complete(messages, role=role, purpose=purpose + ":program", temperature=temperature)
         code = last_code(second.text)
         if code is None:
@@ -153,17 +154,18 @@ def program_candidate(
                 if not calls[-1].ok
                 else prompts.PROGRAM_SILENT
             )
-            retry = [
-                *messages,
-                {"role": "assistant", "content": reply.text},
-                {"role": "user", "content": problem},
-            ]
+            retry = _follow_up(messages, reply.text, problem)
             second = ctx.complete(retry, role=role, purpose=purpose + ":fix", temperature=temperature)
             fixed = last_code(second.text)
             if fixed is not None:
                 code, raw = fixed, raw + "\n\n" + second.text
                 calls.append(run_program(tools, code, ctx))
     return _program_of(code, calls, raw, origin)
+
+
+def _follow_up(messages: list[Message], reply: str, ask: str) -> list[Message]:
+    """The conversation so far, the model's reply, and what it is asked next."""
+    return [*messages, {"role": "assistant", "content": reply}, {"role": "user", "content": ask}]
 
 
 def written_program_candidate(

@@ -120,10 +120,10 @@ class GeneralKind:
                 tools=self.tools,
                 max_tool_calls=_max_tool_calls(run),
             )
-        first = methods_for(run["task"])
         if index == 0 and (written := written_arithmetic(run["task"])):  # the question is the program
             origin = drafts.Origin(cid=cid, temperature=0.0, purpose=f"solve:{cid}")
             return drafts.written_program_candidate(ctx, self.tools, written, origin)
+        first = methods_for(run["task"])
         method = first[index] if index < 2 else ("program", "reasoning")[index % 2]
         temp = DRAFT_TEMPERATURES[min(index, len(DRAFT_TEMPERATURES) - 1)]
         if index == 1 and method == "program":  # a second program at greedy would repeat the first

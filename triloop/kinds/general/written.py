@@ -71,9 +71,14 @@ def _is_computation(run: str) -> bool:
     return len(_BETWEEN.findall(run)) >= 2
 
 
+def _python_operators(expr: str) -> str:
+    """``×``, ``÷`` and ``^`` written as Python's ``*``, ``/`` and ``**``."""
+    return expr.replace("×", "*").replace("÷", "/").replace("^", "**")
+
+
 def evaluate(expr: str) -> Fraction | None:
     """The exact value of a plain arithmetic expression (``×``, ``÷``, ``^`` read as Python's), or None."""
-    text = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", expr).replace("×", "*").replace("÷", "/").replace("^", "**")
+    text = _python_operators(re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", expr))
     if "," in text:
         return None
     try:
@@ -138,8 +143,7 @@ _LITERAL = re.compile(r"\d[\d,]*(?:\.\d*)?|\.\d+")
 def exact_program(expr: str) -> str:
     """A program that evaluates ``expr`` exactly (every number a ``Fraction`` of its digits as written)
     and prints the value: an integer as it is, else to 15 significant digits."""
-    python = expr.replace("×", "*").replace("÷", "/").replace("^", "**")
-    python = _LITERAL.sub(lambda m: f'F("{m[0].replace(",", "")}")', python)
+    python = _LITERAL.sub(lambda m: f'F("{m[0].replace(",", "")}")', _python_operators(expr))
     return (
         "from fractions import Fraction as F\n\n"
         f"value = {python}\n"
