@@ -49,3 +49,27 @@ def sandbox():
     """The REAL sandbox (docker, else bwrap), one per test module."""
     with real_sandbox() as sb:
         yield sb
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A REAL PostgreSQL server (Debian's binaries) in a temporary directory, stopped after the session.
+
+    The directory is made under /tmp, not pytest's 0700 tree, because the server runs as ``postgres``."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    pytest.importorskip("psycopg", reason="PostgreSQL tests need the 'scale' extra")
+    from tests.postgres import TempPostgres, postgres_bin
+
+    if postgres_bin() is None:
+        if os.environ.get("CI"):
+            raise RuntimeError("PostgreSQL is not installed: scripts/test.sh installs it (apt postgresql)")
+        pytest.skip("PostgreSQL is not installed (scripts/test.sh installs it)")
+    root = Path(tempfile.mkdtemp(prefix="triloop-pg-"))
+    try:
+        with TempPostgres(root / "pg") as server:
+            yield server
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

@@ -24,6 +24,7 @@ from pydantic_settings import (
 
 from triloop.errors import ConfigError
 from triloop.graphs.state import SolveConfig
+from triloop.graphs.store import CheckpointSettings
 from triloop.memory.settings import MemorySettings
 from triloop.tools.sandbox.settings import SandboxSettings
 
@@ -104,6 +105,9 @@ class Settings(BaseSettings):
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     memory: MemorySettings = Field(default_factory=MemorySettings)
     solve: SolveConfig = Field(default_factory=SolveConfig, description="defaults of `triloop solve` runs")
+    checkpoint: CheckpointSettings = Field(
+        default_factory=CheckpointSettings, description="where runs and chats are kept"
+    )
     data_dir: Path = Field(default_factory=lambda: Path.home() / ".local" / "share" / "triloop")
 
     @classmethod

@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from fake_llm import Rule, ScriptedFakeLLM, kind_rule, scores_rule
-from langgraph.checkpoint.memory import InMemorySaver
 
 from triloop.chat.service import ChatService
 from triloop.graphs.builder import build_solve_graph
-from triloop.graphs.runner import RunPaths
 from triloop.graphs.state import SolveConfig
+from triloop.graphs.store import LocalRunStore
 from triloop.llm.base import Completion
 
 
@@ -33,9 +32,9 @@ class StreamingFakeLLM(ScriptedFakeLLM):
 
 def chat_service(llm: ScriptedFakeLLM, root: Path, tools: list | None = None, **config: Any) -> ChatService:
     defaults = SolveConfig(**config)
-    saver = InMemorySaver()
-    graph = build_solve_graph(llm, tools=tools or [], config=defaults, checkpointer=saver)
-    return ChatService(llm, graph, saver, RunPaths(root=root), defaults)
+    runs = LocalRunStore(root)
+    graph = build_solve_graph(llm, tools=tools or [], config=defaults, checkpointer=runs.saver)
+    return ChatService(llm, graph, runs, defaults)
 
 
 def easy_chat_llm() -> StreamingFakeLLM:

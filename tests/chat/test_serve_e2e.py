@@ -34,8 +34,8 @@ def server(local_llm_small, tmp_path_factory):
 
     from triloop.chat.service import ChatService
     from triloop.graphs.builder import build_solve_graph
-    from triloop.graphs.runner import RunPaths, sqlite_checkpointer
     from triloop.graphs.state import SolveConfig
+    from triloop.graphs.store import LocalRunStore
     from triloop.server.app import create_app
     from triloop.tools.execution import execution_tools
     from triloop.tools.sandbox.factory import create_sandbox
@@ -44,11 +44,10 @@ def server(local_llm_small, tmp_path_factory):
     with ExitStack() as stack:
         sandbox = stack.enter_context(create_sandbox())
         tools = list(execution_tools(sandbox).values())
-        paths = RunPaths(root=root)
-        saver = stack.enter_context(sqlite_checkpointer(paths.checkpoints))
+        runs = stack.enter_context(LocalRunStore(root))
         defaults = SolveConfig.model_validate(SMALL)
-        graph = build_solve_graph(local_llm_small, tools=tools, config=defaults, checkpointer=saver)
-        service = ChatService(local_llm_small, graph, saver, paths, defaults)
+        graph = build_solve_graph(local_llm_small, tools=tools, config=defaults, checkpointer=runs.saver)
+        service = ChatService(local_llm_small, graph, runs, defaults)
         port = _free_port()
         config = uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="warning")
         web = uvicorn.Server(config)

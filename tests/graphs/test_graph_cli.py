@@ -11,17 +11,17 @@ from typer.testing import CliRunner
 
 from triloop.cli import app
 from triloop.graphs.builder import build_solve_graph
-from triloop.graphs.runner import RunPaths, SolveRunner, sqlite_checkpointer
+from triloop.graphs.runner import SolveRunner
 from triloop.graphs.state import SolveConfig
+from triloop.graphs.store import LocalRunStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_report_renders_the_trace_as_html(tmp_path, monkeypatch):
     monkeypatch.setenv("TRILOOP_DATA_DIR", str(tmp_path))
-    paths = RunPaths(root=tmp_path / "runs")
-    with sqlite_checkpointer(paths.checkpoints) as saver:
-        runner = SolveRunner(build_solve_graph(hard_llm(), checkpointer=saver), paths)
+    with LocalRunStore(tmp_path / "runs") as runs:
+        runner = SolveRunner(build_solve_graph(hard_llm(), checkpointer=runs.saver), runs)
         runner.start("What is 3*4?", SolveConfig(k=3), run_id="r1")
     out = tmp_path / "r1.html"
     result = CliRunner().invoke(app, ["report", "r1", "--out", str(out)])
@@ -87,9 +87,8 @@ def test_live_view_follows_the_stream_events(tmp_path):
     from triloop.graphs.live import LiveView
 
     view = LiveView("r")
-    paths = RunPaths(root=tmp_path)
-    with sqlite_checkpointer(paths.checkpoints) as saver:
-        SolveRunner(build_solve_graph(hard_llm(), checkpointer=saver), paths, on_event=view.on_event).start(
+    with LocalRunStore(tmp_path) as runs:
+        SolveRunner(build_solve_graph(hard_llm(), checkpointer=runs.saver), runs, on_event=view.on_event).start(
             "What is 3*4?", SolveConfig(k=3), run_id="lv"
         )
     console = Console(record=True, width=120)

@@ -14,8 +14,9 @@ import pytest
 from scenarios import hard_llm
 
 from triloop.graphs.builder import build_solve_graph
-from triloop.graphs.runner import RunPaths, SolveRunner, sqlite_checkpointer
+from triloop.graphs.runner import SolveRunner
 from triloop.graphs.state import SolveConfig, UnknownRunError
+from triloop.graphs.store import CheckpointSettings, LocalRunStore, open_run_store
 
 WORKER = Path(__file__).with_name("sigkill_worker.py")
 
@@ -28,10 +29,20 @@ def _wait_for(path: Path, timeout_s: float = 60.0) -> None:
         time.sleep(0.05)
 
 
-def test_resume_after_sigkill_does_not_redo_finished_nodes(tmp_path):
+@pytest.fixture(params=["sqlite", "postgres"])
+def checkpoints(request, tmp_path) -> CheckpointSettings:
+    """Both run stores: local sqlite, and a fresh database on the session's real PostgreSQL server."""
+    if request.param == "sqlite":
+        return CheckpointSettings()
+    server = request.getfixturevalue("postgres")
+    return CheckpointSettings(url=server.fresh_database(f"kill_{tmp_path.name[-20:].lower()}"))
+
+
+def test_resume_after_sigkill_does_not_redo_finished_nodes(tmp_path, checkpoints):
     log = tmp_path / "calls.jsonl"
+    url = [checkpoints.url.get_secret_value()] if checkpoints.url else []
     proc = subprocess.Popen(
-        [sys.executable, str(WORKER), str(tmp_path), "run-kill", str(log)],
+        [sys.executable, str(WORKER), str(tmp_path / "worker"), "run-kill", str(log), *url],
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
     )
     try:
@@ -47,10 +58,11 @@ def test_resume_after_sigkill_does_not_redo_finished_nodes(tmp_path):
     assert sum(1 for c in before if "targeted feedback" in c["reply"] or c["role"] == "reviewer") >= 2
 
     llm = hard_llm()  # a fresh process-equivalent: new fake, same checkpoints
-    paths = RunPaths(root=tmp_path)
-    with sqlite_checkpointer(paths.checkpoints) as saver:
-        runner = SolveRunner(build_solve_graph(llm, checkpointer=saver), paths)
+    # the resuming side has its own data directory: with PostgreSQL nothing is read from the worker's
+    with open_run_store(checkpoints, tmp_path / ("worker" if checkpoints.url is None else "other")) as runs:
+        runner = SolveRunner(build_solve_graph(llm, checkpointer=runs.saver), runs)
         outcome = runner.resume("run-kill")
+        events = runs.events("run-kill")
     assert outcome.result is not None
     assert outcome.result.stopped_by == "verified"
     assert outcome.result.answer == "12"
@@ -59,23 +71,22 @@ def test_resume_after_sigkill_does_not_redo_finished_nodes(tmp_path):
     assert llm.count("solver") == 0
     assert sum(1 for c in llm.calls if "targeted feedback" in c["last"]) == 0
     assert roles.count("refiner") == 2  # only the refinements in flight are redone
-    trace = paths.trace("run-kill").read_text().splitlines()
-    assert any(json.loads(line)["type"] == "result" for line in trace)
+    # one trace across both processes: the killed one's refine events, then the resumed result
+    types = [e["type"] for e in events]
+    assert types[0] == "intake" and types.count("result") == 1
 
 
 def test_resume_unknown_run_is_a_named_error(tmp_path):
-    paths = RunPaths(root=tmp_path)
-    with sqlite_checkpointer(paths.checkpoints) as saver:
-        runner = SolveRunner(build_solve_graph(hard_llm(), checkpointer=saver), paths)
+    with LocalRunStore(tmp_path) as runs:
+        runner = SolveRunner(build_solve_graph(hard_llm(), checkpointer=runs.saver), runs)
         with pytest.raises(UnknownRunError, match="no run with id"):
             runner.resume("nope")
 
 
 def test_runner_interrupt_then_resume_with_answer(tmp_path):
-    paths = RunPaths(root=tmp_path)
     config = SolveConfig(k=2, interactive=True, budgets={"max_rounds": 0})
-    with sqlite_checkpointer(paths.checkpoints) as saver:
-        runner = SolveRunner(build_solve_graph(hard_llm(), checkpointer=saver), paths)
+    with LocalRunStore(tmp_path) as runs:
+        runner = SolveRunner(build_solve_graph(hard_llm(), checkpointer=runs.saver), runs)
         first = runner.start("What is 3*4?", config, run_id="ask")
         assert first.result is None and first.interrupt is not None
         assert "refinement rounds" in first.interrupt["reason"]

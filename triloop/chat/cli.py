@@ -124,7 +124,7 @@ def chat_command(
     prefs.strategy = strategy
     with ExitStack() as stack:
         parts = open_solve_parts(stack, settings, use_tools=tools, use_memory=memory)
-        service = ChatService(parts.llm, parts.graph, parts.saver, parts.paths, settings.solve)
+        service = ChatService(parts.llm, parts.graph, parts.runs, settings.solve)
         thread = resume or new_thread_id()
         if resume:
             history = service.history(resume)  # an unknown id fails here, with a clear message

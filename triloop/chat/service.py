@@ -30,8 +30,9 @@ from pydantic import BaseModel
 
 from triloop.chat.routing import route
 from triloop.errors import TriloopError
-from triloop.graphs.runner import RunOutcome, RunPaths, SolveRunner, new_run_id
+from triloop.graphs.runner import RunOutcome, SolveRunner, new_run_id
 from triloop.graphs.state import OUTCOME_LABELS, SolveConfig, SolveResult, UnknownRunError
+from triloop.graphs.store import RunStore
 from triloop.llm.base import LLM, Message
 from triloop.llm.cancel import cancel_on
 
@@ -108,14 +109,15 @@ def result_summary(result: SolveResult) -> dict[str, Any]:
 
 
 class ChatService:
-    """Chats over one LLM client and one compiled solve graph (both injected), checkpointed by ``saver``."""
+    """Chats over one LLM client and one compiled solve graph (both injected), kept in ``runs``: chats and
+    their runs are checkpoints there, so every process on the same store sees the same chats."""
 
     def __init__(
-        self, llm: LLM, solve_graph: Any, saver: Any, paths: RunPaths, defaults: SolveConfig
+        self, llm: LLM, solve_graph: Any, runs: RunStore, defaults: SolveConfig
     ) -> None:
         self.llm = llm
         self.solve_graph = solve_graph
-        self.paths = paths
+        self.runs = runs
         self.defaults = defaults
         self._stops: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
@@ -123,7 +125,7 @@ class ChatService:
         graph.add_node("turn", self._turn)
         graph.add_edge(START, "turn")
         graph.add_edge("turn", END)
-        self.graph = graph.compile(checkpointer=saver, name="triloop-chat")
+        self.graph = graph.compile(checkpointer=runs.saver, name="triloop-chat")
 
     # --- public API ------------------------------------------------------------------------------
 
@@ -343,7 +345,7 @@ class ChatService:
             events.put(event)
 
         def work() -> None:
-            runner = SolveRunner(self.solve_graph, self.paths, on_event=on_event)
+            runner = SolveRunner(self.solve_graph, self.runs, on_event=on_event)
             try:
                 with cancel_on(stop):  # a stop also cuts the model call in flight
                     box["outcome"] = self._run_solve(runner, request, task, answer)

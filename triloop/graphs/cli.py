@@ -91,7 +91,7 @@ def solve_command(
     rid = run_id or new_run_id()
     view = LiveView(rid)
     with ExitStack() as stack:
-        runner, paths = runner_parts(
+        runner, runs = runner_parts(
             stack, settings, use_tools=tools, use_memory=memory, on_event=view.on_event
         )
         with Live(view, console=console, refresh_per_second=4, transient=True):
@@ -100,7 +100,7 @@ def solve_command(
                 lambda: runner.start(task, config, tests=test_text, run_id=rid, kind=kind),
                 config.interactive,
             )
-        print_result(outcome, paths)
+        print_result(outcome, runs)
 
 
 def resume_command(
@@ -116,14 +116,14 @@ def resume_command(
 
     view = LiveView(run_id)
     with ExitStack() as stack:
-        runner, paths = runner_parts(
+        runner, runs = runner_parts(
             stack, settings_for(model), use_tools=tools, use_memory=memory, on_event=view.on_event
         )
         with Live(view, console=console, refresh_per_second=4, transient=True):
             pending = runner.outcome(run_id)  # a paused run asks its question first
             first = (lambda: pending) if pending.interrupt is not None else (lambda: runner.resume(run_id))
             outcome = drive(runner, first, interactive=True)
-        print_result(outcome, paths)
+        print_result(outcome, runs)
 
 
 def report_command(
@@ -134,11 +134,12 @@ def report_command(
 ) -> None:
     """Render a run's trace as a self-contained HTML page."""
     from triloop.config import load_settings
+    from triloop.graphs.factory import open_runs
     from triloop.graphs.report import write_report
-    from triloop.graphs.runner import RunPaths
 
-    paths = RunPaths(root=load_settings().data_dir / "runs")
-    target = write_report(paths.trace(run_id), out or paths.report(run_id), run_id)
+    with ExitStack() as stack:
+        runs = open_runs(stack, load_settings())
+        target = write_report(runs.events(run_id), out or runs.report(run_id), run_id)
     console.print(f"report: {target}")
 
 

@@ -72,20 +72,18 @@ def open_tools(stack: ExitStack, settings: Settings) -> tuple[list[Tool], Any]:
 
 class SolveParts(NamedTuple):
     llm: LLM
-    graph: Any  # the compiled solve graph, checkpointed in ``saver``
-    saver: Any
-    paths: Any  # RunPaths: checkpoints, traces, reports
+    graph: Any  # the compiled solve graph, checkpointed in ``runs.saver``
+    runs: Any  # RunStore: checkpoints, traces, reports
     memory: GraphMemory | None
 
 
 def open_solve_parts(
     stack: ExitStack, settings: Settings, *, use_tools: bool, use_memory: bool
 ) -> SolveParts:
-    """LLM, tools, memory, the sqlite checkpointer and the compiled solve graph (closed by ``stack``)."""
+    """LLM, tools, memory, the run store and the compiled solve graph (closed by ``stack``)."""
     from triloop.graphs.builder import build_solve_graph
-    from triloop.graphs.runner import RunPaths, sqlite_checkpointer
 
-    paths = RunPaths(root=settings.data_dir / "runs")
+    runs = open_runs(stack, settings)
     llm = open_llm(stack, settings)
     tools: list[Tool] = []
     if use_tools:
@@ -96,6 +94,12 @@ def open_solve_parts(
         stack.callback(store.close)
         memory.register_tools(tools)  # type: ignore[attr-defined]
         tools = [*tools, *retrieval]
-    saver = stack.enter_context(sqlite_checkpointer(paths.checkpoints))
-    graph = build_solve_graph(llm, tools=tools, memory=memory, config=settings.solve, checkpointer=saver)
-    return SolveParts(llm, graph, saver, paths, memory)
+    graph = build_solve_graph(llm, tools=tools, memory=memory, config=settings.solve, checkpointer=runs.saver)
+    return SolveParts(llm, graph, runs, memory)
+
+
+def open_runs(stack: ExitStack, settings: Settings) -> Any:
+    """The run store the settings name (local sqlite, or PostgreSQL), closed when ``stack`` closes."""
+    from triloop.graphs.store import open_run_store
+
+    return stack.enter_context(open_run_store(settings.checkpoint, settings.data_dir / "runs"))

@@ -1,4 +1,4 @@
-"""``triloop report RUN_ID``: render a run's JSONL trace as one self-contained HTML page (no assets)."""
+"""``triloop report RUN_ID``: render a run's trace as one self-contained HTML page (no assets)."""
 
 from __future__ import annotations
 
@@ -8,24 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from triloop.graphs.report_loop import loop_tree, timeline
-from triloop.graphs.state import OUTCOME_LABELS, GraphError
-
-
-class TraceNotFoundError(GraphError):
-    """There is no trace file for the run id."""
-
-
-def read_trace(path: Path) -> list[dict[str, Any]]:
-    """The events of a trace; a truncated last line (killed process) is skipped."""
-    if not path.is_file():
-        raise TraceNotFoundError(f"no trace at {path}")
-    events = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            events.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return events
+from triloop.graphs.state import OUTCOME_LABELS
 
 
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
@@ -132,9 +115,9 @@ def render_report(events: list[dict[str, Any]], run_id: str) -> str:
     return f"<!doctype html><html><head><meta charset=utf-8><title>triloop {escape(run_id)}</title><style>{_CSS}</style></head><body>{''.join(parts)}</body></html>"
 
 
-def write_report(trace: Path, out: Path, run_id: str) -> Path:
-    """Render ``trace`` to ``out`` and return ``out``."""
-    html = render_report(read_trace(trace), run_id)
+def write_report(events: list[dict[str, Any]], out: Path, run_id: str) -> Path:
+    """Render a run's trace ``events`` to ``out`` and return ``out``."""
+    html = render_report(events, run_id)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")
     return out

@@ -1,4 +1,4 @@
-"""Running the solve graph: run ids, the sqlite checkpointer, streaming into a JSONL trace, resume.
+"""Running the solve graph: run ids, streaming into the run's trace, resume (store: graphs/store.py).
 
 Every run has a run id (the LangGraph ``thread_id``). Checkpoints are written synchronously after each
 step (``durability="sync"``) so a killed process loses at most the step in flight; parallel candidate
@@ -7,50 +7,19 @@ tasks that finished are kept as pending writes and are not redone on resume.
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 from pydantic import BaseModel
 
 from triloop.graphs.state import SolveConfig, SolveResult, UnknownRunError
+from triloop.graphs.store import RunStore
 
 EventCallback = Callable[[dict[str, Any]], None]
-
-
-class RunPaths(BaseModel):
-    """Where runs live: one sqlite checkpoint database and one JSONL trace per run."""
-
-    root: Path
-
-    @property
-    def checkpoints(self) -> Path:
-        return self.root / "checkpoints.sqlite"
-
-    def trace(self, run_id: str) -> Path:
-        return self.root / "traces" / f"{run_id}.jsonl"
-
-    def report(self, run_id: str) -> Path:
-        return self.root / "reports" / f"{run_id}.html"
-
-
-@contextmanager
-def sqlite_checkpointer(path: Path) -> Iterator[SqliteSaver]:
-    """A :class:`SqliteSaver` on ``path`` (created if needed), closed on exit."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), check_same_thread=False)
-    try:
-        yield SqliteSaver(conn)
-    finally:
-        conn.close()
 
 
 class RunOutcome(BaseModel):
@@ -73,22 +42,20 @@ def _summarize_update(node: str, update: Any) -> dict[str, Any]:
 
 
 class SolveRunner:
-    """Runs a compiled graph (with a checkpointer) and writes each run's trace."""
+    """Runs a compiled graph (checkpointed in ``runs.saver``) and writes each run's trace to ``runs``."""
 
     def __init__(
-        self, graph: CompiledStateGraph, paths: RunPaths, on_event: EventCallback | None = None
+        self, graph: CompiledStateGraph, runs: RunStore, on_event: EventCallback | None = None
     ) -> None:
         self.graph = graph
-        self.paths = paths
+        self.runs = runs
         self.on_event = on_event
 
     def _config(self, run_id: str) -> dict[str, Any]:
         return {"configurable": {"thread_id": run_id}, "recursion_limit": 200}
 
     def _stream(self, run_id: str, graph_input: Any) -> RunOutcome:
-        trace = self.paths.trace(run_id)
-        trace.parent.mkdir(parents=True, exist_ok=True)
-        with trace.open("a", encoding="utf-8") as fh:
+        with self.runs.tracer(run_id) as write:
             for mode, chunk in self.graph.stream(
                 graph_input, self._config(run_id), stream_mode=["updates", "custom"], durability="sync"
             ):
@@ -98,8 +65,7 @@ class SolveRunner:
                     events = [_summarize_update(node, update) for node, update in chunk.items()]
                 for event in events:
                     event = {"run_id": run_id, "t": time.time(), **event}
-                    fh.write(json.dumps(event, default=str) + "\n")
-                    fh.flush()
+                    write(event)
                     if self.on_event is not None:
                         self.on_event(event)
         return self.outcome(run_id)
@@ -108,7 +74,7 @@ class SolveRunner:
         """The run's current outcome from its last checkpoint."""
         snapshot = self.graph.get_state(self._config(run_id))
         if not snapshot.values and not snapshot.next:
-            raise UnknownRunError(f"no run with id {run_id!r} in {self.paths.checkpoints}")
+            raise UnknownRunError(f"no run with id {run_id!r} in {self.runs.location}")
         pending = [i.value for task in snapshot.tasks for i in task.interrupts]
         if pending:
             return RunOutcome(run_id=run_id, interrupt=pending[0])
@@ -142,7 +108,7 @@ class SolveRunner:
         """Continue a run from its last checkpoint: after a crash, or answering its interrupt."""
         snapshot = self.graph.get_state(self._config(run_id))
         if not snapshot.values:
-            raise UnknownRunError(f"no run with id {run_id!r} in {self.paths.checkpoints}")
+            raise UnknownRunError(f"no run with id {run_id!r} in {self.runs.location}")
         if not snapshot.next:
             return self.outcome(run_id)
         interrupted = any(task.interrupts for task in snapshot.tasks)

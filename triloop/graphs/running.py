@@ -26,7 +26,7 @@ def runner_parts(stack: ExitStack, settings: Any, *, use_tools: bool, use_memory
     from triloop.graphs.runner import SolveRunner
 
     parts = open_solve_parts(stack, settings, use_tools=use_tools, use_memory=use_memory)
-    return SolveRunner(parts.graph, parts.paths, on_event=on_event), parts.paths
+    return SolveRunner(parts.graph, parts.runs, on_event=on_event), parts.runs
 
 
 def drive(runner: Any, first: Any, interactive: bool) -> Any:
@@ -43,7 +43,7 @@ def drive(runner: Any, first: Any, interactive: bool) -> Any:
     return outcome
 
 
-def print_result(outcome: Any, paths: Any) -> None:
+def print_result(outcome: Any, runs: Any) -> None:
     """The answer first, how sure the team is, the evidence; for an answer, code only as evidence."""
     result = outcome.result
     if result is None:
@@ -74,7 +74,7 @@ def print_result(outcome: Any, paths: Any) -> None:
         f"{usage.get('completion_tokens', 0)} completion tokens, {usage.get('tool_calls', 0)} tool calls, "
         f"{result.wall_s:.1f}s, {result.rounds} refinement rounds"
     )
-    console.print(f"trace: {paths.trace(result.run_id)}   resume/report id: {result.run_id}")
+    console.print(f"trace: {runs.trace_location(result.run_id)}   resume/report id: {result.run_id}")
 
 
 def solve_config(defaults: Any, flags: dict[str, Any], budget_flags: dict[str, Any]) -> Any:

@@ -97,7 +97,7 @@ def create_app(service: ChatService, *, token: str | None = None, limits: Limits
     route except the health check and the page's own files."""
     limits = limits or Limits()
     app = FastAPI(title="triloop", docs_url=None, redoc_url=None, openapi_url=None)
-    paths = service.paths
+    runs = service.runs
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Response:
@@ -240,20 +240,15 @@ def create_app(service: ChatService, *, token: str | None = None, limits: Limits
 
     @app.get("/runs/{run_id}")
     async def run(run_id: str) -> dict[str, Any]:
-        trace = paths.trace(_run_id(run_id))
-        if not trace.is_file():
-            raise APIError(404, f"no run {run_id!r}", code="not_found")
-        events = [json.loads(line) for line in trace.read_text(encoding="utf-8").splitlines() if line.strip()]
-        return {"run_id": run_id, "events": events}
+        return {"run_id": run_id, "events": await anyio.to_thread.run_sync(_trace_of, runs, _run_id(run_id))}
 
     @app.get("/runs/{run_id}/report", response_class=HTMLResponse)
     async def report(run_id: str) -> HTMLResponse:
         from triloop.graphs.report import write_report
 
         rid = _run_id(run_id)
-        if not paths.trace(rid).is_file():
-            raise APIError(404, f"no run {run_id!r}", code="not_found")
-        target = await anyio.to_thread.run_sync(write_report, paths.trace(rid), paths.report(rid), rid)
+        events = await anyio.to_thread.run_sync(_trace_of, runs, rid)
+        target = await anyio.to_thread.run_sync(write_report, events, runs.report(rid), rid)
         return HTMLResponse(target.read_text(encoding="utf-8"))
 
     return app
@@ -264,6 +259,16 @@ def _run_id(run_id: str) -> str:
     if not RUN_ID.match(run_id) or ".." in run_id:
         raise APIError(404, f"no run {run_id!r}", code="not_found")
     return run_id
+
+
+def _trace_of(runs: Any, run_id: str) -> list[dict[str, Any]]:
+    """A run's trace events, or a 404."""
+    from triloop.graphs.store import TraceNotFoundError
+
+    try:
+        return runs.events(run_id)
+    except TraceNotFoundError:
+        raise APIError(404, f"no run {run_id!r}", code="not_found") from None
 
 
 def _asset(name: str) -> str:

@@ -57,7 +57,7 @@ def serve_command(
     settings = settings_for(model)
     with ExitStack() as stack:
         parts = open_solve_parts(stack, settings, use_tools=tools, use_memory=memory)
-        service = ChatService(parts.llm, parts.graph, parts.saver, parts.paths, settings.solve)
+        service = ChatService(parts.llm, parts.graph, parts.runs, settings.solve)
         app = create_app(service, token=required)
         where = f"http://{host}:{port}/"
         console.print(f"triloop serving {where} (API: {where}v1, token {'required' if required else 'off'})")

@@ -91,7 +91,7 @@ def code_command(
     rid = new_run_id()
     view = LiveView(rid)
     with ExitStack() as stack:
-        runner, paths = runner_parts(
+        runner, runs = runner_parts(
             stack, settings, use_tools=True, use_memory=memory, on_event=view.on_event
         )
         with Live(view, console=console, refresh_per_second=4, transient=True):
@@ -102,7 +102,7 @@ def code_command(
                 ),
                 False,
             )
-        print_result(outcome, paths)
+        print_result(outcome, runs)
     result = outcome.result
     if result is not None:
         print_checks(result.checks, result.agreement)
