@@ -53,6 +53,13 @@ def _check_memory(settings: Settings) -> None:
         store.stats()
 
 
+def _check_runs(settings: Settings) -> str:
+    from triloop.graphs.store import open_run_store
+
+    with open_run_store(settings.checkpoint, settings.data_dir / "runs") as runs:
+        return runs.location
+
+
 def run_checks(settings: Settings) -> list[Check]:
     role_lines = []
     for role in ("solver", "reviewer", "refiner"):
@@ -63,4 +70,5 @@ def run_checks(settings: Settings) -> list[Check]:
         _run("llm", ", ".join(role_lines), lambda: _check_llm(settings)),
         _run("sandbox", settings.sandbox.backend, lambda: _check_sandbox(settings)),
         _run("memory", memory_where, lambda: _check_memory(settings)),
+        _run("runs", "postgresql" if settings.checkpoint.url else "sqlite", lambda: _check_runs(settings)),
     ]
