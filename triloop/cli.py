@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from triloop.batch.cli import batch_command
 from triloop.bench.cli import app as bench_app
 from triloop.chat.cli import chat_command
 from triloop.cli_options import ModelOption, settings_for
@@ -42,6 +43,7 @@ register_graph_commands(app)
 app.command("code")(code_command)
 app.command("chat")(chat_command)
 app.command("serve")(serve_command)
+app.command("batch")(batch_command)
 
 console = Console()
 err_console = Console(stderr=True)

@@ -14,6 +14,15 @@ ModelOption = Annotated[
     typer.Option("--model", "-m", help="model name: 'local' (default), 'local-small', or a remote model"),
 ]
 
+RayOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ray",
+        help="run each item as a task on Ray: local (a cluster started here), auto (the cluster `ray start`"
+        " made on this machine) or an address (ray://HEAD:10001); needs triloop[scale]",
+    ),
+]
+
 
 def settings_for(model: str | None) -> Settings:
     """The settings, with ``--model`` (when given) replacing the shared model name."""

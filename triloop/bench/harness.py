@@ -14,13 +14,13 @@ from __future__ import annotations
 import subprocess
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from triloop.bench import PAIR_TIMEOUT_S
 from triloop.bench.errors import BenchInputError
@@ -28,6 +28,7 @@ from triloop.bench.problems import Problem
 from triloop.bench.questions import ValueProblem
 from triloop.bench.scoring import DETAIL_LIMIT, Verdict, judge, score_pool
 from triloop.bench.strategies import Attempt, PoolMember, Strategy
+from triloop.progress import progress_bar
 
 if TYPE_CHECKING:
     from triloop.tools.sandbox.base import Sandbox
@@ -223,16 +224,65 @@ class _Tally:
         return "  ".join(f"{name} {self.passed[name]}/{self.ran[name]}" for name in self.ran)
 
 
-def _progress(console: Console) -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[tally]}"),
-        console=console,
-        disable=not console.is_terminal,
-    )
+class LocalPairs:
+    """Pairs run here, one after another, in the order given (interleaved per problem)."""
+
+    def __init__(
+        self,
+        strategies: Sequence[Strategy],
+        sandbox: Sandbox | None,
+        *,
+        timeout: float = 10.0,
+        pair_timeout: float | None = PAIR_TIMEOUT_S,
+        pools: bool = False,
+        commit: str | None = None,
+        model: str = "",
+    ) -> None:
+        self.strategies = {s.name: s for s in strategies}
+        self.sandbox = sandbox
+        self.timeout, self.pair_timeout, self.pools = timeout, pair_timeout, pools
+        self.commit, self.model = commit, model
+
+    def run(self, pending: Sequence[tuple[Problem, str]]) -> Iterator[BenchRecord]:
+        for problem, name in pending:
+            yield run_pair(
+                problem,
+                self.strategies[name],
+                self.sandbox,
+                timeout=self.timeout,
+                pair_timeout=self.pair_timeout,
+                pools=self.pools,
+                commit=self.commit,
+                model=self.model,
+            )
+
+
+class PairRunner(Protocol):
+    """Runs pending (problem, strategy name) pairs and yields each pair's record as it finishes."""
+
+    def run(self, pending: Sequence[tuple[Problem, str]]) -> Iterator[BenchRecord]: ...
+
+
+def run_pair(
+    problem: Problem,
+    strategy: Strategy,
+    sandbox: Sandbox | None,
+    *,
+    timeout: float = 10.0,
+    pair_timeout: float | None = PAIR_TIMEOUT_S,
+    pools: bool = False,
+    commit: str | None = None,
+    model: str = "",
+) -> BenchRecord:
+    """One pair: the strategy's attempt, judged (with ``pools``, every candidate scored too)."""
+    attempt = attempt_of(strategy, problem, timeout=pair_timeout)
+    verdict = judge(sandbox, problem, attempt, timeout=timeout)
+    pool = None
+    if pools and isinstance(problem, ValueProblem):  # each answer, by the question's scorer
+        pool = [m.model_copy(update={"hidden": problem.correct(m.answer)}) for m in attempt.pool]
+    elif pools and sandbox is not None:
+        pool = score_pool(sandbox, problem, attempt, verdict, timeout=timeout)
+    return record_of(problem, strategy.name, attempt, verdict, commit=commit, model=model, pool=pool or None)
 
 
 def run_bench(
@@ -249,68 +299,72 @@ def run_bench(
     retry_errors: bool = False,
     pools: bool = False,
 ) -> list[BenchRecord]:
-    """Run every strategy on every problem (interleaved per problem) and append the records to
-    ``out_dir/results.jsonl``; pairs already there are skipped. Returns all records of this selection
+    """Run every strategy on every problem here (interleaved per problem): :func:`run_pairs` with
+    :class:`LocalPairs`. ``sandbox`` may be None when every problem is a question; a pair that takes
+    longer than ``pair_timeout`` seconds is recorded as an error. With ``pools``, graph strategies'
+    records keep every candidate, each scored on the hidden tests."""
+    runner = LocalPairs(
+        strategies, sandbox, timeout=timeout, pair_timeout=pair_timeout, pools=pools, commit=commit, model=model
+    )
+    names = [s.name for s in strategies]
+    return run_pairs(problems, names, out_dir, runner, console=console, retry_errors=retry_errors)
+
+
+def run_pairs(
+    problems: Sequence[Problem],
+    names: Sequence[str],
+    out_dir: Path,
+    runner: PairRunner,
+    *,
+    console: Console | None = None,
+    retry_errors: bool = False,
+) -> list[BenchRecord]:
+    """Run the strategies ``names`` on every problem through ``runner`` and append each record to
+    ``out_dir/results.jsonl`` as it arrives (this process is the only writer: one line per pair, even
+    when a cluster retried it); pairs already there are skipped. Returns all records of this selection
     (old and new), in problem order. With ``retry_errors``, pairs whose record ended in an exception
-    (a model server that timed out, say) run again and the new record supersedes it. With ``pools``,
-    graph strategies' records keep every candidate, each scored on the hidden tests. A pair that takes
-    longer than ``pair_timeout`` seconds is recorded as an error. ``sandbox`` may be None when every
-    problem is a question. A rich progress bar shows when ``console`` is a terminal; otherwise one plain
-    line per problem is printed."""
+    (a model server that timed out, say) run again and the new record supersedes it. A rich progress
+    bar shows when ``console`` is a terminal; otherwise one plain line per finished problem is printed."""
     console = console or Console(stderr=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / RESULTS_FILE
     existing = {(r.task_id, r.strategy): r for r in unique(read_records(path))}
     if retry_errors:
         existing = {key: r for key, r in existing.items() if not r.error}
-    names = [s.name for s in strategies]
     wanted = {(p.task_id, name) for p in problems for name in names}
     tally = _Tally(names, (r for key, r in existing.items() if key in wanted))
     records: dict[tuple[str, str], BenchRecord] = {k: v for k, v in existing.items() if k in wanted}
     check_same_questions(problems, records.values())
+    pending = [(p, name) for p in problems for name in names if (p.task_id, name) not in records]
+    left = Counter(p.task_id for p, _ in pending)
+    index = {p.task_id: i for i, p in enumerate(problems, start=1)}
+    ran: dict[str, list[BenchRecord]] = defaultdict(list)
     cut_off = path.is_file() and path.stat().st_size > 0 and not path.read_bytes().endswith(b"\n")
-    with path.open("a", encoding="utf-8") as fh, _progress(console) as progress:
+    with path.open("a", encoding="utf-8") as fh, progress_bar(console) as progress:
         if cut_off:
             fh.write("\n")  # a line cut off by a kill must not swallow the next record
         bar = progress.add_task("bench", total=len(problems), tally=tally.line())
-        for index, problem in enumerate(problems, start=1):
-            ran: list[BenchRecord] = []
-            for strategy in strategies:
-                if (problem.task_id, strategy.name) in records:
-                    continue
-                progress.update(
-                    bar, description=f"{index}/{len(problems)} {problem.task_id} · {strategy.name}"
-                )
-                attempt = attempt_of(strategy, problem, timeout=pair_timeout)
-                verdict = judge(sandbox, problem, attempt, timeout=timeout)
-                pool = None
-                if pools and isinstance(problem, ValueProblem):  # each answer, by the question's scorer
-                    pool = [m.model_copy(update={"hidden": problem.correct(m.answer)}) for m in attempt.pool]
-                elif pools and sandbox is not None:
-                    pool = score_pool(sandbox, problem, attempt, verdict, timeout=timeout)
-                record = record_of(
-                    problem, strategy.name, attempt, verdict, commit=commit, model=model, pool=pool or None
-                )
-                fh.write(record.model_dump_json() + "\n")
-                fh.flush()
-                records[(problem.task_id, strategy.name)] = record
-                tally.add(record)
-                ran.append(record)
-                progress.update(bar, tally=tally.line())
-            progress.advance(bar)
-            if ran and not console.is_terminal:
-                marks = ", ".join(
-                    f"{r.strategy} {'pass' if r.passed else 'FAIL (' + r.detail + ')'}" for r in ran
-                )
-                console.print(
-                    f"{index}/{len(problems)} {problem.task_id}: {marks}",
-                    highlight=False,
-                    markup=False,
-                    soft_wrap=True,
-                )
+        progress.update(bar, completed=len(problems) - len(left))
+        for record in runner.run(pending):
+            fh.write(record.model_dump_json() + "\n")
+            fh.flush()
+            records[(record.task_id, record.strategy)] = record
+            tally.add(record)
+            ran[record.task_id].append(record)
+            left[record.task_id] -= 1
+            progress.update(bar, description=f"{record.task_id} · {record.strategy}", tally=tally.line())
+            if left[record.task_id] == 0:
+                progress.advance(bar)
+                if not console.is_terminal:
+                    _print_problem(console, f"{index[record.task_id]}/{len(problems)}", ran[record.task_id])
     order = {p.task_id: i for i, p in enumerate(problems)}
     position = {name: i for i, name in enumerate(names)}
     return sorted(records.values(), key=lambda r: (order[r.task_id], position[r.strategy]))
+
+
+def _print_problem(console: Console, where: str, ran: Sequence[BenchRecord]) -> None:
+    marks = ", ".join(f"{r.strategy} {'pass' if r.passed else 'FAIL (' + r.detail + ')'}" for r in ran)
+    console.print(f"{where} {ran[0].task_id}: {marks}", highlight=False, markup=False, soft_wrap=True)
 
 
 def existing_models(out_dir: Path) -> set[str]:

@@ -1,0 +1,118 @@
+"""``triloop batch`` through the real command line: bad files, resuming, a REAL local Ray cluster (results
+equal to the batch run here; a worker killed mid-batch), on the FAKE deterministic endpoint
+(tests/sim_endpoint.py) so that Ray and no-Ray runs can be compared exactly; and one batch on the REAL
+embedded 0.5B model."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.sim_endpoint import SimEndpoint
+
+ROWS = [{"id": f"q{i}", "task": f"What is six times seven? (case {i})"} for i in range(6)]
+
+
+def _write(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def _batch(file: Path, out: Path, data_dir: Path, *extra: str, env: dict | None = None, timeout: float = 600):
+    full_env = {**os.environ, "COLUMNS": "500", "TRILOOP_DATA_DIR": str(data_dir), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "triloop.cli", "batch", str(file), "--no-memory", "--out", str(out), *extra],
+        env=full_env, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+
+
+def _sim_env(sim: SimEndpoint) -> dict[str, str]:
+    return {"TRILOOP_LLM__BASE_URL": sim.url, "TRILOOP_LLM__MODEL": "sim"}
+
+
+def _results(out: Path) -> list[dict]:
+    return [json.loads(line) for line in out.read_text().splitlines()]
+
+
+def test_bad_rows_are_listed_with_their_lines(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": 1}\nnope\n{"id": 2, "task": "x", "kind": "ml"}\n{"id": 3, "task": "x"}\n{"id": 3, "task": "y"}\n')
+    result = _batch(bad, tmp_path / "out.jsonl", tmp_path / "data")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    for says in ("line 1: task: Field required", "line 2: not JSON", "line 3: kind", "line 5: id '3' is also on line 4"):
+        assert says in result.stderr, result.stderr
+    assert not (tmp_path / "out.jsonl").exists()  # nothing ran
+
+
+@pytest.mark.slow
+def test_a_batch_on_ray_equals_the_batch_run_here_and_resumes(tmp_path):
+    file = _write(tmp_path / "rows.jsonl", ROWS)
+    with SimEndpoint(slots=4) as sim:
+        env = _sim_env(sim)
+        here = _batch(file, tmp_path / "here.jsonl", tmp_path / "here-data", env=env)
+        assert here.returncode == 0, here.stderr
+        on_ray = _batch(file, tmp_path / "ray.jsonl", tmp_path / "ray-data", "--ray", "local", env=env)
+        assert on_ray.returncode == 0, on_ray.stderr
+        requests = sim.counts["requests"]
+        again = _batch(file, tmp_path / "ray.jsonl", tmp_path / "ray-data", "--ray", "local", env=env)
+        assert again.returncode == 0 and "6 rows, 6 done before" in again.stderr
+        assert sim.counts["requests"] == requests  # resumed: no row ran twice
+
+    def comparable(out: Path) -> dict[str, tuple]:
+        rows = _results(out)
+        assert len(rows) == len({r["id"] for r in rows}) == 6
+        return {r["id"]: (r["status"], r["answer"], r["outcome"], r["code"], r["usage"]["llm_calls"]) for r in rows}
+
+    assert comparable(tmp_path / "ray.jsonl") == comparable(tmp_path / "here.jsonl")
+    assert {r["answer"] for r in _results(tmp_path / "here.jsonl")} == {"42"}
+
+
+@pytest.mark.slow
+def test_a_ray_worker_killed_mid_batch_leaves_every_row_exactly_once(tmp_path):
+    rows = [{"id": f"k{i}", "task": f"What is six times seven? (slow case {i})"} for i in range(8)]
+    file = _write(tmp_path / "rows.jsonl", rows)
+    killed: list[int] = []
+
+    def kill_one_worker() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not killed:
+            found = subprocess.run(["pgrep", "-f", "ray::run_job"], capture_output=True, text=True).stdout.split()
+            if found:
+                os.kill(int(found[0]), signal.SIGKILL)
+                killed.append(int(found[0]))
+            time.sleep(0.2)
+
+    with SimEndpoint(slots=8, latency_per_token_s=0.05) as sim:  # each reply ~1 s: rows are in flight
+        killer = threading.Thread(target=kill_one_worker, daemon=True)
+        killer.start()
+        result = _batch(file, tmp_path / "out.jsonl", tmp_path / "data", "--ray", "local", env=_sim_env(sim))
+        killer.join(5)
+    assert killed, "no Ray worker was seen running a row"
+    out = _results(tmp_path / "out.jsonl")
+    assert sorted(r["id"] for r in out) == sorted(r["id"] for r in rows)  # each row once, none lost
+    assert all(r["status"] == "done" and r["answer"] == "42" for r in out), result.stderr  # Ray retried it
+    assert result.returncode == 0
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_a_batch_on_the_embedded_model(tmp_path):
+    rows = [
+        {"id": "product", "task": "What is 12 * 11?"},
+        {"id": "add", "task": "Write a Python function add(a, b) that returns a + b.", "kind": "coding"},
+    ]
+    file = _write(tmp_path / "rows.jsonl", rows)
+    result = _batch(file, tmp_path / "out.jsonl", tmp_path / "data", "--model", "local-small", "--k", "2")
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = {r["id"]: r for r in _results(tmp_path / "out.jsonl")}
+    assert out["product"]["answer"] == "132" and out["product"]["kind"] == "general"
+    assert out["add"]["kind"] == "coding" and "def add" in out["add"]["code"]
+    assert all(r["usage"]["llm_calls"] >= 1 for r in out.values())

@@ -1,0 +1,114 @@
+"""Spreading independent items of work (bench pairs, batch rows) over a Ray cluster, or doing them here.
+
+Each item is one Ray task with declared resources. Workers only *return* results; the calling process
+alone writes them, as they finish. So a task that Ray retries after its worker died still ends as one
+result, and an item whose retries are used up ends as an error result: every item ends exactly once.
+
+``--ray`` takes ``local`` (start a cluster in this process, for one machine), ``auto`` (join the cluster
+that ``ray start`` made on this machine) or an address (``ray://head:10001`` or ``head:6379``).
+Workers see this process's ``TRILOOP_*`` settings and ``DOCKER_HOST``, and import the same triloop.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, Field
+
+from triloop.errors import TriloopError
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+Part = TypeVar("Part")
+
+#: Environment a worker needs to behave like this process: triloop's settings and the sandbox engine.
+FORWARDED_ENV = ("DOCKER_HOST",)
+
+
+class ClusterError(TriloopError):
+    """The Ray cluster cannot be reached or started, or Ray is not installed."""
+
+
+class RayOptions(BaseModel):
+    """Where and how items run on Ray."""
+
+    address: str = Field(description="local | auto | ray://HOST:PORT | HOST:PORT")
+    num_cpus: float = Field(1.0, gt=0, description="CPUs each item declares")
+    max_retries: int = Field(3, ge=0, description="retries of an item whose worker died")
+    object_store_mb: int = Field(256, ge=64, description="object store of a cluster started here (local)")
+
+
+class WorkerParts:
+    """What a worker process builds once and keeps for every item it runs (a model client, a sandbox,
+    a compiled graph): keyed by the setup that built them, closed when the worker exits."""
+
+    def __init__(self) -> None:
+        self._built: dict[str, Any] = {}
+        self._stack = ExitStack()
+        atexit.register(self._stack.close)
+
+    def get(self, key: str, build: Callable[[ExitStack], Part]) -> Part:
+        if key not in self._built:
+            self._built[key] = build(self._stack)
+        return self._built[key]
+
+
+def worker_env() -> dict[str, str]:
+    """The environment variables workers get: settings, the sandbox engine, this triloop on the path."""
+    env = {k: v for k, v in os.environ.items() if k.startswith("TRILOOP_") or k in FORWARDED_ENV}
+    here = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def connect(options: RayOptions) -> Callable[[], None]:
+    """Join or start the cluster; returns the function that leaves it."""
+    try:
+        import ray
+    except ImportError as exc:
+        raise ClusterError(f"--ray needs the scale extra: pip install 'triloop[scale]' ({exc})") from exc
+    runtime_env = {"env_vars": worker_env()}
+    kwargs: dict[str, Any] = {"runtime_env": runtime_env, "log_to_driver": False, "configure_logging": False}
+    if options.address == "local":
+        kwargs.update(
+            address="local", include_dashboard=False, object_store_memory=options.object_store_mb << 20
+        )
+    else:
+        kwargs["address"] = options.address
+    try:
+        ray.init(**kwargs)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise ClusterError(f"cannot reach the Ray cluster at {options.address!r}: {exc}") from exc
+    return ray.shutdown
+
+
+def spread(
+    work: Callable[[Item], Result],
+    items: Sequence[Item],
+    options: RayOptions,
+    on_lost: Callable[[Item, str], Result],
+) -> Iterator[tuple[Item, Result]]:
+    """``(item, work(item))`` for every item, as each finishes on the cluster (any order). ``work`` must
+    be a module-level function (workers import it) that turns its own failures into results; an item
+    whose worker died more often than ``max_retries`` becomes ``on_lost(item, reason)``."""
+    import ray
+    from ray.exceptions import RayError
+
+    remote = ray.remote(work).options(  # type: ignore[attr-defined]
+        num_cpus=options.num_cpus, max_retries=options.max_retries, retry_exceptions=False
+    )
+    pending = {remote.remote(item): item for item in items}
+    while pending:
+        done, _ = ray.wait(list(pending), num_returns=1)
+        for ref in done:
+            item = pending.pop(ref)
+            try:
+                result = ray.get(ref)
+            except RayError as exc:
+                result = on_lost(item, f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
+            yield item, result
