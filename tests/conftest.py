@@ -73,3 +73,12 @@ def postgres():
             yield server
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """A REAL `chroma run --path <tmp> --host 127.0.0.1 --port <free>`, stopped after the session."""
+    from triloop.memory.server import ChromaServer
+
+    with ChromaServer(tmp_path_factory.mktemp("chroma") / "data") as server:
+        yield server

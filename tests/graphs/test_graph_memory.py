@@ -12,6 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
 from fake_llm import Rule, ScriptedFakeLLM, signature_rule
 
 from triloop.graphs.builder import build_solve_graph
@@ -78,8 +79,17 @@ class FakeRunTests:
         return ToolResult(ok=True, output="1 passed")
 
 
-def test_reflect_writes_memory_and_intake_reads_it(tmp_path):
-    with MemoryStore(MemorySettings(dir=tmp_path / "mem")) as store:
+@pytest.fixture(params=["directory", "server"])
+def memory_settings(request, tmp_path) -> MemorySettings:
+    """A persistent directory, or the session's REAL Chroma server (the cluster's one shared memory)."""
+    if request.param == "directory":
+        return MemorySettings(dir=tmp_path / "mem")
+    server = request.getfixturevalue("chroma_server")
+    return MemorySettings(server_url=server.url)
+
+
+def test_reflect_writes_memory_and_intake_reads_it(memory_settings):
+    with MemoryStore(memory_settings) as store:
         memory = StoreMemory(store)
         assert isinstance(memory, GraphMemory)
         tool = FakeRunTests()
@@ -104,9 +114,11 @@ def test_reflect_writes_memory_and_intake_reads_it(tmp_path):
         experiences = store.search("experiences", task, 1, task_kind="coding")
         assert experiences and experiences[0].record.outcome == "solved"
 
-        # a second, similar run (a code request by its wording) sees the stored experience in its prompt
+    # a second, similar run on another client of the same memory (on a cluster: another worker) sees the
+    # stored experience in its prompt
+    with MemoryStore(memory_settings) as other:
         llm2 = ScriptedFakeLLM([signature_rule("def add(a, b)"), draft])
-        build_solve_graph(llm2, memory=memory, config=SolveConfig(strategy="single")).invoke(
+        build_solve_graph(llm2, memory=StoreMemory(other), config=SolveConfig(strategy="single")).invoke(
             {
                 "task": "Write a Python function add(a, b) returning a + b.",
                 "config": SolveConfig(strategy="single").model_dump(),

@@ -1,5 +1,5 @@
 """Fixtures for the memory tests: one embedding model per session, a fresh persistent store per test,
-and a real ``chroma run`` server for the shared-mode tests."""
+(the real ``chroma run`` server of the shared-mode tests is in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from triloop.memory.embedding import MiniLMEmbeddingFunction
-from triloop.memory.server import ChromaServer
 from triloop.memory.settings import MemorySettings
 from triloop.memory.store import MemoryStore
 
@@ -31,9 +30,3 @@ def store(settings: MemorySettings, embedding: MiniLMEmbeddingFunction) -> Itera
     with MemoryStore(settings, embedding) as memory:
         yield memory
 
-
-@pytest.fixture(scope="session")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
-    """A real `chroma run --path <tmp> --host 127.0.0.1 --port <free>`, stopped after the session."""
-    with ChromaServer(tmp_path_factory.mktemp("chroma") / "data") as server:
-        yield server

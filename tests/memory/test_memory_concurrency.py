@@ -15,12 +15,13 @@ from triloop.tools.base import ToolSpec
 
 WORKER = Path(__file__).with_name("writer_proc.py")
 PROCS, EACH = 4, 12
+SERVER_EACH = 200  # 4 x 200 memories from separate processes into one Chroma server
 
 
-def _run_writers(target: str, *extra: str) -> None:
+def _run_writers(target: str, *extra: str, each: int = EACH) -> None:
     procs = [
         subprocess.Popen(
-            [sys.executable, str(WORKER), str(w), str(EACH), target, *extra],
+            [sys.executable, str(WORKER), str(w), str(each), target, *extra],
             stderr=subprocess.PIPE,
             text=True,
         )
@@ -64,11 +65,15 @@ def test_processes_share_a_chroma_server(chroma_server, embedding) -> None:
     _seed(settings, embedding)
     # Shared mode: the server serialises writes; distinct records are never lost. Counter updates are
     # read-modify-write across workers, so only the record set is asserted here (see docs/memory.md).
-    _run_writers(chroma_server.url)
+    _run_writers(chroma_server.url, each=SERVER_EACH)
     with MemoryStore(settings, embedding) as store:
-        ids = {r.id for r in store.iter_records("experiences")}
-        assert {f"w{w}-{i}" for w in range(PROCS) for i in range(EACH)} <= ids
-        assert 1 <= store.get_tool_doc("shared_tool").calls <= PROCS * EACH
+        records = {r.id: r for r in store.iter_records("experiences")}
+        written = {f"w{w}-{i}" for w in range(PROCS) for i in range(SERVER_EACH)}
+        assert written <= set(records)  # all 800
+        assert 1 <= store.get_tool_doc("shared_tool").calls <= PROCS * SERVER_EACH
+        for rid in sorted(written)[::40]:  # and found through the server's vector index
+            hit = store.search("experiences", records[rid].embedding_text(), k=1, task_kind="coding", mmr=False)
+            assert hit[0].record.id == rid
 
 
 @pytest.mark.slow
