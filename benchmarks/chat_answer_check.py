@@ -44,7 +44,7 @@ def main() -> None:
     from triloop.cli_options import settings_for
     from triloop.graphs.builder import build_solve_graph
     from triloop.graphs.factory import open_llm, open_tools
-    from triloop.graphs.runner import RunPaths, sqlite_checkpointer
+    from triloop.graphs.store import LocalRunStore
     from triloop.server.app import create_app
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -52,10 +52,9 @@ def main() -> None:
     with ExitStack() as stack:
         llm = open_llm(stack, settings)
         tools, _ = open_tools(stack, settings)
-        paths = RunPaths(root=args.out / "runs")
-        saver = stack.enter_context(sqlite_checkpointer(paths.checkpoints))
-        graph = build_solve_graph(llm, tools=tools, config=settings.solve, checkpointer=saver)
-        service = ChatService(llm, graph, saver, paths, settings.solve)
+        runs = stack.enter_context(LocalRunStore(args.out / "runs"))
+        graph = build_solve_graph(llm, tools=tools, config=settings.solve, checkpointer=runs.saver)
+        service = ChatService(llm, graph, runs, settings.solve)
         port = _free_port()
         web = uvicorn.Server(
             uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="warning")

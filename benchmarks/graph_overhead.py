@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from triloop.graphs.builder import build_solve_graph
-from triloop.graphs.runner import RunPaths, SolveRunner, sqlite_checkpointer
+from triloop.graphs.runner import SolveRunner
 from triloop.graphs.state import Budgets, SolveConfig
+from triloop.graphs.store import LocalRunStore
 from triloop.llm.base import Completion
 
 RESULTS = Path(__file__).parent / "results" / "graph_overhead.json"
@@ -68,9 +69,8 @@ def fake_round_ms(iterations: int, checkpoint_dir: Path | None, rounds: int = 1)
             out = graph.invoke({"run_id": f"b{i}", "task": "What is 3*4?", "config": config.model_dump()})
             times.append((time.perf_counter() - start) * 1000)
         else:
-            paths = RunPaths(root=checkpoint_dir)
-            with sqlite_checkpointer(paths.checkpoints) as saver:
-                runner = SolveRunner(build_solve_graph(llm, config=config, checkpointer=saver), paths)
+            with LocalRunStore(checkpoint_dir) as runs:
+                runner = SolveRunner(build_solve_graph(llm, config=config, checkpointer=runs.saver), runs)
                 start = time.perf_counter()
                 out = runner.start("What is 3*4?", config, run_id=f"b{i}").result.model_dump()
                 times.append((time.perf_counter() - start) * 1000)

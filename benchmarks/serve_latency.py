@@ -46,7 +46,7 @@ def _serve(stack: ExitStack, model: str) -> str:
         llm={"model": model}, data_dir=stack.enter_context(tempfile.TemporaryDirectory())
     )
     parts = open_solve_parts(stack, settings, use_tools=True, use_memory=False)
-    app = create_app(ChatService(parts.llm, parts.graph, parts.saver, parts.paths, settings.solve))
+    app = create_app(ChatService(parts.llm, parts.graph, parts.runs, settings.solve))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
