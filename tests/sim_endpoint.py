@@ -106,6 +106,7 @@ class SimEndpoint:
         self.latency_per_token_s = latency_per_token_s
         self.faults = faults or FaultRates()
         self.counts: Counter[str] = Counter()
+        self.decode_s = 0.0  # simulated decoding time of all replies (what the endpoint was busy with)
         self._rng = random.Random(seed)
         self._slots = threading.Semaphore(slots)
         self._lock = threading.Lock()
@@ -164,6 +165,8 @@ class SimEndpoint:
         completion = _tokens(text)
         with self._slots:
             time.sleep(self.latency_per_token_s * completion)
+        with self._lock:
+            self.decode_s += self.latency_per_token_s * completion
         prompt = sum(_tokens(str(m.get("content") or "")) for m in body.get("messages", []))
         data = json.dumps(
             {

@@ -41,6 +41,7 @@ class RayOptions(BaseModel):
     num_cpus: float = Field(1.0, gt=0, description="CPUs each item declares")
     max_retries: int = Field(3, ge=0, description="retries of an item whose worker died")
     object_store_mb: int = Field(256, ge=64, description="object store of a cluster started here (local)")
+    cpus: int | None = Field(None, ge=1, description="CPUs of a cluster started here (local); default: all")
 
 
 class WorkerParts:
@@ -76,7 +77,10 @@ def connect(options: RayOptions) -> Callable[[], None]:
     kwargs: dict[str, Any] = {"runtime_env": runtime_env, "log_to_driver": False, "configure_logging": False}
     if options.address == "local":
         kwargs.update(
-            address="local", include_dashboard=False, object_store_memory=options.object_store_mb << 20
+            address="local",
+            include_dashboard=False,
+            object_store_memory=options.object_store_mb << 20,
+            num_cpus=options.cpus,
         )
     else:
         kwargs["address"] = options.address
