@@ -116,3 +116,39 @@ def test_a_batch_on_the_embedded_model(tmp_path):
     assert out["product"]["answer"] == "132" and out["product"]["kind"] == "general"
     assert out["add"]["kind"] == "coding" and "def add" in out["add"]["code"]
     assert all(r["usage"]["llm_calls"] >= 1 for r in out.values())
+
+
+@pytest.fixture
+def ray_head(tmp_path_factory, monkeypatch):
+    """A REAL `ray start --head` on this machine (token auth on, as Ray >= 2.59 defaults), stopped after."""
+    import secrets
+    import tempfile
+
+    ray = str(Path(sys.executable).with_name("ray"))
+    monkeypatch.setenv("RAY_AUTH_TOKEN", secrets.token_hex(16))
+    temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # short: Ray's socket paths have a length limit
+    subprocess.run(
+        [ray, "start", "--head", "--port=0", "--num-cpus=2", "--disable-usage-stats", "--include-dashboard=false",
+         f"--temp-dir={temp}"],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    yield
+    subprocess.run([ray, "stop", "--force"], capture_output=True, timeout=120)
+
+
+@pytest.mark.slow
+def test_a_batch_joins_the_cluster_ray_start_made(tmp_path, ray_head):
+    file = _write(tmp_path / "rows.jsonl", ROWS[:3])
+    with SimEndpoint(slots=4) as sim:
+        result = _batch(file, tmp_path / "out.jsonl", tmp_path / "data", "--ray", "auto", env=_sim_env(sim))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "ray auto" in result.stderr
+    assert {r["id"]: r["answer"] for r in _results(tmp_path / "out.jsonl")} == {"q0": "42", "q1": "42", "q2": "42"}
+
+
+@pytest.mark.slow
+def test_an_unreachable_cluster_is_a_clear_error(tmp_path):
+    file = _write(tmp_path / "rows.jsonl", ROWS[:1])
+    result = _batch(file, tmp_path / "out.jsonl", tmp_path / "data", "--ray", "127.0.0.1:9", timeout=300)
+    assert result.returncode == 1 and "error: cannot reach the Ray cluster at '127.0.0.1:9'" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -42,6 +42,11 @@ def test_a_run_written_by_one_store_is_read_by_another(postgres, tmp_path, monke
     result = CliRunner().invoke(app, ["report", "pg1", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "<h2>Answer</h2><pre>12</pre>" in out.read_text()
+    monkeypatch.setenv("COLUMNS", "200")
+    listed = _cli("runs")
+    assert listed.returncode == 0, listed.stderr
+    row = next(line for line in listed.stdout.splitlines() if "pg1" in line)
+    assert "general" in row and "verified" in row and "What is 3*4?" in row
     missing = _cli("report", "nope")
     assert missing.returncode == 1 and "error: no trace for run 'nope'" in missing.stderr
 

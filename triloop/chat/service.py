@@ -186,14 +186,9 @@ class ChatService:
 
     def threads(self, limit: int = 50) -> list[dict[str, Any]]:
         """Recent chats, newest first: id and title (the first message)."""
-        seen: dict[str, dict[str, Any]] = {}
-        for item in self.graph.checkpointer.list(None):
-            tid = item.config["configurable"].get("thread_id", "")
-            if not tid.startswith("chat-") or tid in seen or item.config["configurable"].get("checkpoint_ns"):
-                continue
-            seen[tid] = {"thread_id": tid, "updated": item.checkpoint.get("ts")}
         out = []
-        for tid, info in sorted(seen.items(), key=lambda kv: kv[1]["updated"] or "", reverse=True)[:limit]:
+        for info in self.runs.recent_threads(chats=True, limit=limit):
+            tid = info["thread_id"]
             messages = self.graph.get_state(self._config(tid)).values.get("messages", [])
             first = next((m["content"] for m in messages if m.get("role") == "user"), "")
             out.append({**info, "title": first[:80], "turns": sum(m.get("role") == "user" for m in messages)})

@@ -143,8 +143,37 @@ def report_command(
     console.print(f"report: {target}")
 
 
+def runs_command(
+    limit: Annotated[int, typer.Option(min=1, help="show at most this many runs")] = 20,
+) -> None:
+    """List recent runs, newest first, from the run store (local, or PostgreSQL when configured)."""
+    from rich.table import Table
+
+    from triloop.config import load_settings
+    from triloop.graphs.factory import open_runs
+
+    with ExitStack() as stack:
+        runs = open_runs(stack, load_settings())
+        table = Table(title=f"runs in {runs.location}")
+        for column in ("run id", "updated", "kind", "outcome", "answer", "task"):
+            table.add_column(column, overflow="fold")
+        for info in runs.recent_threads(chats=False, limit=limit):
+            values = runs.latest_values(info["thread_id"])
+            result = values.get("result") or {}
+            table.add_row(
+                info["thread_id"],
+                (info["updated"] or "")[:19].replace("T", " "),
+                result.get("kind") or values.get("kind") or "",
+                result.get("outcome") or "(unfinished)",
+                (result.get("answer") or "")[:40],
+                " ".join(str(values.get("task", "")).split())[:60],
+            )
+    console.print(table)
+
+
 def register(app: typer.Typer) -> None:
-    """Add the graph's top-level commands (solve, resume, report) to ``app``."""
+    """Add the graph's top-level commands (solve, resume, report, runs) to ``app``."""
     app.command("solve")(solve_command)
     app.command("resume")(resume_command)
     app.command("report")(report_command)
+    app.command("runs")(runs_command)

@@ -95,6 +95,24 @@ class RunStore(ABC):
     def close(self) -> None:
         """Release the checkpointer's connections."""
 
+    def recent_threads(self, chats: bool, limit: int = 50) -> list[dict[str, Any]]:
+        """Newest first, the ids and last-update times of chats (``chat-...``) or of runs (the rest).
+        Walks the checkpoints, newest first: fine for thousands of runs, not millions."""
+        seen: dict[str, dict[str, Any]] = {}
+        for item in self.saver.list(None):
+            configurable = item.config["configurable"]
+            tid = configurable.get("thread_id", "")
+            if tid in seen or configurable.get("checkpoint_ns") or tid.startswith("chat-") != chats:
+                continue
+            seen[tid] = {"thread_id": tid, "updated": item.checkpoint.get("ts")}
+        ordered = sorted(seen.values(), key=lambda info: info["updated"] or "", reverse=True)
+        return ordered[:limit]
+
+    def latest_values(self, thread_id: str) -> dict[str, Any]:
+        """The state values of a run's (or chat's) last checkpoint, without building its graph."""
+        found = self.saver.get_tuple({"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}})
+        return dict(found.checkpoint.get("channel_values", {})) if found else {}
+
     def __enter__(self) -> RunStore:
         return self
 
