@@ -7,6 +7,7 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
+import psycopg
 import pytest
 from scenarios import hard_llm
 from typer.testing import CliRunner
@@ -83,3 +84,15 @@ def test_bad_urls_are_clear_errors(tmp_path, monkeypatch):
     assert result.returncode == 1, result.stderr
     assert "error: cannot open the run store" in result.stderr and "secret" not in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_database_that_goes_away_mid_use_is_a_named_error(postgres, tmp_path):
+    settings = _settings(postgres, "goes_away")
+    name = "goes_away"
+    with open_run_store(settings, tmp_path) as runs:
+        runner = SolveRunner(build_solve_graph(hard_llm(), checkpointer=runs.saver), runs)
+        with psycopg.connect(postgres.url, autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+        with pytest.raises(RunStoreError, match=r"the run store at postgresql://.* failed"):
+            runner.start("What is 3*4?", SolveConfig(k=3), run_id="gone")

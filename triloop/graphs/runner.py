@@ -55,7 +55,7 @@ class SolveRunner:
         return {"configurable": {"thread_id": run_id}, "recursion_limit": 200}
 
     def _stream(self, run_id: str, graph_input: Any) -> RunOutcome:
-        with self.runs.tracer(run_id) as write:
+        with self.runs.guard(), self.runs.tracer(run_id) as write:
             for mode, chunk in self.graph.stream(
                 graph_input, self._config(run_id), stream_mode=["updates", "custom"], durability="sync"
             ):
@@ -70,9 +70,13 @@ class SolveRunner:
                         self.on_event(event)
         return self.outcome(run_id)
 
+    def _snapshot(self, run_id: str) -> Any:
+        with self.runs.guard():
+            return self.graph.get_state(self._config(run_id))
+
     def outcome(self, run_id: str) -> RunOutcome:
         """The run's current outcome from its last checkpoint."""
-        snapshot = self.graph.get_state(self._config(run_id))
+        snapshot = self._snapshot(run_id)
         if not snapshot.values and not snapshot.next:
             raise UnknownRunError(f"no run with id {run_id!r} in {self.runs.location}")
         pending = [i.value for task in snapshot.tasks for i in task.interrupts]
@@ -106,7 +110,7 @@ class SolveRunner:
 
     def resume(self, run_id: str, answer: Any = None) -> RunOutcome:
         """Continue a run from its last checkpoint: after a crash, or answering its interrupt."""
-        snapshot = self.graph.get_state(self._config(run_id))
+        snapshot = self._snapshot(run_id)
         if not snapshot.values:
             raise UnknownRunError(f"no run with id {run_id!r} in {self.runs.location}")
         if not snapshot.next:

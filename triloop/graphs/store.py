@@ -72,9 +72,20 @@ class RunStore(ABC):
 
     saver: Any
     location: str
+    #: What the store's driver raises when the store fails mid-run (see :meth:`guard`).
+    errors: tuple[type[BaseException], ...] = ()
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        """Turn the store's own failures (database gone, disk full) into :class:`RunStoreError`."""
+        try:
+            yield
+        except self.errors as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise RunStoreError(f"the run store at {self.location} failed: {first}") from exc
 
     def report(self, run_id: str) -> Path:
         return self.root / "reports" / f"{run_id}.html"
@@ -130,6 +141,7 @@ class LocalRunStore(RunStore):
         self.root.mkdir(parents=True, exist_ok=True)
         self.checkpoints = self.root / "checkpoints.sqlite"
         self.location = str(self.checkpoints)
+        self.errors = (sqlite3.Error,)
         self._conn = sqlite3.connect(str(self.checkpoints), check_same_thread=False)
         self.saver = SqliteSaver(self._conn)
 
@@ -167,6 +179,8 @@ class PostgresRunStore(RunStore):
     def __init__(self, settings: CheckpointSettings, root: Path) -> None:
         super().__init__(root)
         try:
+            import psycopg
+            import psycopg_pool
             from langgraph.checkpoint.postgres import PostgresSaver
             from psycopg.rows import dict_row
             from psycopg_pool import ConnectionPool
@@ -177,6 +191,7 @@ class PostgresRunStore(RunStore):
         assert settings.url is not None
         url = settings.url.get_secret_value()
         self.location = _redact(url)
+        self.errors = (psycopg.Error, psycopg_pool.PoolTimeout)
         self._pool = ConnectionPool(
             url,
             min_size=1,
