@@ -38,13 +38,17 @@ RESULTS = ROOT / "benchmarks" / "results" / "cluster_throughput.json"
 
 
 def rows(prefix: str, n: int) -> list[BatchRow]:
-    return [BatchRow(id=f"{prefix}{i}", task=f"What is six times seven? ({prefix} case {i})") for i in range(n)]
+    return [
+        BatchRow(id=f"{prefix}{i}", task=f"What is six times seven? ({prefix} case {i})") for i in range(n)
+    ]
 
 
 def measure(workers: int, n_rows: int, sim: SimEndpoint, data_dir: Path) -> dict:
     os.environ.update({"TRILOOP_LLM__BASE_URL": sim.url, "TRILOOP_LLM__MODEL": "sim"})
     settings = load_settings(data_dir=data_dir)
-    setup = BatchSetup(settings=settings, config=settings.solve.model_copy(update={"interactive": False}), memory=False)
+    setup = BatchSetup(
+        settings=settings, config=settings.solve.model_copy(update={"interactive": False}), memory=False
+    )
     options = RayOptions(address="local", cpus=workers)
     leave = connect(options)
     try:

@@ -32,7 +32,9 @@ class TempPostgres:
     def __init__(self, root: Path) -> None:
         bindir = postgres_bin()
         if bindir is None:
-            raise RuntimeError("PostgreSQL is not installed: run scripts/test.sh (apt-get install postgresql)")
+            raise RuntimeError(
+                "PostgreSQL is not installed: run scripts/test.sh (apt-get install postgresql)"
+            )
         self.bin = bindir
         self.root = Path(root)
         self.data = self.root / "data"

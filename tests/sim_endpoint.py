@@ -42,7 +42,9 @@ class FaultRates(BaseModel):
 
     def pick(self, rng: random.Random) -> str | None:
         roll = rng.random()
-        for name, rate in zip(FAULTS, (self.r429, self.r500, self.hang, self.drop, self.truncate), strict=True):
+        for name, rate in zip(
+            FAULTS, (self.r429, self.r500, self.hang, self.drop, self.truncate), strict=True
+        ):
             if roll < rate:
                 return name
             roll -= rate
@@ -152,7 +154,9 @@ class SimEndpoint:
     def answer(self, handler: Any, body: dict[str, Any], fault: str | None) -> None:
         if fault == "429":
             error = {"error": {"message": "slow down", "type": "rate_limit"}}
-            return handler._send(429, json.dumps(error).encode(), {"retry-after": str(self.faults.retry_after_s)})
+            return handler._send(
+                429, json.dumps(error).encode(), {"retry-after": str(self.faults.retry_after_s)}
+            )
         if fault == "500":
             return handler._send(500, b'{"error": {"message": "internal error"}}')
         if fault == "drop":
@@ -177,7 +181,11 @@ class SimEndpoint:
                 "choices": [
                     {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
                 ],
-                "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
+                "usage": {
+                    "prompt_tokens": prompt,
+                    "completion_tokens": completion,
+                    "total_tokens": prompt + completion,
+                },
             }
         ).encode()
         if fault == "truncate":
@@ -200,7 +208,9 @@ def main() -> None:
     parser.add_argument("--slots", type=int, default=4)
     parser.add_argument("--latency-per-token-ms", type=float, default=0.0)
     args = parser.parse_args()
-    with SimEndpoint(slots=args.slots, latency_per_token_s=args.latency_per_token_ms / 1000, port=args.port) as sim:
+    with SimEndpoint(
+        slots=args.slots, latency_per_token_s=args.latency_per_token_ms / 1000, port=args.port
+    ) as sim:
         print(sim.url, flush=True)
         threading.Event().wait()
 

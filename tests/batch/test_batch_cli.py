@@ -44,10 +44,17 @@ def _results(out: Path) -> list[dict]:
 
 def test_bad_rows_are_listed_with_their_lines(tmp_path):
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"id": 1}\nnope\n{"id": 2, "task": "x", "kind": "ml"}\n{"id": 3, "task": "x"}\n{"id": 3, "task": "y"}\n')
+    bad.write_text(
+        '{"id": 1}\nnope\n{"id": 2, "task": "x", "kind": "ml"}\n{"id": 3, "task": "x"}\n{"id": 3, "task": "y"}\n'
+    )
     result = _batch(bad, tmp_path / "out.jsonl", tmp_path / "data")
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    for says in ("line 1: task: Field required", "line 2: not JSON", "line 3: kind", "line 5: id '3' is also on line 4"):
+    for says in (
+        "line 1: task: Field required",
+        "line 2: not JSON",
+        "line 3: kind",
+        "line 5: id '3' is also on line 4",
+    ):
         assert says in result.stderr, result.stderr
     assert not (tmp_path / "out.jsonl").exists()  # nothing ran
 
@@ -69,7 +76,10 @@ def test_a_batch_on_ray_equals_the_batch_run_here_and_resumes(tmp_path):
     def comparable(out: Path) -> dict[str, tuple]:
         rows = _results(out)
         assert len(rows) == len({r["id"] for r in rows}) == 6
-        return {r["id"]: (r["status"], r["answer"], r["outcome"], r["code"], r["usage"]["llm_calls"]) for r in rows}
+        return {
+            r["id"]: (r["status"], r["answer"], r["outcome"], r["code"], r["usage"]["llm_calls"])
+            for r in rows
+        }
 
     assert comparable(tmp_path / "ray.jsonl") == comparable(tmp_path / "here.jsonl")
     assert {r["answer"] for r in _results(tmp_path / "here.jsonl")} == {"42"}
@@ -84,7 +94,9 @@ def test_a_ray_worker_killed_mid_batch_leaves_every_row_exactly_once(tmp_path):
     def kill_one_worker() -> None:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not killed:
-            found = subprocess.run(["pgrep", "-f", "ray::run_job"], capture_output=True, text=True).stdout.split()
+            found = subprocess.run(
+                ["pgrep", "-f", "ray::run_job"], capture_output=True, text=True
+            ).stdout.split()
             if found:
                 os.kill(int(found[0]), signal.SIGKILL)
                 killed.append(int(found[0]))
@@ -143,7 +155,11 @@ def test_a_batch_joins_the_cluster_ray_start_made(tmp_path, ray_head):
         result = _batch(file, tmp_path / "out.jsonl", tmp_path / "data", "--ray", "auto", env=_sim_env(sim))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "ray auto" in result.stderr
-    assert {r["id"]: r["answer"] for r in _results(tmp_path / "out.jsonl")} == {"q0": "42", "q1": "42", "q2": "42"}
+    assert {r["id"]: r["answer"] for r in _results(tmp_path / "out.jsonl")} == {
+        "q0": "42",
+        "q1": "42",
+        "q2": "42",
+    }
 
 
 @pytest.mark.slow

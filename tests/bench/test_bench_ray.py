@@ -41,7 +41,9 @@ def test_bench_pairs_on_ray_match_the_pairs_run_here(tmp_path):
     def records(folder: Path) -> dict[tuple[str, str], tuple]:
         lines = [json.loads(x) for x in (folder / "results.jsonl").read_text().splitlines()]
         assert len(lines) == 8
-        return {(r["task_id"], r["strategy"]): (r["passed"], r["answer"], r["calls"], r["tokens"]) for r in lines}
+        return {
+            (r["task_id"], r["strategy"]): (r["passed"], r["answer"], r["calls"], r["tokens"]) for r in lines
+        }
 
     assert records(tmp_path / "ray") == records(tmp_path / "here")
     assert sum(passed for passed, *_ in records(tmp_path / "here").values()) == 4  # the "42" questions

@@ -70,7 +70,9 @@ def test_a_chat_begun_on_one_server_continues_on_the_other(two_servers) -> None:
     assert events[-1]["type"] == "answer" and events[-1]["content"].strip()
 
     listed = httpx.get(f"{second}/api/threads", timeout=30).json()["threads"]
-    assert [t["thread_id"] for t in listed] == [thread_id] and listed[0]["title"] == "Name one primary colour."
+    assert [t["thread_id"] for t in listed] == [thread_id] and listed[0][
+        "title"
+    ] == "Name one primary colour."
     history = httpx.get(f"{second}/api/threads/{thread_id}", timeout=30).json()["messages"]
     assert [m["role"] for m in history] == ["user", "assistant"]
 

@@ -75,8 +75,12 @@ def test_processes_opening_a_fresh_database_at_once_all_succeed(postgres, tmp_pa
 def test_bad_urls_are_clear_errors(tmp_path, monkeypatch):
     with pytest.raises(RunStoreError, match="must start with postgresql://"):
         open_run_store(CheckpointSettings(url="mysql://x@localhost/db"), tmp_path)
-    with pytest.raises(RunStoreError, match=r"cannot open the run store at postgresql://u:\*\*\*@127.0.0.1:9/x"):
-        open_run_store(CheckpointSettings(url="postgresql://u:secret@127.0.0.1:9/x", connect_timeout_s=1), tmp_path)
+    with pytest.raises(
+        RunStoreError, match=r"cannot open the run store at postgresql://u:\*\*\*@127.0.0.1:9/x"
+    ):
+        open_run_store(
+            CheckpointSettings(url="postgresql://u:secret@127.0.0.1:9/x", connect_timeout_s=1), tmp_path
+        )
 
     monkeypatch.setenv("TRILOOP_CHECKPOINT__URL", "postgresql://u:secret@127.0.0.1:9/x")
     monkeypatch.setenv("TRILOOP_CHECKPOINT__CONNECT_TIMEOUT_S", "1")
@@ -93,6 +97,8 @@ def test_a_database_that_goes_away_mid_use_is_a_named_error(postgres, tmp_path):
         runner = SolveRunner(build_solve_graph(hard_llm(), checkpointer=runs.saver), runs)
         with psycopg.connect(postgres.url, autocommit=True) as admin:
             admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
+            )
         with pytest.raises(RunStoreError, match=r"the run store at postgresql://.* failed"):
             runner.start("What is 3*4?", SolveConfig(k=3), run_id="gone")

@@ -22,7 +22,8 @@ err_console = Console(stderr=True)
 def batch_command(
     file: Annotated[Path, typer.Argument(help="JSONL file of {id, task, kind?, tests?, signature?} rows")],
     out: Annotated[
-        Path | None, typer.Option(help="results JSONL; an existing one is resumed (default: FILE.results.jsonl)")
+        Path | None,
+        typer.Option(help="results JSONL; an existing one is resumed (default: FILE.results.jsonl)"),
     ] = None,
     strategy: Annotated[str | None, typer.Option(help="auto | single | sc | triloop")] = None,
     k: Annotated[int | None, typer.Option(min=1, max=16, help="candidates per row")] = None,

@@ -100,9 +100,7 @@ def lost_result(job: RowJob, reason: str) -> BatchResult:
     return error_result(job.row, job.row.run_id(job.setup.key()), f"worker lost: {reason}")
 
 
-def solve_rows(
-    rows: Sequence[BatchRow], setup: BatchSetup, ray: RayOptions | None
-) -> Iterator[BatchResult]:
+def solve_rows(rows: Sequence[BatchRow], setup: BatchSetup, ray: RayOptions | None) -> Iterator[BatchResult]:
     """Each row's result as it finishes: in order here, in any order on Ray."""
     if ray is None:
         with ExitStack() as stack:

@@ -83,11 +83,13 @@ def _run(
     from triloop.bench.errors import BenchInputError
     from triloop.bench.harness import (
         RESULTS_FILE,
+        LocalPairs,
+        PairOptions,
+        PairRunner,
         check_same_questions,
         existing_models,
         git_commit,
         read_records,
-        run_bench,
         run_pairs,
     )
     from triloop.bench.report import report
@@ -115,44 +117,23 @@ def _run(
         soft_wrap=True,
     )
     config = settings.solve.model_copy(update={"k": k, "interactive": False})
-    if ray is not None:
-        from triloop.bench.remote import RayPairs, WorkerSetup
-        from triloop.cluster import RayOptions, connect
-
-        setup = WorkerSetup(
-            settings=settings,
-            names=names,
-            config=config,
-            timeout=timeout,
-            pair_timeout=pair_timeout,
-            pools=pools,
-            commit=commit,
-        )
-        leave = connect(RayOptions(address=ray))
-        try:
-            runner = RayPairs(setup, RayOptions(address=ray))
-            run_pairs(problems, names, out_dir, runner, console=err_console, retry_errors=retry_errors)
-        finally:
-            leave()
-        report(out_dir, console)
-        return
+    options = PairOptions(
+        timeout=timeout, pair_timeout=pair_timeout, pools=pools, commit=commit, model=model_name
+    )
     with ExitStack() as stack:
-        llm = open_llm(stack, settings)
-        tools, sandbox = open_tools(stack, settings)
-        strategies = build_strategies(names, llm, tools=tools, config=config)
-        run_bench(
-            problems,
-            strategies,
-            sandbox,
-            out_dir,
-            timeout=timeout,
-            model=model_name,
-            commit=commit,
-            console=err_console,
-            retry_errors=retry_errors,
-            pools=pools,
-            pair_timeout=pair_timeout,
-        )
+        if ray is not None:
+            from triloop.bench.remote import RayPairs, WorkerSetup
+            from triloop.cluster import RayOptions, connect
+
+            cluster = RayOptions(address=ray)
+            stack.callback(connect(cluster))
+            setup = WorkerSetup(settings=settings, names=names, config=config, options=options)
+            runner: PairRunner = RayPairs(setup, cluster)
+        else:
+            llm = open_llm(stack, settings)
+            tools, sandbox = open_tools(stack, settings)
+            runner = LocalPairs(build_strategies(names, llm, tools=tools, config=config), sandbox, options)
+        run_pairs(problems, names, out_dir, runner, console=err_console, retry_errors=retry_errors)
     report(out_dir, console)
 
 
@@ -207,7 +188,9 @@ def tasks_command(
 
     names = parse_strategies(strategy)
     problems = select(load_tasks(file), offset, limit)
-    _run(file.stem or "tasks", problems, names, model, k, out, timeout, retry_errors, pools, pair_timeout, ray)
+    _run(
+        file.stem or "tasks", problems, names, model, k, out, timeout, retry_errors, pools, pair_timeout, ray
+    )
 
 
 @app.command("gym")

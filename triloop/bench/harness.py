@@ -224,37 +224,27 @@ class _Tally:
         return "  ".join(f"{name} {self.passed[name]}/{self.ran[name]}" for name in self.ran)
 
 
+class PairOptions(BaseModel):
+    """How every pair is run and judged."""
+
+    timeout: float = 10.0  # seconds the hidden tests may run per solution
+    pair_timeout: float | None = PAIR_TIMEOUT_S  # a pair that takes longer is recorded as an error
+    pools: bool = False  # keep every candidate of graph strategies, each scored on the hidden tests
+    commit: str | None = None
+    model: str = ""
+
+
 class LocalPairs:
     """Pairs run here, one after another, in the order given (interleaved per problem)."""
 
-    def __init__(
-        self,
-        strategies: Sequence[Strategy],
-        sandbox: Sandbox | None,
-        *,
-        timeout: float = 10.0,
-        pair_timeout: float | None = PAIR_TIMEOUT_S,
-        pools: bool = False,
-        commit: str | None = None,
-        model: str = "",
-    ) -> None:
+    def __init__(self, strategies: Sequence[Strategy], sandbox: Sandbox | None, options: PairOptions) -> None:
         self.strategies = {s.name: s for s in strategies}
         self.sandbox = sandbox
-        self.timeout, self.pair_timeout, self.pools = timeout, pair_timeout, pools
-        self.commit, self.model = commit, model
+        self.options = options
 
     def run(self, pending: Sequence[tuple[Problem, str]]) -> Iterator[BenchRecord]:
         for problem, name in pending:
-            yield run_pair(
-                problem,
-                self.strategies[name],
-                self.sandbox,
-                timeout=self.timeout,
-                pair_timeout=self.pair_timeout,
-                pools=self.pools,
-                commit=self.commit,
-                model=self.model,
-            )
+            yield run_pair(problem, self.strategies[name], self.sandbox, self.options)
 
 
 class PairRunner(Protocol):
@@ -264,25 +254,25 @@ class PairRunner(Protocol):
 
 
 def run_pair(
-    problem: Problem,
-    strategy: Strategy,
-    sandbox: Sandbox | None,
-    *,
-    timeout: float = 10.0,
-    pair_timeout: float | None = PAIR_TIMEOUT_S,
-    pools: bool = False,
-    commit: str | None = None,
-    model: str = "",
+    problem: Problem, strategy: Strategy, sandbox: Sandbox | None, options: PairOptions
 ) -> BenchRecord:
     """One pair: the strategy's attempt, judged (with ``pools``, every candidate scored too)."""
-    attempt = attempt_of(strategy, problem, timeout=pair_timeout)
-    verdict = judge(sandbox, problem, attempt, timeout=timeout)
+    attempt = attempt_of(strategy, problem, timeout=options.pair_timeout)
+    verdict = judge(sandbox, problem, attempt, timeout=options.timeout)
     pool = None
-    if pools and isinstance(problem, ValueProblem):  # each answer, by the question's scorer
+    if options.pools and isinstance(problem, ValueProblem):  # each answer, by the question's scorer
         pool = [m.model_copy(update={"hidden": problem.correct(m.answer)}) for m in attempt.pool]
-    elif pools and sandbox is not None:
-        pool = score_pool(sandbox, problem, attempt, verdict, timeout=timeout)
-    return record_of(problem, strategy.name, attempt, verdict, commit=commit, model=model, pool=pool or None)
+    elif options.pools and sandbox is not None:
+        pool = score_pool(sandbox, problem, attempt, verdict, timeout=options.timeout)
+    return record_of(
+        problem,
+        strategy.name,
+        attempt,
+        verdict,
+        commit=options.commit,
+        model=options.model,
+        pool=pool or None,
+    )
 
 
 def run_bench(
@@ -303,9 +293,8 @@ def run_bench(
     :class:`LocalPairs`. ``sandbox`` may be None when every problem is a question; a pair that takes
     longer than ``pair_timeout`` seconds is recorded as an error. With ``pools``, graph strategies'
     records keep every candidate, each scored on the hidden tests."""
-    runner = LocalPairs(
-        strategies, sandbox, timeout=timeout, pair_timeout=pair_timeout, pools=pools, commit=commit, model=model
-    )
+    options = PairOptions(timeout=timeout, pair_timeout=pair_timeout, pools=pools, commit=commit, model=model)
+    runner = LocalPairs(strategies, sandbox, options)
     names = [s.name for s in strategies]
     return run_pairs(problems, names, out_dir, runner, console=console, retry_errors=retry_errors)
 

@@ -14,8 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from triloop.bench import PAIR_TIMEOUT_S
-from triloop.bench.harness import BenchRecord, run_pair
+from triloop.bench.harness import BenchRecord, PairOptions, run_pair
 from triloop.bench.problems import Problem
 from triloop.bench.questions import ValueProblem
 from triloop.cluster import RayOptions, WorkerParts, spread
@@ -30,10 +29,7 @@ class WorkerSetup(BaseModel):
     settings: Any  # triloop.config.Settings (pickled as is: it may hold an API key)
     names: list[str]
     config: SolveConfig
-    timeout: float = 10.0
-    pair_timeout: float | None = PAIR_TIMEOUT_S
-    pools: bool = False
-    commit: str | None = None
+    options: PairOptions
 
     def key(self) -> str:
         return self.model_dump_json(exclude={"settings"}) + self.settings.model_dump_json()
@@ -64,17 +60,7 @@ def _build(setup: WorkerSetup, stack: ExitStack) -> tuple[dict[str, Any], Any]:
 def run_job(job: PairJob) -> BenchRecord:
     """The Ray task: one pair, run and judged on this worker."""
     strategies, sandbox = _PARTS.get(job.setup.key(), lambda stack: _build(job.setup, stack))
-    setup = job.setup
-    return run_pair(
-        job.problem,
-        strategies[job.name],
-        sandbox,
-        timeout=setup.timeout,
-        pair_timeout=setup.pair_timeout,
-        pools=setup.pools,
-        commit=setup.commit,
-        model=setup.settings.llm.model,
-    )
+    return run_pair(job.problem, strategies[job.name], sandbox, job.setup.options)
 
 
 def lost_record(job: PairJob, reason: str) -> BenchRecord:
@@ -85,8 +71,8 @@ def lost_record(job: PairJob, reason: str) -> BenchRecord:
         passed=False,
         detail="no answer: the worker was lost",
         error=f"worker lost: {reason}",
-        commit=job.setup.commit,
-        model=job.setup.settings.llm.model,
+        commit=job.setup.options.commit,
+        model=job.setup.options.model,
         expected=job.problem.answer if isinstance(job.problem, ValueProblem) else None,
     )
 

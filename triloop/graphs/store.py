@@ -43,7 +43,9 @@ _TRACE_TABLE = """CREATE TABLE IF NOT EXISTS triloop_trace_events (
 class CheckpointSettings(BaseModel):
     """Where run and chat checkpoints go: ``url=None`` keeps them in a local sqlite file."""
 
-    url: SecretStr | None = Field(None, description="postgresql://user:pass@host:port/db; unset = local sqlite")
+    url: SecretStr | None = Field(
+        None, description="postgresql://user:pass@host:port/db; unset = local sqlite"
+    )
     pool_size: int = Field(8, ge=1, description="connections each process keeps to PostgreSQL")
     connect_timeout_s: float = Field(10.0, gt=0)
 
@@ -214,7 +216,9 @@ class PostgresRunStore(RunStore):
         # for every open statement on the database, a blocked lock request included (a deadlock).
         with self._pool.connection() as conn:
             deadline = time.monotonic() + 120
-            while not conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (_SETUP_LOCK_KEY,)).fetchone()["ok"]:
+            while not conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (_SETUP_LOCK_KEY,)).fetchone()[
+                "ok"
+            ]:
                 if time.monotonic() > deadline:
                     raise RunStoreError("another process has held the run store's setup lock for 120 s")
                 time.sleep(0.1)
