@@ -144,7 +144,8 @@ class LocalRunStore(RunStore):
         self.checkpoints = self.root / "checkpoints.sqlite"
         self.location = str(self.checkpoints)
         self.errors = (sqlite3.Error,)
-        self._conn = sqlite3.connect(str(self.checkpoints), check_same_thread=False)
+        # several processes (Ray workers on one machine) may write: wait for a lock, do not fail at once
+        self._conn = sqlite3.connect(str(self.checkpoints), check_same_thread=False, timeout=30.0)
         self.saver = SqliteSaver(self._conn)
 
     def trace(self, run_id: str) -> Path:
