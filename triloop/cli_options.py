@@ -19,7 +19,7 @@ RayOption = Annotated[
     typer.Option(
         "--ray",
         help="run each item as a task on Ray: local (a cluster started here), auto (the cluster `ray start`"
-        " made on this machine) or an address (ray://HEAD:10001); needs triloop[scale]",
+        " made on this machine) or an address (ray://HEAD:10001); needs the scale extra",
     ),
 ]
 

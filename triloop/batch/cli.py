@@ -25,7 +25,9 @@ def batch_command(
         Path | None,
         typer.Option(help="results JSONL; an existing one is resumed (default: FILE.results.jsonl)"),
     ] = None,
-    strategy: Annotated[str | None, typer.Option(help="auto | single | sc | triloop")] = None,
+    strategy: Annotated[
+        str | None, typer.Option(help="single | sc | bok | self-refine | triloop (default: the solve settings)")
+    ] = None,
     k: Annotated[int | None, typer.Option(min=1, max=16, help="candidates per row")] = None,
     budget_tokens: Annotated[int | None, typer.Option(help="token budget per row")] = None,
     budget_seconds: Annotated[float | None, typer.Option(help="wall-time budget per row")] = None,
