@@ -56,8 +56,15 @@ class WorkerParts:
 
     def get(self, key: str, build: Callable[[ExitStack], Part]) -> Part:
         if key not in self._built:
-            self._built[key] = build(self._stack)
+            with ExitStack() as parts:  # a build that fails half-way closes what it had opened
+                self._built[key] = build(parts)
+                self._stack.push(parts.pop_all())
         return self._built[key]
+
+
+def setup_key(setup: BaseModel, settings: Any) -> str:
+    """What identifies a setup (settings and run options) across processes: its JSON (secrets masked)."""
+    return setup.model_dump_json(exclude={"settings"}) + settings.model_dump_json()
 
 
 def worker_env() -> dict[str, str]:
@@ -110,13 +117,15 @@ def spread(
     work: Callable[[Item], Result],
     items: Sequence[Item],
     options: RayOptions,
-    on_lost: Callable[[Item, str], Result],
+    on_failure: Callable[[Item, str], Result],
 ) -> Iterator[tuple[Item, Result]]:
     """``(item, work(item))`` for every item, as each finishes on the cluster (any order). ``work`` must
-    be a module-level function (workers import it) that turns its own failures into results; an item
-    whose worker died more often than ``max_retries`` becomes ``on_lost(item, reason)``."""
+    be a module-level function (workers import it) that turns its own failures into results. An item
+    that still fails becomes ``on_failure(item, reason)``: the exception ``work`` raised on the worker
+    (it could not build its parts: no sandbox, a database it cannot reach), or ``worker lost: ...`` when
+    its worker died more often than ``max_retries``."""
     import ray
-    from ray.exceptions import RayError
+    from ray.exceptions import RayError, RayTaskError
 
     remote = ray.remote(work).options(  # type: ignore[attr-defined]
         num_cpus=options.num_cpus, max_retries=options.max_retries, retry_exceptions=False
@@ -128,6 +137,9 @@ def spread(
             item = pending.pop(ref)
             try:
                 result = ray.get(ref)
+            except RayTaskError as exc:  # raised by ``work`` itself: say what, not where
+                cause = exc.cause if exc.cause is not None else exc
+                result = on_failure(item, f"{type(cause).__name__}: {str(cause)[:500]}")
             except RayError as exc:
-                result = on_lost(item, f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
+                result = on_failure(item, f"worker lost: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
             yield item, result

@@ -26,12 +26,34 @@ def _write(path: Path, rows: list[dict]) -> Path:
     return path
 
 
+def _command(file: Path, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "triloop.cli", "batch", str(file), "--no-memory", "--out", str(out), *extra]
+
+
+def _env(data_dir: Path, env: dict | None) -> dict[str, str]:
+    return {**os.environ, "COLUMNS": "500", "TRILOOP_DATA_DIR": str(data_dir), **(env or {})}
+
+
 def _batch(file: Path, out: Path, data_dir: Path, *extra: str, env: dict | None = None, timeout: float = 600):
-    full_env = {**os.environ, "COLUMNS": "500", "TRILOOP_DATA_DIR": str(data_dir), **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "triloop.cli", "batch", str(file), "--no-memory", "--out", str(out), *extra],
-        env=full_env, capture_output=True, text=True, timeout=timeout,
-    )  # fmt: skip
+    command = _command(file, out, *extra)
+    return subprocess.run(command, env=_env(data_dir, env), capture_output=True, text=True, timeout=timeout)
+
+
+def _descendants(root: int) -> set[int]:
+    """The processes below ``root`` (a local Ray cluster's raylet and workers are under its driver)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found: set[int] = set()
+    frontier = {root}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
 
 
 def _sim_env(sim: SimEndpoint) -> dict[str, str]:
@@ -91,27 +113,42 @@ def test_a_ray_worker_killed_mid_batch_leaves_every_row_exactly_once(tmp_path):
     file = _write(tmp_path / "rows.jsonl", rows)
     killed: list[int] = []
 
-    def kill_one_worker() -> None:
+    def kill_one_worker(driver: int) -> None:  # only this batch's workers, never another session's
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not killed:
-            found = subprocess.run(
-                ["pgrep", "-f", "ray::run_job"], capture_output=True, text=True
-            ).stdout.split()
-            if found:
-                os.kill(int(found[0]), signal.SIGKILL)
-                killed.append(int(found[0]))
+            running = subprocess.run(["pgrep", "-f", "ray::run_job"], capture_output=True, text=True).stdout
+            mine = sorted({int(pid) for pid in running.split()} & _descendants(driver))
+            if mine:
+                os.kill(mine[0], signal.SIGKILL)
+                killed.append(mine[0])
             time.sleep(0.2)
 
     with SimEndpoint(slots=8, latency_per_token_s=0.05) as sim:  # each reply ~1 s: rows are in flight
-        killer = threading.Thread(target=kill_one_worker, daemon=True)
-        killer.start()
-        result = _batch(file, tmp_path / "out.jsonl", tmp_path / "data", "--ray", "local", env=_sim_env(sim))
+        command = _command(file, tmp_path / "out.jsonl", "--ray", "local")
+        env = _env(tmp_path / "data", _sim_env(sim))
+        with subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True) as proc:
+            killer = threading.Thread(target=kill_one_worker, args=(proc.pid,), daemon=True)
+            killer.start()
+            _, stderr = proc.communicate(timeout=600)
         killer.join(5)
     assert killed, "no Ray worker was seen running a row"
     out = _results(tmp_path / "out.jsonl")
     assert sorted(r["id"] for r in out) == sorted(r["id"] for r in rows)  # each row once, none lost
-    assert all(r["status"] == "done" and r["answer"] == "42" for r in out), result.stderr  # Ray retried it
-    assert result.returncode == 0
+    assert all(r["status"] == "done" and r["answer"] == "42" for r in out), stderr  # Ray retried it
+    assert proc.returncode == 0
+
+
+@pytest.mark.slow
+def test_a_worker_that_cannot_build_its_parts_says_why(tmp_path):
+    file = _write(tmp_path / "rows.jsonl", ROWS[:2])
+    with SimEndpoint(slots=4) as sim:
+        env = {**_sim_env(sim), "TRILOOP_SANDBOX__BACKEND": "docker", "DOCKER_HOST": "unix:///nonexistent.sock"}
+        result = _batch(file, tmp_path / "out.jsonl", tmp_path / "data", "--ray", "local", env=env)
+    assert result.returncode == 1, result.stderr[-2000:]
+    out = _results(tmp_path / "out.jsonl")
+    assert len(out) == 2 and all(r["status"] == "error" for r in out)
+    # the cause from the worker, not Ray's wrapper or "worker lost"
+    assert all(r["error"].startswith("BackendUnavailableError") for r in out), [r["error"] for r in out]
 
 
 @pytest.mark.model

@@ -6,14 +6,19 @@ by this process only, so a killed batch resumes where it stopped and no row is w
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from triloop.cli_options import ModelOption, RayOption, settings_for
+
+if TYPE_CHECKING:
+    from triloop.batch.rows import BatchResult
 
 console = Console()
 err_console = Console(stderr=True)
@@ -39,10 +44,11 @@ def batch_command(
 ) -> None:
     """Solve each row of a JSONL file with the agent team (here, or as Ray tasks with --ray); each
     result (answer, code, evidence, cost, status) is one line of the results file."""
-    from triloop.batch.rows import load_rows, read_results
+    from triloop.batch.rows import BatchInputError, load_rows, read_results
     from triloop.batch.run import BatchSetup, solve_rows
     from triloop.cluster import RayOptions, connect
     from triloop.graphs.running import solve_config
+    from triloop.jsonl import appending
     from triloop.progress import progress_bar
 
     rows = load_rows(file)
@@ -53,26 +59,31 @@ def batch_command(
         {"max_tokens": budget_tokens, "max_wall_s": budget_seconds},
     )
     out = out or file.with_name(file.stem + ".results.jsonl")
+    setup = BatchSetup(settings=settings, config=config, tools=tools, memory=memory)
     done = read_results(out)
+    others = [r.id for r in rows if r.id in done and done[r.id].run_id != r.run_id(setup.key())]
+    if others:
+        raise BatchInputError(
+            f"{out} holds results of rows run with other settings (model, run config or data directory): "
+            f"{', '.join(others[:5])}{' ...' if len(others) > 5 else ''}; choose another --out"
+        )
     pending = [r for r in rows if r.id not in done or (retry_errors and done[r.id].error)]
     err_console.print(
         f"batch {file}: {len(rows)} rows, {len(rows) - len(pending)} done before; "
         f"{'ray ' + ray if ray else 'here'}; out {out}",
         highlight=False,
     )
-    setup = BatchSetup(settings=settings, config=config, tools=tools, memory=memory)
     options = RayOptions(address=ray) if ray else None
     leave = connect(options) if options else (lambda: None)
     results = dict(done)
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with out.open("a", encoding="utf-8") as fh, progress_bar(err_console) as progress:
+        with appending(out) as fh, progress_bar(err_console) as progress:
             bar = progress.add_task("batch", total=len(rows), completed=len(rows) - len(pending), tally="")
             for result in solve_rows(pending, setup, options):
                 fh.write(result.model_dump_json() + "\n")
                 fh.flush()
                 results[result.id] = result
-                progress.update(bar, advance=1, description=result.id, tally=_tally(results.values()))
+                progress.update(bar, advance=1, description=escape(result.id), tally=_tally(results.values()))
                 if not err_console.is_terminal:
                     shown = result.answer if result.status == "done" else f"error: {result.error}"
                     err_console.print(f"{result.id}: {(shown or '')[:120]!r}", highlight=False, markup=False)
@@ -81,16 +92,16 @@ def batch_command(
     _summary([results[r.id] for r in rows if r.id in results], out)
 
 
-def _tally(results) -> str:
+def _tally(results: Iterable[BatchResult]) -> str:
     done = sum(r.status == "done" for r in results)
     return f"done {done}  errors {sum(r.status == 'error' for r in results)}"
 
 
-def _summary(results, out: Path) -> None:
+def _summary(results: list[BatchResult], out: Path) -> None:
     table = Table(title=f"triloop batch: {len(results)} rows")
     for column in ("status / outcome", "rows", "tokens", "wall s"):
         table.add_column(column, justify="right" if column != "status / outcome" else "left")
-    groups: dict[str, list] = {}
+    groups: dict[str, list[BatchResult]] = {}
     for result in results:
         label = result.outcome if result.status == "done" else "error"
         groups.setdefault(label or "done", []).append(result)

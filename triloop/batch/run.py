@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from triloop.batch.rows import BatchResult, BatchRow
-from triloop.cluster import RayOptions, WorkerParts, spread
+from triloop.cluster import RayOptions, WorkerParts, setup_key, spread
 from triloop.graphs.runner import SolveRunner
 from triloop.graphs.state import SolveConfig, UnknownRunError
 
@@ -31,7 +31,7 @@ class BatchSetup(BaseModel):
     memory: bool = True
 
     def key(self) -> str:
-        return self.model_dump_json(exclude={"settings"}) + self.settings.model_dump_json()
+        return setup_key(self, self.settings)
 
 
 class RowJob(BaseModel):
@@ -96,8 +96,8 @@ def run_job(job: RowJob) -> BatchResult:
     return solve_row(runner, job.row, job.setup)
 
 
-def lost_result(job: RowJob, reason: str) -> BatchResult:
-    return error_result(job.row, job.row.run_id(job.setup.key()), f"worker lost: {reason}")
+def failed_result(job: RowJob, reason: str) -> BatchResult:
+    return error_result(job.row, job.row.run_id(job.setup.key()), reason)
 
 
 def solve_rows(rows: Sequence[BatchRow], setup: BatchSetup, ray: RayOptions | None) -> Iterator[BatchResult]:
@@ -109,5 +109,5 @@ def solve_rows(rows: Sequence[BatchRow], setup: BatchSetup, ray: RayOptions | No
                 yield solve_row(runner, row, setup)
         return
     jobs = [RowJob(row=row, setup=setup) for row in rows]
-    for _, result in spread(run_job, jobs, ray, lost_result):
+    for _, result in spread(run_job, jobs, ray, failed_result):
         yield result

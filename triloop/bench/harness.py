@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 from triloop.bench import PAIR_TIMEOUT_S
 from triloop.bench.errors import BenchInputError
@@ -28,6 +29,7 @@ from triloop.bench.problems import Problem
 from triloop.bench.questions import ValueProblem
 from triloop.bench.scoring import DETAIL_LIMIT, Verdict, judge, score_pool
 from triloop.bench.strategies import Attempt, PoolMember, Strategy
+from triloop.jsonl import appending
 from triloop.progress import progress_bar
 
 if TYPE_CHECKING:
@@ -328,10 +330,7 @@ def run_pairs(
     left = Counter(p.task_id for p, _ in pending)
     index = {p.task_id: i for i, p in enumerate(problems, start=1)}
     ran: dict[str, list[BenchRecord]] = defaultdict(list)
-    cut_off = path.is_file() and path.stat().st_size > 0 and not path.read_bytes().endswith(b"\n")
-    with path.open("a", encoding="utf-8") as fh, progress_bar(console) as progress:
-        if cut_off:
-            fh.write("\n")  # a line cut off by a kill must not swallow the next record
+    with appending(path) as fh, progress_bar(console) as progress:
         bar = progress.add_task("bench", total=len(problems), tally=tally.line())
         progress.update(bar, completed=len(problems) - len(left))
         for record in runner.run(pending):
@@ -341,7 +340,8 @@ def run_pairs(
             tally.add(record)
             ran[record.task_id].append(record)
             left[record.task_id] -= 1
-            progress.update(bar, description=f"{record.task_id} · {record.strategy}", tally=tally.line())
+            where = escape(f"{record.task_id} · {record.strategy}")
+            progress.update(bar, description=where, tally=tally.line())
             if left[record.task_id] == 0:
                 progress.advance(bar)
                 if not console.is_terminal:

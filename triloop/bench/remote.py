@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from triloop.bench.harness import BenchRecord, PairOptions, run_pair
 from triloop.bench.problems import Problem
 from triloop.bench.questions import ValueProblem
-from triloop.cluster import RayOptions, WorkerParts, spread
+from triloop.cluster import RayOptions, WorkerParts, setup_key, spread
 from triloop.graphs.state import SolveConfig
 
 
@@ -32,7 +32,7 @@ class WorkerSetup(BaseModel):
     options: PairOptions
 
     def key(self) -> str:
-        return self.model_dump_json(exclude={"settings"}) + self.settings.model_dump_json()
+        return setup_key(self, self.settings)
 
 
 class PairJob(BaseModel):
@@ -63,14 +63,14 @@ def run_job(job: PairJob) -> BenchRecord:
     return run_pair(job.problem, strategies[job.name], sandbox, job.setup.options)
 
 
-def lost_record(job: PairJob, reason: str) -> BenchRecord:
-    """The record of a pair whose worker died more often than Ray retries."""
+def failed_record(job: PairJob, reason: str) -> BenchRecord:
+    """The record of a pair that failed on its worker (or whose worker died more often than Ray retries)."""
     return BenchRecord(
         task_id=job.problem.task_id,
         strategy=job.name,
         passed=False,
-        detail="no answer: the worker was lost",
-        error=f"worker lost: {reason}",
+        detail="no answer: the pair failed on its worker",
+        error=reason,
         commit=job.setup.options.commit,
         model=job.setup.options.model,
         expected=job.problem.answer if isinstance(job.problem, ValueProblem) else None,
@@ -86,5 +86,5 @@ class RayPairs:
 
     def run(self, pending: Sequence[tuple[Problem, str]]) -> Iterator[BenchRecord]:
         jobs = [PairJob(problem=problem, name=name, setup=self.setup) for problem, name in pending]
-        for _, record in spread(run_job, jobs, self.options, lost_record):
+        for _, record in spread(run_job, jobs, self.options, failed_record):
             yield record

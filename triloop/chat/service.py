@@ -174,7 +174,8 @@ class ChatService:
             event.set()
 
     def history(self, thread_id: str) -> list[dict[str, Any]]:
-        snapshot = self.graph.get_state(self._config(thread_id))
+        with self.runs.guard():
+            snapshot = self.graph.get_state(self._config(thread_id))
         if not snapshot.values:
             raise ChatError(f"no chat with id {thread_id!r}")
         return list(snapshot.values.get("messages", []))
@@ -188,8 +189,7 @@ class ChatService:
         """Recent chats, newest first: id and title (the first message)."""
         out = []
         for info in self.runs.recent_threads(chats=True, limit=limit):
-            tid = info["thread_id"]
-            messages = self.graph.get_state(self._config(tid)).values.get("messages", [])
+            messages = self.runs.latest_values(info["thread_id"]).get("messages", [])
             first = next((m["content"] for m in messages if m.get("role") == "user"), "")
             out.append({**info, "title": first[:80], "turns": sum(m.get("role") == "user" for m in messages)})
         return out

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from triloop.config import Settings
 from triloop.graphs.memory import GraphMemory
 from triloop.graphs.state import GraphError
+from triloop.graphs.store import RunStore
 from triloop.llm.base import LLM
 from triloop.tools.base import Tool
 
@@ -73,7 +74,7 @@ def open_tools(stack: ExitStack, settings: Settings) -> tuple[list[Tool], Any]:
 class SolveParts(NamedTuple):
     llm: LLM
     graph: Any  # the compiled solve graph, checkpointed in ``runs.saver``
-    runs: Any  # RunStore: checkpoints, traces, reports
+    runs: RunStore  # checkpoints, traces, reports
     memory: GraphMemory | None
 
 
@@ -98,7 +99,7 @@ def open_solve_parts(
     return SolveParts(llm, graph, runs, memory)
 
 
-def open_runs(stack: ExitStack, settings: Settings) -> Any:
+def open_runs(stack: ExitStack, settings: Settings) -> RunStore:
     """The run store the settings name (local sqlite, or PostgreSQL), closed when ``stack`` closes."""
     from triloop.graphs.store import open_run_store
 

@@ -108,22 +108,28 @@ class RunStore(ABC):
     def close(self) -> None:
         """Release the checkpointer's connections."""
 
+    @abstractmethod
+    def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """Rows of a read-only query on the checkpoint tables."""
+
     def recent_threads(self, chats: bool, limit: int = 50) -> list[dict[str, Any]]:
-        """Newest first, the ids and last-update times of chats (``chat-...``) or of runs (the rest).
-        Walks the checkpoints, newest first: fine for thousands of runs, not millions."""
-        seen: dict[str, dict[str, Any]] = {}
-        for item in self.saver.list(None):
-            configurable = item.config["configurable"]
-            tid = configurable.get("thread_id", "")
-            if tid in seen or configurable.get("checkpoint_ns") or tid.startswith("chat-") != chats:
-                continue
-            seen[tid] = {"thread_id": tid, "updated": item.checkpoint.get("ts")}
-        ordered = sorted(seen.values(), key=lambda info: info["updated"] or "", reverse=True)
-        return ordered[:limit]
+        """Newest first, the ids and last-update times of chats (``chat-...``) or of runs (the rest):
+        one query over the thread ids (checkpoint ids are time-ordered), then each thread's last
+        checkpoint."""
+        sql = (
+            "SELECT thread_id, max(checkpoint_id) FROM checkpoints WHERE checkpoint_ns = '' AND "
+            f"substr(thread_id, 1, 5) {'=' if chats else '<>'} 'chat-' "
+            f"GROUP BY thread_id ORDER BY 2 DESC LIMIT {int(limit)}"
+        )
+        with self.guard():
+            ids = [row[0] for row in self._query(sql, ())]
+            found = [(tid, self.saver.get_tuple(_latest(tid))) for tid in ids]
+        return [{"thread_id": tid, "updated": item.checkpoint.get("ts") if item else None} for tid, item in found]
 
     def latest_values(self, thread_id: str) -> dict[str, Any]:
         """The state values of a run's (or chat's) last checkpoint, without building its graph."""
-        found = self.saver.get_tuple({"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}})
+        with self.guard():
+            found = self.saver.get_tuple(_latest(thread_id))
         return dict(found.checkpoint.get("channel_values", {})) if found else {}
 
     def __enter__(self) -> RunStore:
@@ -166,6 +172,11 @@ class LocalRunStore(RunStore):
 
             yield write
 
+    def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        self.saver.setup()  # the tables exist once anything was checkpointed; a new store has none yet
+        with self.saver.lock:
+            return list(self._conn.execute(sql, params).fetchall())
+
     def events(self, run_id: str) -> list[dict[str, Any]]:
         path = self.trace(run_id)
         if not path.is_file():
@@ -201,10 +212,12 @@ class PostgresRunStore(RunStore):
             max_size=settings.pool_size,
             kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
             timeout=settings.connect_timeout_s,
+            check=ConnectionPool.check_connection,  # a database restart leaves dead connections behind
             open=False,
         )
         try:
             self._pool.open(wait=True, timeout=settings.connect_timeout_s)
+            self._saver_type = PostgresSaver
             self.saver = PostgresSaver(self._pool)  # type: ignore[arg-type]
             self._setup()
         except Exception as exc:
@@ -224,7 +237,7 @@ class PostgresRunStore(RunStore):
                     raise RunStoreError("another process has held the run store's setup lock for 120 s")
                 time.sleep(0.1)
             try:
-                self.saver.setup()
+                self._saver_type(conn).setup()  # on this connection: the pool may have no second one
                 conn.execute(_TRACE_TABLE)
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK_KEY,))
@@ -243,8 +256,12 @@ class PostgresRunStore(RunStore):
 
         yield write
 
-    def events(self, run_id: str) -> list[dict[str, Any]]:
+    def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         with self._pool.connection() as conn:
+            return [tuple(row.values()) for row in conn.execute(sql, params).fetchall()]
+
+    def events(self, run_id: str) -> list[dict[str, Any]]:
+        with self.guard(), self._pool.connection() as conn:
             rows = conn.execute(
                 "SELECT event FROM triloop_trace_events WHERE run_id = %s ORDER BY seq", (run_id,)
             ).fetchall()
@@ -254,6 +271,10 @@ class PostgresRunStore(RunStore):
 
     def close(self) -> None:
         self._pool.close()
+
+
+def _latest(thread_id: str) -> dict[str, Any]:
+    return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
 
 
 def _redact(url: str) -> str:
