@@ -32,7 +32,7 @@ from tests.sim_endpoint import SimEndpoint  # noqa: E402
 from triloop.batch.rows import BatchRow  # noqa: E402
 from triloop.batch.run import BatchSetup, solve_rows  # noqa: E402
 from triloop.bench.harness import git_commit  # noqa: E402
-from triloop.cluster import RayOptions, connect  # noqa: E402
+from triloop.cluster import RayOptions, on_ray  # noqa: E402
 from triloop.config import load_settings  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "cluster_throughput.json"
@@ -58,8 +58,7 @@ def measure(workers: int, n_rows: int, sim: SimEndpoint, data_dir: Path) -> dict
         settings=settings, config=settings.solve.model_copy(update={"interactive": False}), memory=False
     )
     options = RayOptions(address="local", cpus=workers)
-    leave = connect(options)
-    try:
+    with on_ray(options):
         warm = list(solve_rows(rows(f"warm{workers}-", workers), setup, options))
         decode_before, calls_before = sim.decode_s, sim.counts["requests"]
         busy_before, total_before = cpu_times()
@@ -67,8 +66,6 @@ def measure(workers: int, n_rows: int, sim: SimEndpoint, data_dir: Path) -> dict
         results = list(solve_rows(rows(f"w{workers}-", n_rows), setup, options))
         wall = time.perf_counter() - started
         busy_after, total_after = cpu_times()
-    finally:
-        leave()
     assert all(r.status == "done" for r in warm + results), [r.error for r in results if r.error]
     decode = (sim.decode_s - decode_before) / n_rows
     return {
@@ -105,7 +102,9 @@ def main() -> None:
     for row in table:
         row["ratio_to_linear"] = round(row["tasks_per_min"] / (row["workers"] * base), 3)
     framework_s = round(framework["wall_s"] / framework["rows"], 3)
-    print(f"\n{'workers':>7} {'tasks/min':>9} {'x linear':>8} {'decode s/row':>12} {'calls/row':>9} {'CPU busy':>8}")
+    print(
+        f"\n{'workers':>7} {'tasks/min':>9} {'x linear':>8} {'decode s/row':>12} {'calls/row':>9} {'CPU busy':>8}"
+    )
     for row in table:
         print(
             f"{row['workers']:>7} {row['tasks_per_min']:>9} {row['ratio_to_linear']:>8} "

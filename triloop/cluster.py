@@ -15,7 +15,7 @@ import atexit
 import os
 import socket
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -75,8 +75,13 @@ def worker_env() -> dict[str, str]:
     return env
 
 
-def connect(options: RayOptions) -> Callable[[], None]:
-    """Join or start the cluster; returns the function that leaves it."""
+@contextmanager
+def on_ray(options: RayOptions | None) -> Iterator[None]:
+    """Inside, this process has joined (or started) the cluster ``options`` names, and leaves it after;
+    with ``None`` (no ``--ray``) nothing happens."""
+    if options is None:
+        yield
+        return
     try:
         import ray
     except ImportError as exc:
@@ -97,7 +102,10 @@ def connect(options: RayOptions) -> Callable[[], None]:
         ray.init(**kwargs)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise ClusterError(f"cannot reach the Ray cluster at {options.address!r}: {exc}") from exc
-    return ray.shutdown
+    try:
+        yield
+    finally:
+        ray.shutdown()
 
 
 def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
@@ -118,8 +126,8 @@ def spread(
     items: Sequence[Item],
     options: RayOptions,
     on_failure: Callable[[Item, str], Result],
-) -> Iterator[tuple[Item, Result]]:
-    """``(item, work(item))`` for every item, as each finishes on the cluster (any order). ``work`` must
+) -> Iterator[Result]:
+    """``work(item)`` for every item, as each finishes on the cluster (any order). ``work`` must
     be a module-level function (workers import it) that turns its own failures into results. An item
     that still fails becomes ``on_failure(item, reason)``: the exception ``work`` raised on the worker
     (it could not build its parts: no sandbox, a database it cannot reach), or ``worker lost: ...`` when
@@ -141,5 +149,7 @@ def spread(
                 cause = exc.cause if exc.cause is not None else exc
                 result = on_failure(item, f"{type(cause).__name__}: {str(cause)[:500]}")
             except RayError as exc:
-                result = on_failure(item, f"worker lost: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
-            yield item, result
+                result = on_failure(
+                    item, f"worker lost: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+                )
+            yield result

@@ -31,7 +31,8 @@ def batch_command(
         typer.Option(help="results JSONL; an existing one is resumed (default: FILE.results.jsonl)"),
     ] = None,
     strategy: Annotated[
-        str | None, typer.Option(help="single | sc | bok | self-refine | triloop (default: the solve settings)")
+        str | None,
+        typer.Option(help="single | sc | bok | self-refine | triloop (default: the solve settings)"),
     ] = None,
     k: Annotated[int | None, typer.Option(min=1, max=16, help="candidates per row")] = None,
     budget_tokens: Annotated[int | None, typer.Option(help="token budget per row")] = None,
@@ -46,7 +47,7 @@ def batch_command(
     result (answer, code, evidence, cost, status) is one line of the results file."""
     from triloop.batch.rows import BatchInputError, load_rows, read_results
     from triloop.batch.run import BatchSetup, solve_rows
-    from triloop.cluster import RayOptions, connect
+    from triloop.cluster import RayOptions, on_ray
     from triloop.graphs.running import solve_config
     from triloop.jsonl import appending
     from triloop.progress import progress_bar
@@ -61,7 +62,8 @@ def batch_command(
     out = out or file.with_name(file.stem + ".results.jsonl")
     setup = BatchSetup(settings=settings, config=config, tools=tools, memory=memory)
     done = read_results(out)
-    others = [r.id for r in rows if r.id in done and done[r.id].run_id != r.run_id(setup.key())]
+    key = setup.key()
+    others = [r.id for r in rows if r.id in done and done[r.id].run_id != r.run_id(key)]
     if others:
         raise BatchInputError(
             f"{out} holds results of rows run with other settings (model, run config or data directory): "
@@ -74,21 +76,17 @@ def batch_command(
         highlight=False,
     )
     options = RayOptions(address=ray) if ray else None
-    leave = connect(options) if options else (lambda: None)
     results = dict(done)
-    try:
-        with appending(out) as fh, progress_bar(err_console) as progress:
-            bar = progress.add_task("batch", total=len(rows), completed=len(rows) - len(pending), tally="")
-            for result in solve_rows(pending, setup, options):
-                fh.write(result.model_dump_json() + "\n")
-                fh.flush()
-                results[result.id] = result
-                progress.update(bar, advance=1, description=escape(result.id), tally=_tally(results.values()))
-                if not err_console.is_terminal:
-                    shown = result.answer if result.status == "done" else f"error: {result.error}"
-                    err_console.print(f"{result.id}: {(shown or '')[:120]!r}", highlight=False, markup=False)
-    finally:
-        leave()
+    with on_ray(options), appending(out) as fh, progress_bar(err_console) as progress:
+        bar = progress.add_task("batch", total=len(rows), completed=len(rows) - len(pending), tally="")
+        for result in solve_rows(pending, setup, options):
+            fh.write(result.model_dump_json() + "\n")
+            fh.flush()
+            results[result.id] = result
+            progress.update(bar, advance=1, description=escape(result.id), tally=_tally(results.values()))
+            if not err_console.is_terminal:
+                shown = result.answer if result.status == "done" else f"error: {result.error}"
+                err_console.print(f"{result.id}: {(shown or '')[:120]!r}", highlight=False, markup=False)
     _summary([results[r.id] for r in rows if r.id in results], out)
 
 

@@ -53,8 +53,7 @@ def solve_row(runner: SolveRunner, row: BatchRow, setup: BatchSetup) -> BatchRes
     config = setup.config
     started = time.perf_counter()
     try:
-        try:
-            runner.outcome(run_id)  # run before (a retry, a resumed batch): go on from its checkpoint
+        try:  # run before (a retry, a resumed batch): go on from its checkpoint
             outcome = runner.resume(run_id)
         except UnknownRunError:
             outcome = runner.start(
@@ -109,5 +108,4 @@ def solve_rows(rows: Sequence[BatchRow], setup: BatchSetup, ray: RayOptions | No
                 yield solve_row(runner, row, setup)
         return
     jobs = [RowJob(row=row, setup=setup) for row in rows]
-    for _, result in spread(run_job, jobs, ray, failed_result):
-        yield result
+    yield from spread(run_job, jobs, ray, failed_result)

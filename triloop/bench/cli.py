@@ -123,10 +123,10 @@ def _run(
     with ExitStack() as stack:
         if ray is not None:
             from triloop.bench.remote import RayPairs, WorkerSetup
-            from triloop.cluster import RayOptions, connect
+            from triloop.cluster import RayOptions, on_ray
 
             cluster = RayOptions(address=ray)
-            stack.callback(connect(cluster))
+            stack.enter_context(on_ray(cluster))
             setup = WorkerSetup(settings=settings, names=names, config=config, options=options)
             runner: PairRunner = RayPairs(setup, cluster)
         else:

@@ -86,5 +86,4 @@ class RayPairs:
 
     def run(self, pending: Sequence[tuple[Problem, str]]) -> Iterator[BenchRecord]:
         jobs = [PairJob(problem=problem, name=name, setup=self.setup) for problem, name in pending]
-        for _, record in spread(run_job, jobs, self.options, failed_record):
-            yield record
+        yield from spread(run_job, jobs, self.options, failed_record)

@@ -189,9 +189,12 @@ class ChatService:
         """Recent chats, newest first: id and title (the first message)."""
         out = []
         for info in self.runs.recent_threads(chats=True, limit=limit):
-            messages = self.runs.latest_values(info["thread_id"]).get("messages", [])
+            messages = info["values"].get("messages", [])
             first = next((m["content"] for m in messages if m.get("role") == "user"), "")
-            out.append({**info, "title": first[:80], "turns": sum(m.get("role") == "user" for m in messages)})
+            turns = sum(m.get("role") == "user" for m in messages)
+            out.append(
+                {"thread_id": info["thread_id"], "updated": info["updated"], "title": first[:80], "turns": turns}
+            )
         return out
 
     # --- the turn --------------------------------------------------------------------------------

@@ -158,7 +158,7 @@ def runs_command(
         for column in ("run id", "updated", "kind", "outcome", "answer", "task"):
             table.add_column(column, overflow="fold")
         for info in runs.recent_threads(chats=False, limit=limit):
-            values = runs.latest_values(info["thread_id"])
+            values = info["values"]
             result = values.get("result") or {}
             table.add_row(
                 info["thread_id"],

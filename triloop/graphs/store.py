@@ -113,8 +113,9 @@ class RunStore(ABC):
         """Rows of a read-only query on the checkpoint tables."""
 
     def recent_threads(self, chats: bool, limit: int = 50) -> list[dict[str, Any]]:
-        """Newest first, the ids and last-update times of chats (``chat-...``) or of runs (the rest):
-        one query over the thread ids (checkpoint ids are time-ordered), then each thread's last
+        """Newest first, chats (``chat-...``) or runs (the rest): each one's ``thread_id``, last-update
+        time (``updated``) and the state ``values`` of its last checkpoint, read without building its
+        graph. One query over the thread ids (checkpoint ids are time-ordered), then each thread's last
         checkpoint."""
         sql = (
             "SELECT thread_id, max(checkpoint_id) FROM checkpoints WHERE checkpoint_ns = '' AND "
@@ -124,13 +125,14 @@ class RunStore(ABC):
         with self.guard():
             ids = [row[0] for row in self._query(sql, ())]
             found = [(tid, self.saver.get_tuple(_latest(tid))) for tid in ids]
-        return [{"thread_id": tid, "updated": item.checkpoint.get("ts") if item else None} for tid, item in found]
-
-    def latest_values(self, thread_id: str) -> dict[str, Any]:
-        """The state values of a run's (or chat's) last checkpoint, without building its graph."""
-        with self.guard():
-            found = self.saver.get_tuple(_latest(thread_id))
-        return dict(found.checkpoint.get("channel_values", {})) if found else {}
+        return [
+            {
+                "thread_id": tid,
+                "updated": item.checkpoint.get("ts") if item else None,
+                "values": dict(item.checkpoint.get("channel_values", {})) if item else {},
+            }
+            for tid, item in found
+        ]
 
     def __enter__(self) -> RunStore:
         return self
@@ -217,7 +219,6 @@ class PostgresRunStore(RunStore):
         )
         try:
             self._pool.open(wait=True, timeout=settings.connect_timeout_s)
-            self._saver_type = PostgresSaver
             self.saver = PostgresSaver(self._pool)  # type: ignore[arg-type]
             self._setup()
         except Exception as exc:
@@ -237,7 +238,7 @@ class PostgresRunStore(RunStore):
                     raise RunStoreError("another process has held the run store's setup lock for 120 s")
                 time.sleep(0.1)
             try:
-                self._saver_type(conn).setup()  # on this connection: the pool may have no second one
+                type(self.saver)(conn).setup()  # on this connection: the pool may have no second one
                 conn.execute(_TRACE_TABLE)
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK_KEY,))
