@@ -1,12 +1,14 @@
-"""`triloop ml` on the bundled datasets beside the fixed-script baseline, memory off then on.
+"""`triloop ml` on real tables beside the fixed-script baseline: memory off, then memory from other tasks.
 
-For each dataset: a fresh task directory, then a run that reads no lessons (the lesson it stores stays),
-then the same task again in a fresh directory with that memory on, so the second pass shows whether
-stored lessons helped. Reports per run: baseline and best validation metric, the best experiment's
-test metric, experiments tried (and how many failed or leaked), tokens and wall time.
+For each task: a fresh task directory and a run that reads no lessons (pass "memory-off"; its lesson is
+stored); then the same task again in a fresh directory (pass "memory-on") with the lessons the first
+pass stored for the *other* tasks (its own is filtered out), at the same budget. Per run: the
+baseline's and the best's cross-validated score and test score (the baseline's test score is computed
+here, for the benchmark only; the report scores the best alone), experiments (failed), tokens, wall
+time, the lessons given and what the ideas taken from them did.
 
 Prints a table and writes benchmarks/results/ml_runs-<model>.json (resumable: finished runs are kept).
-Run: .venv/bin/python benchmarks/ml_runs.py [--model local] [--minutes 10] [--datasets digits,breast_cancer,diabetes]
+Run: .venv/bin/python benchmarks/ml_runs.py [--model local] [--minutes 10] [--tasks credit,attrition,...]
 """
 
 from __future__ import annotations
@@ -22,61 +24,76 @@ from rich.console import Console
 from rich.table import Table
 
 RESULTS = Path(__file__).parent / "results"
+TASKS = "credit,attrition,churn,wage,health_insurance"
 
 
-def one_run(
-    llm, sandbox, memory, root: Path, dataset: str, minutes: float, max_experiments: int, read_lessons: bool
-) -> dict:
-    from triloop.ml.datasets import init_bundled
+class OtherTasks:
+    """The memory, less the lessons of one task (so a second pass cannot read its own first pass)."""
+
+    def __init__(self, memory, task: str) -> None:
+        self.memory, self.task = memory, task
+
+    def experiences(self, query: str, kind: str, k: int = 8):
+        return [r for r in self.memory.experiences(query, kind, k) if r.profile.get("name") != self.task]
+
+
+def one_run(llm, sandbox, memory, root: Path, name: str, minutes: float, max_experiments: int, read) -> dict:
+    from triloop.ml.datasets import init_dataset
     from triloop.ml.harness import PREDICTIONS, score_predictions
     from triloop.ml.loop import MLRun
     from triloop.ml.report import write_report
 
-    task = init_bundled(root, dataset, budget_minutes=minutes, force=True)
+    task = init_dataset(root, name, budget_minutes=minutes, force=True)
     started = time.monotonic()
-    # the first pass reads no lessons (not even those its earlier datasets just stored); both store theirs
-    run = MLRun(llm, sandbox, root, task, memory=memory if read_lessons else None)
+    run = MLRun(llm, sandbox, root, task, memory=read)
     run.run(budget_minutes=minutes, max_experiments=max_experiments)
-    summary = write_report(root, task, run.experiments, run.lessons)
+    summary = write_report(root, task, run.experiments, run.recalled)
     run.memory = memory
     run.remember()
-    statuses = [e.status for e in run.experiments]
-    # The fixed-script baseline's test score, for the benchmark only (the report scores the best alone).
     base = next((e for e in run.experiments if e.action == "baseline" and e.metric is not None), None)
     baseline_test = (
         score_predictions(root, task, (root / base.code_path).parent / PREDICTIONS, "test") if base else None
     )
+    statuses = [e.status for e in run.experiments]
     return {
-        "dataset": dataset,
+        "task": name,
         "metric": task.metric,
         "direction": task.direction,
-        "baseline_valid": summary.get("baseline_valid"),
+        "baseline_cv": summary.get("baseline_cv"),
         "baseline_test": baseline_test,
-        "best_valid": summary.get("valid"),
+        "best_cv": summary.get("cv"),
         "best_test": summary.get("test"),
         "best_idea": next((e.idea for e in run.experiments if e.id == summary.get("best")), None),
         "experiments": len(run.experiments),
         "failed": sum(s not in ("ok", "leak", "nondeterministic") for s in statuses),
-        "leaks_refused": statuses.count("leak"),  # static check or the shuffled-label audit
         "nondeterministic": statuses.count("nondeterministic"),
         "tokens": sum(e.tokens for e in run.experiments),
         "wall_s": round(time.monotonic() - started, 1),
-        "lessons_given": bool(run.lessons),
+        "lessons_given": [r.render() for r in run.recalled],
         "ideas_from_lessons": [
-            {"id": e.id, "idea": e.idea, "status": e.status, "metric": e.metric}
+            {"id": e.id, "lesson": e.lesson, "idea": e.idea, "status": e.status, "metric": e.metric}
             for e in run.experiments
             if e.lesson
         ],
+        "lesson_stored": run.lesson(),
     }
+
+
+def beats(row: dict, key: str) -> bool | None:
+    best, base = row.get(f"best_{key}"), row.get(f"baseline_{key}")
+    if best is None or base is None:
+        return None
+    return best > base if row["direction"] == "maximize" else best < base
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="local")
     parser.add_argument("--minutes", type=float, default=10.0)
-    parser.add_argument("--max-experiments", type=int, default=30)
-    parser.add_argument("--datasets", default="digits,breast_cancer,diabetes")
+    parser.add_argument("--max-experiments", type=int, default=40)
+    parser.add_argument("--tasks", default=TASKS)
     parser.add_argument("--work", type=Path, default=Path("/tmp/triloop-ml-runs"))
+    parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
     from triloop.config import load_settings
@@ -85,9 +102,9 @@ def main() -> None:
     from triloop.memory.settings import MemorySettings
     from triloop.memory.store import MemoryStore
 
-    out = RESULTS / f"ml_runs-{args.model}.json"
+    out = args.out or RESULTS / f"ml_runs-{args.model}.json"
     done = json.loads(out.read_text())["runs"] if out.is_file() else []
-    have = {(r["dataset"], r["pass"]) for r in done}
+    have = {(r["task"], r["pass"]) for r in done}
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
     ).stdout.strip()
@@ -95,21 +112,25 @@ def main() -> None:
     with ExitStack() as stack:
         llm = open_llm(stack, settings)
         _, sandbox = open_tools(stack, settings)
-        store = stack.enter_context(MemoryStore(MemorySettings(dir=args.work / "memory")))
-        memory = StoreMemory(store)
-        for memory_pass in ("memory-empty", "memory-on"):
-            for dataset in args.datasets.split(","):
-                if (dataset, memory_pass) in have:
+        # the first pass's lessons (kept beside the results, so a resumed second pass reads the same)
+        first = StoreMemory(stack.enter_context(MemoryStore(MemorySettings(dir=args.work / "memory-first"))))
+        second = StoreMemory(
+            stack.enter_context(MemoryStore(MemorySettings(dir=args.work / "memory-second")))
+        )
+        for memory_pass in ("memory-off", "memory-on"):
+            for name in args.tasks.split(","):
+                if (name, memory_pass) in have:
                     continue
+                on = memory_pass == "memory-on"
                 row = one_run(
                     llm,
                     sandbox,
-                    memory,
-                    args.work / memory_pass / dataset,
-                    dataset,
+                    second if on else first,
+                    args.work / memory_pass / name,
+                    name,
                     args.minutes,
                     args.max_experiments,
-                    read_lessons=memory_pass == "memory-on",
+                    read=OtherTasks(first, name) if on else None,
                 )
                 done.append(
                     {
@@ -120,17 +141,19 @@ def main() -> None:
                         "minutes": args.minutes,
                     }
                 )
+                out.parent.mkdir(parents=True, exist_ok=True)
                 out.write_text(json.dumps({"runs": done}, indent=2))
 
     table = Table(title=f"triloop ml ({args.model}, {args.minutes:g} min per run)")
     for col in (
-        "dataset",
+        "task",
         "pass",
         "metric",
-        "base valid",
+        "base CV",
         "base test",
-        "best valid",
+        "best CV",
         "best test",
+        "test won",
         "exps",
         "failed",
         "tokens",
@@ -140,13 +163,14 @@ def main() -> None:
     fmt = lambda v: f"{v:.4f}" if isinstance(v, float) else str(v)  # noqa: E731
     for r in done:
         table.add_row(
-            r["dataset"],
+            r["task"],
             r["pass"],
             r["metric"],
-            fmt(r["baseline_valid"]),
-            fmt(r.get("baseline_test")),
-            fmt(r["best_valid"]),
+            fmt(r["baseline_cv"]),
+            fmt(r["baseline_test"]),
+            fmt(r["best_cv"]),
             fmt(r["best_test"]),
+            str(beats(r, "test")),
             str(r["experiments"]),
             str(r["failed"]),
             str(r["tokens"]),

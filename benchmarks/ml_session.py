@@ -42,7 +42,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from triloop.ml.baseline import baseline_script
-    from triloop.ml.datasets import init_bundled
+    from triloop.ml.datasets import init_dataset
     from triloop.ml.runner import ExperimentSession, OneShot
     from triloop.tools.sandbox.factory import create_sandbox
 
@@ -50,7 +50,7 @@ def main() -> None:
     with create_sandbox() as sandbox, tempfile.TemporaryDirectory() as tmp:
         for dataset in args.datasets.split(","):
             root = Path(tmp) / dataset
-            task = init_bundled(root, dataset)
+            task = init_dataset(root, dataset)
             script = baseline_script(task)
             fresh = timed(OneShot(sandbox), root, task, script, args.repeats)
             session = ExperimentSession(sandbox)

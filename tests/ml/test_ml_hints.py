@@ -11,7 +11,7 @@ pytest.importorskip("sklearn")
 
 from tests.ml.fakes import FakeScriptLLM, fenced, variant
 from triloop.ml.baseline import baseline_script
-from triloop.ml.datasets import init_bundled
+from triloop.ml.datasets import init_dataset
 from triloop.ml.hints import _parse, api_hint, installed_libraries
 from triloop.ml.loop import MLRun, same_program
 
@@ -62,7 +62,7 @@ def test_same_program_ignores_comments_and_layout():
 
 
 def test_the_debug_step_gets_the_hint_and_an_unchanged_fix_is_asked_again(sandbox, tmp_path):
-    task = init_bundled(tmp_path / "wine", "wine")
+    task = init_dataset(tmp_path / "wine", "wine")
     base = baseline_script(task)
     wrong = base.replace("random_state=0", "n_estimators=50, random_state=0")
     assert wrong != base
@@ -120,7 +120,7 @@ def test_api_notes_are_stored_with_the_lesson_and_start_the_next_task(sandbox, t
 
     with MemoryStore(MemorySettings(dir=tmp_path / "mem")) as store:  # a REAL Chroma store
         memory = StoreMemory(store)
-        task = init_bundled(tmp_path / "wine", "wine")
+        task = init_dataset(tmp_path / "wine", "wine")
         base = baseline_script(task)
         llm = FakeScriptLLM(
             [
@@ -133,7 +133,7 @@ def test_api_notes_are_stored_with_the_lesson_and_start_the_next_task(sandbox, t
         first.run(budget_minutes=5, max_experiments=3)
         first.remember()
 
-        second_task = init_bundled(tmp_path / "wine2", "wine")
+        second_task = init_dataset(tmp_path / "wine2", "wine")
         llm2 = FakeScriptLLM([json.dumps({"idea": "a smaller learning rate"}), fenced(variant(base))])
         second = MLRun(llm2, sandbox, tmp_path / "wine2", second_task, memory=memory)
         second.run(budget_minutes=5, max_experiments=2)

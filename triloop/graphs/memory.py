@@ -23,6 +23,7 @@ class Experience(BaseModel):
     stopped_by: str
     lesson: str = ""
     failures: list[str] = Field(default_factory=list)
+    profile: dict[str, float | str] = Field(default_factory=dict)  # ML: the data's shape (ml.profile)
 
 
 class ToolFeedback(BaseModel):

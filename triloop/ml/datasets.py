@@ -1,19 +1,22 @@
-"""``triloop ml init``: a ready task directory from scikit-learn's bundled datasets or a user's CSV.
+"""``triloop ml init``: a ready task directory from a known dataset or a user's CSV.
 
-scikit-learn ships digits, breast_cancer, wine and diabetes inside the package, so nothing is
-downloaded. Splits are fixed by the task's seed (60 % train, 20 % validation, 20 % test; stratified
-for classification), so a task directory is reproducible from its source.
+The table is split once, fixed by the task's seed: 80 % training rows (every experiment is
+cross-validated on them, in folds fixed here too) and 20 % test rows, whose labels are hidden.
+Classification splits and folds are stratified. Columns stay as the data has them: text columns are
+text and blank cells stay blank, so encoding and imputation belong to the model's pipeline (the
+baseline's included), where cross-validation sees them.
 """
 
 from __future__ import annotations
 
-import csv
+import json
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from triloop.ml.catalog import CATALOG, load
 from triloop.ml.metrics import METRICS, Problem
 from triloop.ml.task import (
     DATA,
@@ -23,53 +26,45 @@ from triloop.ml.task import (
     MLTask,
     MLTaskError,
     data_path,
+    folds_path,
     labels_path,
     task_markdown,
 )
 
-#: name -> (loader in sklearn.datasets, problem, default metric, what the goal says)
-BUNDLED: dict[str, tuple[str, Problem, str, str]] = {
-    "digits": (
-        "load_digits",
-        "classification",
-        "f1_macro",
-        "recognise handwritten digits (8x8 pixel images)",
-    ),
-    "breast_cancer": (
-        "load_breast_cancer",
-        "classification",
-        "f1_macro",
-        "tell malignant from benign tumours",
-    ),
-    "wine": ("load_wine", "classification", "f1_macro", "tell three wine cultivars apart from chemistry"),
-    "diabetes": ("load_diabetes", "regression", "rmse", "predict disease progression after one year"),
-}
+if TYPE_CHECKING:
+    import pandas as pd
+
+MIN_ROWS = 30
 
 
-def _split(n: int, y: np.ndarray, problem: Problem, seed: int) -> dict[str, np.ndarray]:
-    from sklearn.model_selection import train_test_split
-
-    index = np.arange(n)
-    stratify = y if problem == "classification" and np.unique(y, return_counts=True)[1].min() >= 5 else None
-    rest, test = train_test_split(index, test_size=0.2, random_state=seed, stratify=stratify)
-    strat_rest = y[rest] if stratify is not None else None
-    train, valid = train_test_split(rest, test_size=0.25, random_state=seed, stratify=strat_rest)
-    return {"train": np.sort(train), "valid": np.sort(valid), "test": np.sort(test)}
+def _stratify(y: np.ndarray, problem: Problem, parts: int) -> np.ndarray | None:
+    if problem != "classification":
+        return None
+    return y if np.unique(y, return_counts=True)[1].min() >= parts else None
 
 
-def _write_csv(path: Path, header: list[str], rows: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
+def split_rows(
+    y: np.ndarray, problem: Problem, seed: int, folds: int
+) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Training and test row indices (sorted) and the fold of each training row."""
+    from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+
+    index = np.arange(len(y))
+    train, test = train_test_split(index, test_size=0.2, random_state=seed, stratify=_stratify(y, problem, 2))
+    train, test = np.sort(train), np.sort(test)
+    fold_of = np.zeros(len(train), dtype=int)
+    strata = _stratify(y[train], problem, folds)
+    splitter = StratifiedKFold if strata is not None else KFold
+    for k, (_, held) in enumerate(splitter(folds, shuffle=True, random_state=seed).split(train, strata)):
+        fold_of[held] = k
+    return train, test, fold_of.tolist()
 
 
 def _prepare(root: Path, force: bool) -> None:
     if root.exists() and any(root.iterdir()):
         if not force:
             raise MLTaskError(f"{root} exists and is not empty; choose a new directory or pass --force")
-        for name in (TASK_JSON, TASK_MD, DATA, HIDDEN):
+        for name in (TASK_JSON, TASK_MD, DATA, HIDDEN, "experiments", "experiments.jsonl"):
             target = root / name
             if target.is_dir():
                 shutil.rmtree(target)
@@ -80,9 +75,7 @@ def _prepare(root: Path, force: bool) -> None:
 
 def write_task(
     root: Path,
-    features: list[str],
-    x: np.ndarray,
-    y: np.ndarray,
+    frame: pd.DataFrame,
     *,
     name: str,
     goal: str,
@@ -92,22 +85,27 @@ def write_task(
     source: str,
     budget_minutes: float = 10.0,
     seed: int = 0,
+    folds: int = 5,
     force: bool = False,
 ) -> MLTask:
-    """Split ``x, y`` and write the task directory; returns the task."""
+    """Split ``frame`` (features and ``target``) and write the task directory; returns the task."""
     if metric not in METRICS:
         raise MLTaskError(f"unknown metric {metric!r}; choose from {', '.join(METRICS)}")
     if METRICS[metric].problem != problem:
         raise MLTaskError(f"metric {metric!r} is for {METRICS[metric].problem}; this target is {problem}")
-    if len(y) < 20:
-        raise MLTaskError(f"{len(y)} rows are too few to split into train, validation and test")
+    if len(frame) < MIN_ROWS:
+        raise MLTaskError(f"{len(frame)} rows are too few for {folds}-fold cross-validation and a test split")
+    y = frame[target].to_numpy()
+    if len(set(y.tolist())) < 2:
+        raise MLTaskError(f"the target {target!r} has one value only: there is nothing to predict")
     _prepare(root, force)
-    parts = _split(len(y), y, problem, seed)
-    for split in ("train", "valid"):
-        rows = ([*x[i], y[i]] for i in parts[split])
-        _write_csv(data_path(root, split), [*features, target], rows)
-    _write_csv(data_path(root, "test"), features, (list(x[i]) for i in parts["test"]))
-    _write_csv(labels_path(root), [target], ([y[i]] for i in parts["test"]))
+    train, test, fold_of = split_rows(y, problem, seed, folds)
+    (root / DATA).mkdir(parents=True, exist_ok=True)
+    labels_path(root).parent.mkdir(parents=True, exist_ok=True)
+    frame.iloc[train].to_csv(data_path(root, "train"), index=False)
+    frame.iloc[test].drop(columns=[target]).to_csv(data_path(root, "test"), index=False)
+    frame.iloc[test][[target]].to_csv(labels_path(root), index=False)
+    folds_path(root).write_text(json.dumps(fold_of), encoding="utf-8")
     task = MLTask(
         name=name,
         goal=goal,
@@ -116,52 +114,42 @@ def write_task(
         metric=metric,
         budget_minutes=budget_minutes,
         seed=seed,
+        folds=folds,
         source=source,
-        rows={split: len(index) for split, index in parts.items()},  # type: ignore[misc]
+        rows={"train": len(train), "test": len(test)},
     )
     (root / TASK_JSON).write_text(task.model_dump_json(indent=2), encoding="utf-8")
     (root / TASK_MD).write_text(task_markdown(task), encoding="utf-8")
     return task
 
 
-def init_bundled(root: Path, dataset: str, *, metric: str | None = None, **options: Any) -> MLTask:
-    """A task from one of scikit-learn's bundled datasets (no download)."""
-    if dataset not in BUNDLED:
-        raise MLTaskError(f"unknown dataset {dataset!r}; choose from {', '.join(BUNDLED)}")
-    try:
-        import sklearn.datasets
-    except ImportError:
-        raise MLTaskError("the bundled datasets need scikit-learn: pip install 'triloop[ml]'") from None
-
-    loader, problem, default_metric, about = BUNDLED[dataset]
-    bunch = getattr(sklearn.datasets, loader)()
-    features = [str(f).replace(" ", "_") for f in bunch.feature_names]
-    metric = metric or default_metric
+def init_dataset(root: Path, dataset: str, *, metric: str | None = None, **options: Any) -> MLTask:
+    """A task from a dataset of the catalog (read from an installed package, no download)."""
+    frame = load(dataset)
+    entry = CATALOG[dataset]
+    metric = metric or entry.metric
     direction = METRICS[metric].direction if metric in METRICS else "maximize"
-    goal = f"{about}: {direction} {metric} on the validation split."
     return write_task(
         root,
-        features,
-        bunch.data,
-        bunch.target,
+        frame,
         name=dataset,
-        goal=goal,
-        problem=problem,
-        target="target",
+        goal=f"{entry.about}: {direction} {metric} (cross-validated).",
+        problem=entry.problem,
+        target=entry.target,
         metric=metric,
-        source=f"sklearn:{dataset}",
+        source=entry.source,
         **options,
     )
 
 
-def _problem_of(values: list[str]) -> Problem:
+def problem_of(y: pd.Series) -> Problem:
     """Regression for a numeric target with many distinct values; classification otherwise."""
-    try:
-        numbers = [float(v) for v in values]
-    except ValueError:
+    import pandas as pd
+
+    if not pd.api.types.is_numeric_dtype(y):
         return "classification"
-    integral = all(n.is_integer() for n in numbers)
-    return "classification" if integral and len(set(numbers)) <= 20 else "regression"
+    integral = bool((y.dropna() % 1 == 0).all())
+    return "classification" if integral and y.nunique() <= 20 else "regression"
 
 
 def init_csv(
@@ -173,54 +161,45 @@ def init_csv(
     problem: Problem | None = None,
     **options: Any,
 ) -> MLTask:
-    """A task from a user's CSV (numeric features; the target may be text for classification)."""
+    """A task from a user's CSV: any mix of number and text columns, blank cells allowed (rows whose
+    target is blank are left out, and the task says how many)."""
+    try:
+        import pandas as pd
+    except ImportError:
+        raise MLTaskError("reading a CSV needs pandas: pip install 'triloop[ml]'") from None
     if not csv_path.is_file():
         raise MLTaskError(f"no CSV file at {csv_path}")
-    with csv_path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.reader(fh))
-    if len(rows) < 2:
-        raise MLTaskError(f"{csv_path} has no data rows")
-    header, body = rows[0], [r for r in rows[1:] if r]
-    if target not in header:
-        raise MLTaskError(f"no column {target!r} in {csv_path}; columns: {', '.join(header)}")
-    col = header.index(target)
-    labels = [r[col] for r in body]
-    problem = problem or _problem_of(labels)
-    features = [h for i, h in enumerate(header) if i != col]
     try:
-        x = np.array([[float(v) for i, v in enumerate(r) if i != col] for r in body])
-    except ValueError as exc:
+        frame = pd.read_csv(csv_path, skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise MLTaskError(f"{csv_path} is not a readable CSV: {exc}") from None
+    if frame.empty:
+        raise MLTaskError(f"{csv_path} has no data rows")
+    if target not in frame.columns:
         raise MLTaskError(
-            f"{csv_path}: features must be numbers ({exc}); encode text columns first"
-        ) from None
+            f"no column {target!r} in {csv_path}; columns: {', '.join(map(str, frame.columns))}"
+        )
+    if frame.shape[1] < 2:
+        raise MLTaskError(f"{csv_path} has no feature columns besides {target!r}")
+    blank = int(frame[target].isna().sum())
+    frame = frame[frame[target].notna()].reset_index(drop=True)
+    problem = problem or problem_of(frame[target])
     if problem == "regression":
-        y = np.array([float(v) for v in labels])
-    elif all(_is_number(v) and float(v).is_integer() for v in labels):
-        y = np.array([int(float(v)) for v in labels])
-    else:
-        y = np.array(labels)
+        try:
+            frame[target] = frame[target].astype(float)
+        except ValueError:
+            raise MLTaskError(f"the target {target!r} has text values; it cannot be a regression") from None
     metric = metric or ("f1_macro" if problem == "classification" else "rmse")
-    goal = (
-        f"predict `{target}` from {csv_path.name}: {METRICS.get(metric, METRICS['rmse']).direction} {metric}."
-    )
+    direction = METRICS[metric].direction if metric in METRICS else "maximize"
+    dropped = f" ({blank} rows with a blank target left out)" if blank else ""
     return write_task(
         root,
-        features,
-        x,
-        y,
+        frame,
         name=csv_path.stem,
-        goal=goal,
+        goal=f"predict `{target}` from {csv_path.name}{dropped}: {direction} {metric} (cross-validated).",
         problem=problem,
         target=target,
         metric=metric,
         source=f"csv:{csv_path.resolve()}",
         **options,
     )
-
-
-def _is_number(value: str) -> bool:
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True

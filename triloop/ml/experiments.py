@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from triloop.ml.metrics import better
+from triloop.ml.selection import gain
 from triloop.ml.task import MLTask
 
 LOG = "experiments.jsonl"
@@ -24,7 +24,8 @@ class Experiment(BaseModel):
     lesson: str = ""  # the stored lesson the Reviewer says this idea follows (memory on)
     code_path: str
     status: str
-    metric: float | None = None
+    metric: float | None = None  # cross-validated: the mean over the folds
+    folds: list[float] = []  # the metric of each fold
     train_metric: float | None = None
     duration_s: float = 0.0
     detail: str = ""
@@ -41,10 +42,37 @@ def read_log(root: Path) -> list[Experiment]:
     ]
 
 
+def chain_of(e: Experiment, experiments: list[Experiment]) -> list[Experiment]:
+    """``e`` and the experiments its chain of fixes goes back through, to the one it started from."""
+    by_id, chain = {x.id: x for x in experiments}, [e]
+    while chain[-1].action == "debug" and chain[-1].parent in by_id:
+        chain.append(by_id[chain[-1].parent])  # type: ignore[index]
+    return chain
+
+
+def chain_end(e: Experiment, experiments: list[Experiment]) -> tuple[Experiment, int]:
+    """Where ``e``'s chain of fixes ended (itself when nothing fixed it, else its last fix), and how
+    many fixes that took."""
+    fixes = {x.parent: x for x in experiments if x.action == "debug"}
+    end, count = e, 0
+    while end.id in fixes:
+        end, count = fixes[end.id], count + 1
+    return end, count
+
+
+def promotes(task: MLTask, folds: list[float], best: Experiment | None) -> bool:
+    """Whether fold scores ``folds`` take the best's place: they beat it on the paired folds by more
+    than noise."""
+    if not folds:
+        return False
+    return best is None or gain(task.metric, folds, best.folds).real
+
+
 def best_of(task: MLTask, experiments: list[Experiment]) -> Experiment | None:
-    scored = [e for e in experiments if e.status == "ok" and e.metric is not None]
+    """The best experiment: each scored one, in the order they ran, replaces the best so far only
+    when it beats it by more than the folds' noise."""
     best = None
-    for e in scored:
-        if best is None or better(task.metric, e.metric, best.metric):  # type: ignore[arg-type]
+    for e in experiments:
+        if e.status == "ok" and promotes(task, e.folds, best):
             best = e
     return best

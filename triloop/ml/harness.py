@@ -1,21 +1,21 @@
-"""Running one experiment script in the sandbox and scoring what it wrote.
+"""Running one experiment in the sandbox by cross-validation, and scoring what it predicted.
 
-The sandbox sees a workspace with a copy of ``data/`` and the script, nothing else: the test labels
-stay in the task directory. The metric is recomputed here from ``predictions/valid.csv`` against the
-task directory's own validation labels (not the copy the script could have changed); a number the
-script prints does not count.
+The sandbox sees a run folder with a copy of the training and test features, the script and the
+harness program (:mod:`triloop.ml.driver`), never the hidden test labels. The program fits
+``build_model()`` fold by fold (the folds fixed at ``triloop ml init``) and writes the out-of-fold
+predictions; the metric of each fold is computed here, against the task directory's own labels, so
+neither a printed number nor a changed copy of the data counts. A crash, missing or short predictions
+or the time limit each give a status, not a score.
 
-A script that could become the best is audited (:func:`audit`): it runs again on a copy whose
-validation labels are shuffled. A script that trains on train.csv only writes the same validation
-predictions; one whose predictions move has learned from the validation labels (a leak), unless plain
-reruns move them too (it is not deterministic: a seed is missing).
+A script that would become the best is run once more (:func:`audit`): its out-of-fold predictions must
+come out the same, or the paired comparison of folds would compare noise (a missing seed).
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
-import random
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -23,26 +23,26 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from triloop.ml.driver import ENTRY, SOURCE, SPEC
 from triloop.ml.metrics import compute
 from triloop.ml.runner import as_runner
-from triloop.ml.task import SPLITS, MLTask, data_path, labels_path
+from triloop.ml.task import SPLITS, MLTask, data_path, labels_path, read_folds
 
 Status = Literal["ok", "failed", "timeout", "bad_predictions", "leak", "nondeterministic"]
 PREDICTIONS = "predictions"
-# Plain reruns before calling a script a leak: a script without seeds whose runs happen to coincide
-# must not be called a leak (two chance matches in a row are far rarer than one).
-PLAIN_RERUNS = 2
+CV_FILE = "cv.csv"
 
 
 class ExperimentRun(BaseModel):
     """What one run of one script gave."""
 
     status: Status
-    metric: float | None = None
-    train_metric: float | None = None  # when it wrote predictions/train.csv: far above metric = overfit
+    metric: float | None = None  # the mean over the folds
+    folds: list[float] = []  # the metric of each fold, in fold order
+    train_metric: float | None = None  # the refit model on its own training rows: far above = overfit
     duration_s: float = 0.0
     detail: str = ""  # why it failed: the traceback's tail, or what is wrong with the predictions
-    output: str = ""  # stdout and stderr tails: its scores, warnings (for the Reviewer)
+    output: str = ""  # stdout and stderr tails: fold times, warnings (for the Reviewer)
 
 
 def _column(path: Path, name: str) -> list[str]:
@@ -66,53 +66,103 @@ def _integral(value: str) -> bool:
         return False
 
 
-def prepare_workspace(
-    root: Path, workspace: Path, script: str, *, shuffle_valid: str | None = None, seed: int = 0
-) -> None:
-    """``workspace``: the script and a copy of the task's data (never the hidden test labels); with
-    ``shuffle_valid`` (the target column), the copy's validation labels are shuffled."""
+def prepare_workspace(root: Path, task: MLTask, workspace: Path, script: str) -> None:
+    """``workspace``: the script, the harness program, the folds and a copy of the task's data (never
+    the hidden test labels)."""
     (workspace / "data").mkdir(parents=True, exist_ok=True)
+    (workspace / "data").chmod(0o777)  # the program removes it (as the sandbox's user) before the script runs
     for split in SPLITS:
         shutil.copyfile(data_path(root, split), workspace / "data" / f"{split}.csv")
-    if shuffle_valid is not None:
-        _shuffle_column(workspace / "data" / "valid.csv", shuffle_valid, seed)
+    spec = {"target": task.target, "problem": task.problem, "folds": read_folds(root)}
+    (workspace / SPEC).write_text(json.dumps(spec), encoding="utf-8")
+    (workspace / ENTRY).write_text(SOURCE, encoding="utf-8")
     (workspace / "experiment.py").write_text(script, encoding="utf-8")
     shutil.rmtree(workspace / PREDICTIONS, ignore_errors=True)
 
 
-def score_predictions(
-    root: Path, task: MLTask, predictions: Path, split: Literal["train", "valid", "test"]
-) -> float:
-    """The metric of the predictions in ``predictions/<split>.csv`` (test: against the hidden labels)."""
-    predicted = _column(predictions / f"{split}.csv", "prediction")
+def _truth(root: Path, task: MLTask, split: Literal["train", "test"]) -> list[Any]:
     truth_file = labels_path(root) if split == "test" else data_path(root, split)
-    truth = _column(truth_file, task.target)
-    if len(predicted) != len(truth):
-        raise ValueError(f"{len(predicted)} {split} predictions for {len(truth)} rows")
-    return compute(task.metric, _typed(truth, task), _typed(predicted, task))
+    return _typed(_column(truth_file, task.target), task)
 
 
-def _shuffle_column(path: Path, column: str, seed: int) -> None:
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.reader(fh))
-    if len(rows) < 2 or column not in rows[0]:
-        return
-    index = rows[0].index(column)
-    body = [row for row in rows[1:] if len(row) > index]
-    values = [row[index] for row in body]
-    rng = random.Random(seed)
-    shuffled = values[:]
-    for _ in range(10):  # a shuffle that leaves the labels as they were would prove nothing
-        rng.shuffle(shuffled)
-        if shuffled != values:
-            break
-    for row, value in zip(body, shuffled, strict=True):
-        row[index] = value
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh).writerows(rows)
+def _predicted(predictions: Path, name: str, rows: int, task: MLTask) -> list[Any]:
+    predicted = _column(predictions / name, "prediction")
+    if len(predicted) != rows:
+        raise ValueError(f"{len(predicted)} predictions in {name} for {rows} rows")
+    try:
+        return _typed(predicted, task)
+    except ValueError:
+        raise ValueError(f"{name} has predictions that are not numbers: {predicted[:3]}") from None
 
 
-def _same_predictions(a: Path, b: Path) -> bool:
+def score_folds(root: Path, task: MLTask, predictions: Path) -> list[float]:
+    """The metric of each fold, from the out-of-fold predictions in ``predictions/cv.csv``."""
+    truth = _truth(root, task, "train")
+    predicted = _predicted(predictions, CV_FILE, len(truth), task)
+    folds = read_folds(root)
+    scores = []
+    for k in sorted(set(folds)):
+        rows = [i for i, f in enumerate(folds) if f == k]
+        scores.append(compute(task.metric, [truth[i] for i in rows], [predicted[i] for i in rows]))
+    return scores
+
+
+def score_predictions(root: Path, task: MLTask, predictions: Path, split: Literal["train", "test"]) -> float:
+    """The metric of ``predictions/<split>.csv`` from the refit model (test: against the hidden labels)."""
+    truth = _truth(root, task, split)
+    return compute(task.metric, truth, _predicted(predictions, f"{split}.csv", len(truth), task))
+
+
+def run_experiment(
+    sandbox: Any, root: Path, task: MLTask, script: str, keep: Path | None = None
+) -> ExperimentRun:
+    """Cross-validate ``script`` in the sandbox and score it; the script and what it wrote under
+    ``predictions/`` are kept in ``keep`` (when given). ``sandbox``: a sandbox, or a runner of
+    :mod:`triloop.ml.runner` (a session kept for the whole ML run)."""
+    runner = as_runner(sandbox)
+    workspace = runner.workspace()
+    try:
+        prepare_workspace(root, task, workspace, script)
+        run = _scored(root, task, workspace, runner.run(workspace, task.experiment_timeout_s))
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            (keep / "experiment.py").write_text(script, encoding="utf-8")
+            if (workspace / PREDICTIONS).is_dir():
+                shutil.copytree(workspace / PREDICTIONS, keep / PREDICTIONS, dirs_exist_ok=True)
+        return run
+    finally:
+        runner.release(workspace)
+
+
+def _scored(root: Path, task: MLTask, workspace: Path, result: Any) -> ExperimentRun:
+    tail = (result.stdout[-400:] + ("\n" + result.stderr[-400:] if result.stderr.strip() else "")).strip()
+    if result.timed_out:
+        return ExperimentRun(status="timeout", duration_s=result.duration_s, detail="time limit", output=tail)
+    if not result.ok:
+        said = result.stderr.strip() or result.stdout.strip() or result.note.strip()
+        detail = said[-1500:] or f"it stopped with exit code {result.exit_code} and printed nothing"
+        return ExperimentRun(status="failed", duration_s=result.duration_s, detail=detail, output=tail)
+    try:
+        folds = score_folds(root, task, workspace / PREDICTIONS)
+        _column(workspace / PREDICTIONS / "test.csv", "prediction")  # the refit's, scored at the end
+    except (OSError, ValueError) as exc:
+        return ExperimentRun(
+            status="bad_predictions", duration_s=result.duration_s, detail=str(exc), output=tail
+        )
+    train_metric = None
+    with contextlib.suppress(OSError, ValueError):
+        train_metric = score_predictions(root, task, workspace / PREDICTIONS, "train")
+    return ExperimentRun(
+        status="ok",
+        metric=sum(folds) / len(folds),
+        folds=folds,
+        train_metric=train_metric,
+        duration_s=result.duration_s,
+        output=tail,
+    )
+
+
+def same_predictions(a: Path, b: Path) -> bool:
     """Whether two prediction files agree (numbers within a rounding error)."""
     try:
         left, right = _column(a, "prediction"), _column(b, "prediction")
@@ -131,87 +181,17 @@ def _same_predictions(a: Path, b: Path) -> bool:
     return True
 
 
-def run_experiment(
-    sandbox: Any,
-    root: Path,
-    task: MLTask,
-    script: str,
-    keep: Path | None = None,
-    *,
-    shuffle_valid: bool = False,
-) -> ExperimentRun:
-    """Run ``script`` on a copy of the task's data and score its validation predictions; the script and
-    what it wrote under ``predictions/`` are kept in ``keep`` (when given). ``sandbox``: a sandbox, or
-    a runner of :mod:`triloop.ml.runner` (a session kept for the whole ML run).
-    ``shuffle_valid``: the copy's validation labels are shuffled (see :func:`audit`)."""
-    runner = as_runner(sandbox)
-    workspace = runner.workspace()
-    try:
-        target = task.target if shuffle_valid else None
-        prepare_workspace(root, workspace, script, shuffle_valid=target, seed=task.seed)
-        run = _scored(root, task, workspace, runner.run(workspace, task.experiment_timeout_s))
-        if keep is not None:
-            keep.mkdir(parents=True, exist_ok=True)
-            (keep / "experiment.py").write_text(script, encoding="utf-8")
-            if (workspace / PREDICTIONS).is_dir():
-                shutil.copytree(workspace / PREDICTIONS, keep / PREDICTIONS, dirs_exist_ok=True)
-        return run
-    finally:
-        runner.release(workspace)
-
-
-def _scored(root: Path, task: MLTask, workspace: Path, result: Any) -> ExperimentRun:
-    tail = (result.stdout[-400:] + ("\n" + result.stderr[-400:] if result.stderr.strip() else "")).strip()
-    if result.timed_out:
-        return ExperimentRun(status="timeout", duration_s=result.duration_s, detail="time limit", output=tail)
-    if not result.ok:
-        return ExperimentRun(
-            status="failed", duration_s=result.duration_s, detail=result.stderr[-1500:], output=tail
-        )
-    try:
-        metric = score_predictions(root, task, workspace / PREDICTIONS, "valid")
-    except (OSError, ValueError) as exc:
-        return ExperimentRun(
-            status="bad_predictions", duration_s=result.duration_s, detail=str(exc), output=tail
-        )
-    train_metric = None
-    if (workspace / PREDICTIONS / "train.csv").is_file():  # optional: shows overfitting to the Reviewer
-        with contextlib.suppress(OSError, ValueError):
-            train_metric = score_predictions(root, task, workspace / PREDICTIONS, "train")
-    return ExperimentRun(
-        status="ok", metric=metric, train_metric=train_metric, duration_s=result.duration_s, output=tail
-    )
-
-
 def audit(sandbox: Any, root: Path, task: MLTask, script: str, kept: Path) -> ExperimentRun | None:
-    """Rerun a scored script (its predictions in ``kept``) to check it learns from train.csv alone and
-    is deterministic; None when it passes, else the run's verdict ("leak" or "nondeterministic")."""
-    first = kept / PREDICTIONS / "valid.csv"
+    """Rerun a scored script (its predictions in ``kept``): None when its out-of-fold predictions come
+    out the same, else a "nondeterministic" verdict (debugged like a failure)."""
     with tempfile.TemporaryDirectory(prefix="triloop-audit-") as name:
-        scratch = Path(name)
-        shuffled = run_experiment(sandbox, root, task, script, keep=scratch, shuffle_valid=True)
-        if shuffled.status == "timeout":
-            return None  # it could not finish in time again: no verdict either way
-        if shuffled.status == "ok" and _same_predictions(first, scratch / PREDICTIONS / "valid.csv"):
+        again = run_experiment(sandbox, root, task, script, keep=Path(name))
+        if again.status != "ok":
+            return None  # a rerun that does not finish tells nothing about the seeds
+        if same_predictions(kept / PREDICTIONS / CV_FILE, Path(name) / PREDICTIONS / CV_FILE):
             return None
-        moved, duration = False, shuffled.duration_s
-        for attempt in range(PLAIN_RERUNS):  # one plain rerun could match the first run by chance
-            again = scratch / f"again-{attempt}"
-            rerun = run_experiment(sandbox, root, task, script, keep=again)
-            if rerun.status != "ok":
-                return None  # a plain rerun that does not finish tells nothing about the labels
-            duration += rerun.duration_s
-            if not _same_predictions(first, again / PREDICTIONS / "valid.csv"):
-                moved = True
-                break
-    if moved:
-        detail = (
-            "two runs on the same data wrote different validation predictions: set every random seed "
-            f"(random_state={task.seed}) and avoid other sources of randomness"
-        )
-        return ExperimentRun(status="nondeterministic", duration_s=duration, detail=detail)
     detail = (
-        "its validation predictions change when the validation labels change: it learns from "
-        "data/valid.csv's target; train on data/train.csv only"
+        "two runs of build_model() on the same folds predicted differently: set every random seed "
+        f"(random_state={task.seed}) and avoid other sources of randomness"
     )
-    return ExperimentRun(status="leak", duration_s=duration, detail=detail)
+    return ExperimentRun(status="nondeterministic", duration_s=again.duration_s, detail=detail)

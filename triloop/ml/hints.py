@@ -66,6 +66,13 @@ def _parse(error: str) -> tuple[str, str, str] | None:
     return None
 
 
+_READS_FILES = re.compile(r"(FileNotFoundError|No such file or directory)")
+READS_FILES = (
+    "there are no files to read: build_model() only returns an unfitted model (no reading, no fitting, "
+    "no code outside functions that uses data); the harness passes the rows to its fit(X, y)."
+)
+
+
 def installed_libraries(sandbox: Sandbox, timeout: float = 30.0) -> list[str]:
     """Which of :data:`KNOWN_LIBRARIES` the sandbox can import ([] when it cannot tell)."""
     probe = (
@@ -84,6 +91,8 @@ def api_hint(
 ) -> str:
     """One line that names the right API for an API error in ``error`` ("" when there is none);
     ``installed`` (from :func:`installed_libraries`) answers a missing module."""
+    if _READS_FILES.search(error):  # the script reads the data itself, as scripts usually do
+        return READS_FILES
     missing = next((m for m in map(_NO_MODULE.search, reversed(error.strip().splitlines())) if m), None)
     if missing is not None:
         package, _, rest = missing["name"].partition(".")

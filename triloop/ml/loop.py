@@ -1,17 +1,20 @@
 """``triloop ml run``: a tree search over experiment scripts, guided by the harness's metric (after AIDE).
 
-Experiment 0 is the fixed baseline script, so every run starts from working I/O and a number to beat.
-Then, until the budget or the experiment limit:
+Experiment 0 is the fixed baseline script, so every run starts from a working pipeline and a number
+to beat. Then, until the budget or the experiment limit:
 
 * **debug**: the newest experiment failed (traceback, bad predictions, a leak) and its chain of fixes
   is shorter than ``MAX_DEBUG``: the Refiner rewrites it from the error;
+* **transfer**: lessons recalled from similar earlier tasks (:mod:`triloop.ml.lessons`) name ideas
+  that beat the baseline there; each is tried once on the best script, without a review call;
 * **improve**: otherwise the Reviewer reads the experiment table and the best script and names one
   change to try and why (JSON); the Refiner writes that child of the best experiment.
 
-Each script runs in the sandbox through the harness (:mod:`triloop.ml.harness`), which scores the
-written predictions itself; one that would become the best is audited first (shuffled validation
-labels must not move its predictions). ``experiments.jsonl`` is the log and makes runs resumable: a later run of
-the same directory goes on from it. The LLM and sandbox are injected.
+Each script is cross-validated in the sandbox by the harness (:mod:`triloop.ml.harness`), which scores
+the folds itself; a newcomer becomes the best only when it beats the best on the paired folds by more
+than their noise (:mod:`triloop.ml.selection`), after a rerun shows it is deterministic.
+``experiments.jsonl`` is the log and makes runs resumable: a later run of the same directory goes on
+from it. The LLM, sandbox and memory are injected.
 """
 
 from __future__ import annotations
@@ -29,18 +32,21 @@ from pydantic import BaseModel, ValidationError
 from triloop import syntax
 from triloop.kinds.coding.extract import blocks_of
 from triloop.ml.baseline import baseline_script
-from triloop.ml.context import API_NOTE, cited, ideas_table, repeats, stored_notes, task_brief
-from triloop.ml.experiments import LOG, Experiment, best_of, read_log
+from triloop.ml.context import cited, ideas_table, repeats, stored_notes, task_brief
+from triloop.ml.experiments import LOG, Experiment, best_of, chain_of, promotes, read_log
 from triloop.ml.harness import ExperimentRun, audit, run_experiment
 from triloop.ml.hints import api_hint, installed_libraries
 from triloop.ml.leaks import leak_of
-from triloop.ml.metrics import better
+from triloop.ml.lessons import lesson_of, recall, worked_ideas
+from triloop.ml.profile import profile_of
 from triloop.ml.prompts import DEBUG, IMPROVE, REPEATED, REVIEW, UNCHANGED
 from triloop.ml.runner import Runner, open_runner
 from triloop.ml.task import MLTask
 
 MAX_DEBUG = 2
 SCRIPT_TOKENS = 900
+TRANSFERS = 2  # recalled winning ideas tried before the Reviewer is asked
+TRANSFERRED = "beat what it changed on "  # the why of a transferred idea (and how the log tells them)
 
 
 class Idea(BaseModel):
@@ -95,8 +101,10 @@ class MLRun:
     ) -> None:
         self.llm, self.sandbox, self.root, self.task = llm, sandbox, root, task
         self.on_experiment = on_experiment
-        self.memory = memory  # GraphMemory: lessons of earlier ML tasks in, this task's lesson out
-        self.lessons = memory.context_for(f"ML task: {task.goal}", "ml") if memory is not None else ""
+        self.memory = memory  # StoreMemory: lessons of similar earlier tasks in, this task's lesson out
+        self.profile = profile_of(root, task)
+        self.recalled = recall(memory, self.profile, task.goal) if memory is not None else []
+        self.lessons = "\n".join(r.render() for r in self.recalled)
         self._libraries: list[str] | None = None  # what the sandbox can import, probed once
         # API hints the sandbox gave (this run's, and those earlier tasks stored with their lessons)
         self._api_notes = list(dict.fromkeys(stored_notes(self.lessons)))
@@ -136,29 +144,40 @@ class MLRun:
             )
         last = self.experiments[-1]
         if last.status != "ok" and self._debug_depth(last) < MAX_DEBUG:
-            code = self._code(last)
-            hint = api_hint(self.sandbox, code, last.detail, installed=self._libraries)
-            if hint and hint not in self._api_notes:  # what the sandbox said stays in every later prompt
-                self._api_notes.append(hint)
-            prompt = DEBUG.format(
-                task=brief,
-                code=code,
-                error=last.detail[-1200:],
-                hint=f"Checked in the sandbox: {hint}\n" if hint and hint not in brief else "",
-            )
-            script, tokens = self._script(prompt, code)
-            fix = f"fix: {last.detail.strip().splitlines()[-1][:120] if last.detail else ''}"
-            return Planned("debug", last.id, fix, "", script, tokens)
+            return self._debug(brief, last)
         best = best_of(self.task, self.experiments)
         assert best is not None  # the baseline works, or the debug chain above would still run
-        lessons = f"Lessons from earlier tasks (may help):\n{self.lessons[:800]}\n" if self.lessons else ""
+        if (transfer := self._transfer()) is not None:
+            key, idea, source = transfer
+            script, tokens = self._improve(brief, best, idea)
+            return Planned("improve", best.id, idea, f"{TRANSFERRED}{source}", script, tokens, key)
+        return self._review(brief, best)
+
+    def _debug(self, brief: str, last: Experiment) -> Planned:
+        code = self._code(last)
+        hint = api_hint(self.sandbox, code, last.detail, installed=self._libraries)
+        if hint and hint not in self._api_notes:  # what the sandbox said stays in every later prompt
+            self._api_notes.append(hint)
+        prompt = DEBUG.format(
+            task=brief,
+            code=code,
+            error=last.detail[-1200:],
+            hint=f"Checked in the sandbox: {hint}\n" if hint and hint not in brief else "",
+        )
+        script, tokens = self._script(prompt, code)
+        fix = f"fix: {last.detail.strip().splitlines()[-1][:120] if last.detail else ''}"
+        return Planned("debug", last.id, fix, "", script, tokens)
+
+    def _review(self, brief: str, best: Experiment) -> Planned:
+        """The Reviewer names one change to the best script; the Refiner writes it."""
+        lessons = f"Lessons from similar tasks:\n{self.lessons[:900]}\n" if self.lessons else ""
         review = REVIEW.format(
             task=brief,
             lessons=lessons,
-            lesson_field=', "lesson": "<the lesson above it follows, or empty>"' if lessons else "",
+            lesson_field=', "lesson": "<L1, L2, ... : the lesson it follows, or empty>"' if lessons else "",
             metric=self.task.metric,
             direction=self.task.direction,
-            table=ideas_table(self.experiments),
+            table=ideas_table(self.task, self.experiments),
             best_id=best.id,
             code=self._code(best),
             output=f"What it printed (last lines):\n{best.output[-300:]}\n" if best.output.strip() else "",
@@ -171,16 +190,26 @@ class MLRun:
         if (tried := repeats(idea.idea, self.experiments)) is not None:  # small models repeat themselves
             text, more = self._ask(review + REPEATED.format(idea=tried), max_tokens=160, temperature=1.0)
             idea, spent = _idea(text), spent + more
-        prompt = IMPROVE.format(
-            task=brief,
-            metric=self.task.metric,
-            score=f"{best.metric:.4f}",
-            code=self._code(best),
-            idea=idea.idea,
-        )
-        script, tokens = self._script(prompt, self._code(best))
-        lesson = cited(idea.lesson, self.lessons)  # what it took from memory, if it really was there
+        script, tokens = self._improve(brief, best, idea.idea)
+        lesson = cited(idea.lesson, [r.key for r in self.recalled])  # only a lesson it was given counts
         return Planned("improve", best.id, idea.idea, idea.why, script, spent + tokens, lesson)
+
+    def _improve(self, brief: str, best: Experiment, idea: str) -> tuple[str | None, int]:
+        prompt = IMPROVE.format(
+            task=brief, metric=self.task.metric, score=f"{best.metric:.4f}", code=self._code(best), idea=idea
+        )
+        return self._script(prompt, self._code(best))
+
+    def _transfer(self) -> tuple[str, str, str] | None:
+        """The next recalled winning idea not tried in this run yet: (lesson key, idea, its task)."""
+        tried = {e.idea for e in self.experiments}
+        if sum(1 for e in self.experiments if e.why.startswith(TRANSFERRED)) >= TRANSFERS:
+            return None
+        for r in self.recalled:
+            for idea in r.worked:
+                if idea not in tried:
+                    return r.key, idea, r.task
+        return None
 
     def _script(self, prompt: str, parent: str) -> tuple[str | None, int]:
         """The script of the reply to ``prompt``; a reply that returns ``parent`` unchanged (it would
@@ -197,24 +226,12 @@ class MLRun:
             return self._minutes
         return max(0.0, (self._deadline - time.monotonic()) / 60)
 
-    def _would_lead(self, metric: float | None) -> bool:
-        """Whether ``metric`` beats the best so far (only a would-be best is worth an audit's reruns)."""
-        best = best_of(self.task, self.experiments)
-        return metric is not None and (best is None or better(self.task.metric, metric, best.metric))  # type: ignore[arg-type]
-
-    def _fixes(self, e: Experiment) -> list[Experiment]:
-        """``e`` and the experiments its chain of fixes goes back through, to the one it started from."""
-        by_id, chain = {x.id: x for x in self.experiments}, [e]
-        while chain[-1].action == "debug" and chain[-1].parent in by_id:
-            chain.append(by_id[chain[-1].parent])  # type: ignore[index]
-        return chain
-
     def _root(self, e: Experiment) -> Experiment:
         """The experiment whose idea ``e`` carries out (itself, or the start of its chain of fixes)."""
-        return self._fixes(e)[-1]
+        return chain_of(e, self.experiments)[-1]
 
     def _debug_depth(self, e: Experiment) -> int:
-        return len(self._fixes(e)) - 1
+        return len(chain_of(e, self.experiments)) - 1
 
     def step(self) -> Experiment:
         action, parent, idea, why, script, tokens, lesson = self._next()
@@ -230,8 +247,8 @@ class MLRun:
         else:
             where = self._runner or self.sandbox
             run = run_experiment(where, self.root, self.task, script, keep=folder)
-            if run.status == "ok" and self._would_lead(run.metric):
-                run = audit(where, self.root, self.task, script, folder) or run
+            if run.status == "ok" and promotes(self.task, run.folds, best_of(self.task, self.experiments)):
+                run = audit(where, self.root, self.task, script, folder) or run  # only a new best is rerun
         experiment = Experiment(
             id=eid,
             parent=parent,
@@ -242,6 +259,7 @@ class MLRun:
             code_path=str((folder / "experiment.py").relative_to(self.root)),
             status=run.status,
             metric=run.metric,
+            folds=run.folds,
             train_metric=run.train_metric,
             duration_s=round(run.duration_s, 2),
             detail=run.detail[-1500:],
@@ -256,49 +274,38 @@ class MLRun:
         return experiment
 
     def lesson(self) -> str:
-        """What this task taught, in one line a later task can use."""
-        best = best_of(self.task, self.experiments)
-        base = next((e for e in self.experiments if e.action == "baseline"), None)
-        if best is None or base is None or base.metric is None:
-            return f"{self.task.name}: no experiment beat a failing baseline"
-        tried = "; ".join(e.idea for e in self.experiments if e.action == "improve")[:400]
-        idea = self._root(best).idea  # a fixed script's idea is the one its chain of fixes started from
-        if best.id == base.id:
-            return f"{self.task.problem} data like {self.task.name}: default gradient boosting ({base.metric:.4f} {self.task.metric}) was not beaten by: {tried}"
-        return (
-            f"{self.task.problem} data like {self.task.name}: '{idea}' gave {best.metric:.4f} {self.task.metric} "
-            f"against default gradient boosting's {base.metric:.4f}; also tried: {tried}"
-        )
+        """What this task taught, in a few lines a later task can act on (:func:`lessons.lesson_of`)."""
+        return lesson_of(self.task, self.profile, self.experiments, self._api_notes)
 
     def remember(self) -> None:
-        """Store this task's lesson as an ML experience (when there is a memory)."""
+        """Store this task's lesson, with its data profile, as an ML experience (when there is a memory)."""
         if self.memory is None:
             return
         from triloop.graphs.memory import Experience
 
         best = best_of(self.task, self.experiments)
+        worked = worked_ideas(self.task, self.experiments)
         self.memory.record_experience(
             Experience(
-                task=f"ML task: {self.task.goal}",
+                task=f"ML task {self.task.name} ({self.profile.describe()}): {self.task.goal}",
                 kind="ml",
                 strategy="ml-tree",
-                answer=self._root(best).idea if best else "",
-                verified=best is not None,
+                answer="\n".join(worked),  # what a similar task tries first
+                verified=bool(worked),
                 score=best.metric if best else None,
                 stopped_by="budget",
                 lesson=self.lesson(),
                 failures=self._failures(),
+                profile=self.profile.model_dump(),
             )
         )
 
     def _failures(self) -> list[str]:
-        """What went wrong, reusable: the sandbox's API notes first (a later task starts with them),
-        then each distinct error once (its last line, not the traceback)."""
+        """Each distinct error once (its last line, not the traceback); API notes live in the lesson."""
         errors = [
             e.detail.strip().splitlines()[-1][:160] for e in self.experiments if e.status != "ok" and e.detail
         ]
-        notes = [f"{API_NOTE}{n}" for n in self._api_notes]
-        return [*notes, *[x for x in dict.fromkeys(errors) if not any(x in n for n in notes)]][:6]
+        return list(dict.fromkeys(errors))[:4]
 
     def run(self, *, budget_minutes: float | None = None, max_experiments: int = 20) -> Experiment | None:
         """Experiments until the time budget or ``max_experiments`` (counting earlier ones); the best."""

@@ -58,8 +58,3 @@ def compute(name: str, y_true: Sequence[object], y_pred: Sequence[object]) -> fl
     if metric.problem == "regression":
         y, p = y.astype(float), p.astype(float)
     return metric.fn(y, p)
-
-
-def better(name: str, a: float, b: float) -> bool:
-    """Whether score ``a`` beats ``b`` under ``name``'s direction."""
-    return a > b if METRICS[name].direction == "maximize" else a < b

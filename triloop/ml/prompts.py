@@ -4,28 +4,31 @@ Kept short: prompt length is cost on a small local model (prefill dominates).
 """
 
 REVIEW = """{task}{lessons}
-Ideas tried so far (metric: {metric}, {direction}):
+Ideas tried so far (metric: {metric}, {direction}; cross-validated mean +- spread over the folds, and
+the change against the experiment it changed):
 {table}
 
 The best script (experiment {best_id}):
 ```python
 {code}```
 {output}
-A train score far better than the validation score means overfitting (regularise, simplify); fast
-experiments leave room for bigger models or searches ({minutes_left:.0f} of {minutes:g} minutes left, at
-most {timeout:g} s per experiment).
+A train score far better than the cross-validated score means overfitting (regularise, simplify); a
+change "within noise" did not help. Fast experiments leave room for bigger models or searches
+({minutes_left:.0f} of {minutes:g} minutes left, at most {timeout:g} s per experiment).
 Name ONE concrete change to the best script that should improve {metric} (a different model, its
-hyperparameters, feature scaling or engineering, ...), not one tried already. Reply with JSON only:
+hyperparameters, class weights, encoding, scaling, feature engineering in the pipeline, ...), not one
+tried already. Reply with JSON only:
 {{"idea": "<the change, one sentence>", "why": "<why it should help, one sentence>"{lesson_field}}}"""
 
 IMPROVE = """{task}
-A working script (validation {metric}: {score}):
+A working script (cross-validated {metric}: {score}):
 ```python
 {code}```
 
 Change it: {idea}
-Keep the data reading and the prediction files exactly as they are. Reply with the complete new script
-in one ```python code block."""
+Keep build_model() returning one unfitted model that takes the DataFrame X as it is (do the encoding
+and any feature engineering inside the pipeline). Reply with the complete new script in one ```python
+code block."""
 
 DEBUG = """{task}
 This script failed:
@@ -35,8 +38,8 @@ This script failed:
 The error:
 {error}
 {hint}
-Fix it. Keep reading `data/*.csv` and writing `predictions/valid.csv` and `predictions/test.csv` (one
-column `prediction`). Reply with the complete fixed script in one ```python code block."""
+Fix it. Keep build_model() returning one unfitted scikit-learn model that takes the DataFrame X as it
+is; read no files. Reply with the complete fixed script in one ```python code block."""
 
 
 UNCHANGED = """

@@ -1,16 +1,18 @@
 """What an ML run leaves in its task directory: ``best.py``, ``report.md`` and ``metric.png``.
 
-The test split is scored once, for the best experiment only, from its written predictions and the
-hidden labels: choosing among experiments by their test score would leak the test set into the choice.
+Experiments are compared by cross-validation only. The test split is scored once, for the best
+experiment only (refit on all training rows), from its predictions and the hidden labels: choosing
+among experiments by their test score would leak the test set into the choice.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from triloop.ml.experiments import Experiment, best_of
+from triloop.ml.experiments import Experiment, best_of, chain_end, promotes
 from triloop.ml.harness import PREDICTIONS, score_predictions
-from triloop.ml.metrics import better
+from triloop.ml.lessons import Recalled
+from triloop.ml.selection import gain, spread
 from triloop.ml.task import MLTask
 
 
@@ -31,7 +33,7 @@ def _tree(experiments: list[Experiment]) -> list[str]:
 
 
 def plot(task: MLTask, experiments: list[Experiment], path: Path) -> None:
-    """The validation metric per experiment and the best-so-far line."""
+    """The cross-validated metric per experiment (with its fold spread) and the best-so-far line."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -39,27 +41,55 @@ def plot(task: MLTask, experiments: list[Experiment], path: Path) -> None:
 
     fig = Figure(figsize=(6, 3.5))
     ax = fig.add_subplot()
-    xs = [e.id for e in experiments if e.metric is not None]
-    ys = [e.metric for e in experiments if e.metric is not None]
-    best, line = None, []
+    scored = [e for e in experiments if e.metric is not None]
+    best: Experiment | None = None
+    line = []
     for e in experiments:
-        if e.metric is not None and (best is None or better(task.metric, e.metric, best)):
-            best = e.metric
-        line.append(best)
-    ax.plot(xs, ys, "o", label="experiment")
+        if e.status == "ok" and promotes(task, e.folds, best):
+            best = e
+        line.append(best.metric if best is not None else None)
+    ax.errorbar(
+        [e.id for e in scored],
+        [e.metric for e in scored],
+        yerr=[spread(e.folds) for e in scored],
+        fmt="o",
+        label="experiment (+- fold spread)",
+    )
     ax.step([e.id for e in experiments], line, where="post", label="best so far")
     ax.set_xlabel("experiment")
-    ax.set_ylabel(f"validation {task.metric}")
+    ax.set_ylabel(f"cross-validated {task.metric}")
     ax.set_title(f"{task.name}: {task.metric} ({task.direction})")
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
 
 
+def _lessons_section(task: MLTask, experiments: list[Experiment], recalled: list[Recalled]) -> list[str]:
+    """The lessons memory gave this run, and what each idea that followed one did."""
+    lines = ["## Lessons from memory", ""]
+    if not recalled:
+        return [*lines, "(none: memory off, empty, or nothing stored for data of this shape)", ""]
+    lines += [f"- {r.render()}".replace("\n", " ") for r in recalled] + [""]
+    by_id = {e.id: e for e in experiments}
+    used = [e for e in experiments if e.lesson]
+    if not used:
+        return [*lines, "No experiment followed them.", ""]
+    lines += ["Experiments that followed them:", ""]
+    for e in used:
+        end, _ = chain_end(e, experiments)
+        parent = by_id.get(e.parent) if e.parent is not None else None
+        if end.status == "ok" and parent is not None and parent.folds:
+            outcome = f"{gain(task.metric, end.folds, parent.folds).describe()} than #{parent.id}"
+        else:
+            outcome = end.status
+        lines.append(f"- #{e.id} ({e.lesson}) {e.idea} -> {outcome}")
+    return [*lines, ""]
+
+
 def write_report(
-    root: Path, task: MLTask, experiments: list[Experiment], lessons: str = ""
+    root: Path, task: MLTask, experiments: list[Experiment], recalled: list[Recalled] | None = None
 ) -> dict[str, object]:
-    """best.py, report.md, metric.png; returns the summary (best id, validation and test metric)."""
+    """best.py, report.md, metric.png; returns the summary (best id, cross-validated and test metric)."""
     best = best_of(task, experiments)
     summary: dict[str, object] = {"experiments": len(experiments), "best": None}
     lines = [f"# {task.name}: experiment report", "", f"Goal: {task.goal}", ""]
@@ -67,20 +97,27 @@ def write_report(
         folder = (root / best.code_path).parent
         (root / "best.py").write_text((root / best.code_path).read_text(encoding="utf-8"), encoding="utf-8")
         test = score_predictions(root, task, folder / PREDICTIONS, "test")
-        baseline = next((e.metric for e in experiments if e.action == "baseline"), None)
-        summary.update(best=best.id, valid=best.metric, test=test, baseline_valid=baseline)
+        base = next((e for e in experiments if e.action == "baseline" and e.metric is not None), None)
+        summary.update(best=best.id, cv=best.metric, cv_spread=spread(best.folds), test=test)
+        summary.update(baseline_cv=base.metric if base else None)
+        against = ""
+        if base is not None and base.id != best.id:
+            against = f" Against the baseline: {gain(task.metric, best.folds, base.folds).describe()}."
         lines += [
-            f"Best: experiment #{best.id} ({best.idea}): validation {task.metric} {best.metric:.4f}, "
-            f"test {test:.4f} (scored once, for this experiment only). Baseline validation: "
-            f"{baseline if baseline is None else f'{baseline:.4f}'}. Script: `best.py`.",
+            f"Best: experiment #{best.id} ({best.idea}): cross-validated {task.metric} {best.metric:.4f} "
+            f"+- {spread(best.folds):.4f} over {len(best.folds)} folds; test {test:.4f} (refit on all "
+            f"training rows, scored once, for this experiment only).{against} Script: `best.py`.",
+            "",
+            "A newcomer becomes the best only when it beats the best on the paired folds by more than "
+            "their noise (see docs/ml.md).",
             "",
         ]
     lines += [
-        "| # | parent | action | idea | status | validation | train | s | tokens |",
+        "| # | parent | action | idea | status | CV mean +- spread | train | s | tokens |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for e in experiments:
-        score = f"{e.metric:.4f}" if e.metric is not None else "-"
+        score = f"{e.metric:.4f} +- {spread(e.folds):.4f}" if e.metric is not None else "-"
         train = f"{e.train_metric:.4f}" if e.train_metric is not None else "-"
         idea = e.idea.replace("|", "/")
         lines.append(
@@ -88,16 +125,7 @@ def write_report(
             f"| {e.tokens} |"
         )
     lines += ["", "## Tree", "", *_tree(experiments), "", "![metric](metric.png)", ""]
-    lines += [
-        "## Lessons from memory given to the Reviewer",
-        "",
-        lessons.strip() or "(none: memory off or empty)",
-        "",
-    ]
-    used = [e for e in experiments if e.lesson]
-    if used:
-        lines += ["Ideas the Reviewer took from them:", ""]
-        lines += [f"- #{e.id} {e.idea} (from: {e.lesson}) -> {e.status}" for e in used] + [""]
+    lines += _lessons_section(task, experiments, recalled or [])
     (root / "report.md").write_text("\n".join(lines), encoding="utf-8")
     plot(task, experiments, root / "metric.png")
     return summary

@@ -4,12 +4,12 @@ An ML run executes many short scripts that all import numpy, pandas and scikit-l
 machine those imports are a good part of each experiment's time. :class:`ExperimentSession` keeps
 them loaded in a sandbox session (:mod:`triloop.tools.sandbox.session`) and runs every experiment in
 a ``fork`` of that process: the imports are shared, but a script's globals, seeds, warnings filters
-and working directory die with its child, so it behaves as under ``python3 experiment.py`` (which is
-how ``best.py`` reruns it). A timeout kills the session; the next experiment gets a fresh one.
+and working directory die with its child, so it behaves as a fresh ``python3 _harness.py`` would. A
+timeout kills the session; the next experiment gets a fresh one.
 
-:class:`OneShot` is the plain way (a new ``python3 experiment.py`` per experiment), used when no
-session starts. Both hand out a workspace, run ``experiment.py`` in it and return the sandbox's
-:class:`~triloop.tools.sandbox.result.ExecResult`.
+:class:`OneShot` is the plain way (a new ``python3 _harness.py`` per experiment), used when no
+session starts. Both hand out a workspace, run the harness program (:mod:`triloop.ml.driver`) in it
+and return the sandbox's :class:`~triloop.tools.sandbox.result.ExecResult`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from triloop.ml.driver import ENTRY
 from triloop.tools.sandbox.errors import SandboxError
 from triloop.tools.sandbox.result import ExecResult
 from triloop.tools.sandbox.workspace import clear_workspace, make_workspace, remove_workspace
@@ -35,8 +36,8 @@ for _name in ("numpy", "pandas", "scipy", "sklearn", "sklearn.ensemble", "sklear
     except Exception:
         pass
 """
-#: Run experiment.py (in the run folder __RUNDIR__) in a child of the session, as `python3 experiment.py`
-#: would: its own process group, temp dir and home inside the run folder (wiped with it), fresh random
+#: Run the harness's entry program (which imports experiment.py) in the run folder __RUNDIR__, in a child
+#: of the session, as `python3 _harness.py` would: its own process group, temp dir and home inside the run folder (wiped with it), fresh random
 #: seeds (a fork would otherwise share the parent's), exit handlers and open files flushed at the end.
 FORK_RUN = """import os as _os, sys as _sys
 _sys.stdout.flush(); _sys.stderr.flush()
@@ -54,8 +55,8 @@ if _pid == 0:
         _random.seed()
         if "numpy" in _sys.modules:
             _sys.modules["numpy"].random.seed()
-        _path = _os.path.abspath("experiment.py")
-        _sys.argv = ["experiment.py"]
+        _path = _os.path.abspath("__ENTRY__")
+        _sys.argv = ["__ENTRY__"]
         _sys.path.insert(0, _os.getcwd())
         _main = type(_sys)("__main__")
         _main.__file__ = _path
@@ -68,7 +69,7 @@ if _pid == 0:
         import traceback as _traceback
         _tb = _exc.__traceback__
         while _tb is not None and _tb.tb_frame.f_code.co_filename != _os.path.abspath("experiment.py"):
-            _tb = _tb.tb_next
+            _tb = _tb.tb_next  # from the script's own frame on, when it is in the traceback
         _traceback.print_exception(type(_exc), _exc, _tb or _exc.__traceback__)
         _code = 1
     finally:
@@ -94,7 +95,7 @@ if _exit != 0:
 
 
 class OneShot:
-    """Each experiment in a fresh ``python3 experiment.py`` in its own workspace."""
+    """Each experiment in a fresh ``python3 _harness.py`` in its own workspace."""
 
     def __init__(self, sandbox: Any) -> None:
         self.sandbox = sandbox
@@ -103,9 +104,7 @@ class OneShot:
         return make_workspace()  # reachable by the sandbox's unprivileged user
 
     def run(self, workspace: Path, timeout: float) -> ExecResult:
-        return self.sandbox.execute(
-            command=["python3", "experiment.py"], workspace=workspace, timeout=timeout
-        )
+        return self.sandbox.execute(command=["python3", ENTRY], workspace=workspace, timeout=timeout)
 
     def release(self, workspace: Path) -> None:
         remove_workspace(workspace)
@@ -141,7 +140,8 @@ class ExperimentSession:
     def run(self, workspace: Path, timeout: float) -> ExecResult:
         if self._fallback is not None:
             return self._fallback.run(workspace, timeout)
-        code = FORK_RUN.replace("__RUNDIR__", workspace.relative_to(self._workspace).as_posix())
+        folder = workspace.relative_to(self._workspace).as_posix()
+        code = FORK_RUN.replace("__RUNDIR__", folder).replace("__ENTRY__", ENTRY)
         try:
             if self._loaded_at != self._session.restarts:  # new, or restarted after a timeout
                 self._session.run(PRELOAD, timeout=PRELOAD_TIMEOUT_S)
