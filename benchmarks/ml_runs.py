@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 RESULTS = Path(__file__).parent / "results"
-TASKS = "credit,attrition,churn,wage,health_insurance"
+TASKS = "credit,attrition,churn,health_insurance,wage,houses"  # houses gives wage a regression to learn from
 
 
 class OtherTasks:
@@ -34,7 +34,8 @@ class OtherTasks:
         self.memory, self.task = memory, task
 
     def experiences(self, query: str, kind: str, k: int = 8):
-        return [r for r in self.memory.experiences(query, kind, k) if r.profile.get("name") != self.task]
+        found = self.memory.experiences(query, kind, k + 4)  # room for the ones filtered out
+        return [r for r in found if r.profile.get("name") != self.task][:k]
 
 
 def one_run(llm, sandbox, memory, root: Path, name: str, minutes: float, max_experiments: int, read) -> dict:
@@ -92,7 +93,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--max-experiments", type=int, default=40)
     parser.add_argument("--tasks", default=TASKS)
-    parser.add_argument("--work", type=Path, default=Path("/tmp/triloop-ml-runs"))
+    parser.add_argument("--work", type=Path, default=None, help="default: /tmp/triloop-ml-runs/MODEL")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
@@ -103,6 +104,7 @@ def main() -> None:
     from triloop.memory.store import MemoryStore
 
     out = args.out or RESULTS / f"ml_runs-{args.model}.json"
+    args.work = args.work or Path("/tmp/triloop-ml-runs") / args.model  # the memories belong to one model
     done = json.loads(out.read_text())["runs"] if out.is_file() else []
     have = {(r["task"], r["pass"]) for r in done}
     commit = subprocess.run(

@@ -80,6 +80,46 @@ def test_a_runaway_experiment_times_out(sandbox, tmp_path):
     assert run.status == "timeout"
 
 
+def test_the_harness_process_holds_no_label_the_script_could_look_up(sandbox, tmp_path):
+    """The labels of held-out rows are not in the process a fit runs in: not in the harness program's
+    globals, and no table of the full size is left to find."""
+    snoop = (
+        "import __main__, gc\nimport pandas as pd\n"
+        "tables = [o for o in gc.get_objects() if isinstance(o, (pd.DataFrame, pd.Series))]\n"
+        "print('data left:', sorted(__main__._data), 'largest table:', max(len(t) for t in tables))\n"
+        + _MODEL
+        + "def build_model():\n    return LogisticRegression(max_iter=2000)\n"
+    )
+    root = tmp_path / "wine"
+    task = init_dataset(root, "wine")
+    run = run_experiment(sandbox, root, task, snoop)
+    assert run.status == "ok", run.detail
+    sizes = [int(line.rsplit(" ", 1)[1]) for line in run.output.splitlines() if "largest table" in line]
+    assert "data left: []" in run.output and len(sizes) == task.folds + 1  # each fold, then the refit
+    assert all(size < task.rows["train"] for size in sizes[:-1])  # a fold's process: its training rows only
+
+
+def test_a_model_instance_shared_at_module_level_starts_afresh_in_each_fold(sandbox, tmp_path):
+    """A warm-started model kept at module level would carry fold k-1's fit (which saw fold k's rows)
+    into fold k; each fold imports the script afresh, so it cannot."""
+    shared = (
+        "from sklearn.linear_model import SGDClassifier\n"
+        "MODEL = SGDClassifier(warm_start=True, random_state=0)\n"
+        "FITS = []\n"
+        "class Counted(SGDClassifier):\n"
+        "    def fit(self, X, y):\n"
+        "        FITS.append(1)\n"
+        "        print('fits in this process:', len(FITS))\n"
+        "        return super().fit(X, y)\n"
+        "def build_model():\n    return Counted(random_state=0)\n"
+    )
+    root = tmp_path / "wine"
+    task = init_dataset(root, "wine")
+    run = run_experiment(sandbox, root, task, shared)
+    assert run.status == "ok", run.detail
+    assert "fits in this process: 1" in run.output and "fits in this process: 2" not in run.output
+
+
 # Unseeded, and certain to move: the predictions are shuffled at random.
 NOISY = (
     _MODEL

@@ -39,7 +39,7 @@ def test_a_session_experiment_scores_as_a_fresh_python_does(sandbox, wine):
 def test_nothing_carries_over_between_experiments(sandbox, wine):
     root, task = wine
     leave = (
-        "import builtins, os, tempfile, numpy\nbuiltins.LEFT = 1\nos.makedirs('junk')\n"
+        "import builtins, os, tempfile, numpy\nbuiltins.LEFT = 1\nos.makedirs('junk', exist_ok=True)  # imported once per fold\n"
         "open(os.path.join(tempfile.gettempdir(), 'cache'), 'w').write('x')\n"
         "open(os.path.expanduser('~/.cache-x'), 'w').write('x')\n"
         "print('draw', numpy.random.rand())\n"

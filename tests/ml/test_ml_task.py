@@ -164,6 +164,9 @@ def test_an_existing_task_is_not_overwritten_without_force_and_old_tasks_are_nam
     with pytest.raises(MLTaskError, match="--force"):
         init_dataset(tmp_path / "w", "wine")
     folds_path(tmp_path / "w").unlink()  # as a task directory of an older triloop has no folds
+    old = json.loads((tmp_path / "w" / "task.json").read_text())
+    old["rows"] = {"train": 106, "valid": 36, "test": 36}  # and a validation split
+    (tmp_path / "w" / "task.json").write_text(json.dumps(old))
     with pytest.raises(MLTaskError, match="older triloop"):
         load_task(tmp_path / "w")
 

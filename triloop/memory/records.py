@@ -68,6 +68,10 @@ class MemoryRecord(BaseModel):
     def render(self) -> str:  # pragma: no cover - overridden
         raise NotImplementedError
 
+    def can_absorb(self, other: MemoryRecord) -> bool:
+        """Whether a near-duplicate by text may be folded into this record."""
+        return True
+
     def absorb(self, other: MemoryRecord) -> None:
         """Fold a near-duplicate into this record: counters add up, nothing is stored twice."""
         self.merged += 1 + other.merged
@@ -182,6 +186,12 @@ class ExperienceRecord(MemoryRecord):
             lines.append(f"  answer: {self.answer_summary[:300]}")
         lines += [f"  failed: {f[:200]}" for f in self.failures[:3]]
         return "\n".join(lines)
+
+    def can_absorb(self, other: MemoryRecord) -> bool:
+        """Lessons of two different ML tasks stay two records, however alike their wording: each is
+        recalled by its own data profile."""
+        theirs = other.profile.get("name") if isinstance(other, ExperienceRecord) else None
+        return not (self.profile.get("name") and theirs and theirs != self.profile.get("name"))
 
     def absorb(self, other: MemoryRecord) -> None:
         super().absorb(other)

@@ -140,20 +140,23 @@ class MemoryStore:
                 near = query(
                     collection,
                     query_embeddings=vector,
-                    n_results=1,
+                    n_results=3,  # the nearest that may absorb it (ML lessons of other tasks may not)
                     include=["documents", "embeddings", "distances"],
                 )
-                if near["ids"][0]:
-                    similarity = 1.0 - float(near["distances"][0][0])
-                    if similarity >= self.settings.merge_threshold:
-                        existing = self._parse(record.kind, near["ids"][0][0], near["documents"][0][0])
-                        before = existing.embedding_text()
-                        existing.absorb(record)
-                        same_text = existing.embedding_text() == before  # else re-embed (new lesson)
-                        self._upsert(
-                            name, [existing], np.asarray(near["embeddings"][0][:1]) if same_text else None
-                        )
-                        return AddResult(id=existing.id, merged=True, similarity=similarity)
+                for i, found in enumerate(near["ids"][0]):
+                    similarity = 1.0 - float(near["distances"][0][i])
+                    if similarity < self.settings.merge_threshold:
+                        break
+                    existing = self._parse(record.kind, found, near["documents"][0][i])
+                    if not existing.can_absorb(record):
+                        continue
+                    before = existing.embedding_text()
+                    existing.absorb(record)
+                    same_text = existing.embedding_text() == before  # else re-embed (new lesson)
+                    self._upsert(
+                        name, [existing], np.asarray(near["embeddings"][0][i : i + 1]) if same_text else None
+                    )
+                    return AddResult(id=existing.id, merged=True, similarity=similarity)
             self._upsert(name, [record], vector)
         return AddResult(id=record.id, merged=False)
 

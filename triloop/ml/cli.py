@@ -37,7 +37,7 @@ def init_command(
     folds: Annotated[int, typer.Option(help="cross-validation folds", min=2, max=20)] = 5,
     force: Annotated[bool, typer.Option(help="replace an existing task in DIRECTORY")] = False,
 ) -> None:
-    """Write a ready ML task: goal and metric, fixed train/validation/test splits, hidden test labels."""
+    """Write a ready ML task: goal and metric, fixed training/test split and folds, hidden test labels."""
     from triloop.ml.datasets import init_csv, init_dataset
     from triloop.ml.task import MLTaskError
 

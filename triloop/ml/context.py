@@ -7,34 +7,30 @@ next reply needs.
 from __future__ import annotations
 
 from difflib import SequenceMatcher
-from pathlib import Path
 
-from triloop.ml.experiments import Experiment, chain_end
+from triloop.ml.experiments import Experiment, chain_end, outcome
 from triloop.ml.hints import KNOWN_LIBRARIES
-from triloop.ml.profile import columns_summary
-from triloop.ml.selection import gain, spread
+from triloop.ml.selection import spread
 from triloop.ml.task import MLTask
 
 
-def _score(task: MLTask, e: Experiment, by_id: dict[int, Experiment], start: Experiment) -> str:
-    """``0.7205 +- 0.030`` and, for a change, its paired gain over what it changed."""
-    if e.metric is None:
-        return e.status
-    text = f"{e.metric:.4f} +- {spread(e.folds):.4f}"
-    parent = by_id.get(start.parent) if start.parent is not None else None
-    if parent is not None and parent.folds and len(parent.folds) == len(e.folds):
-        text += f" ({gain(task.metric, e.folds, parent.folds).describe()} than #{parent.id})"
-    return text
+def _score(task: MLTask, start: Experiment, experiments: list[Experiment]) -> str:
+    """``0.7205 +- 0.030`` where ``start``'s chain of fixes ended and, for a change, its paired gain
+    over what it changed."""
+    end, change = outcome(task, start, experiments)
+    if end.metric is None:
+        return end.status
+    text = f"{end.metric:.4f} +- {spread(end.folds):.4f}"
+    return text + (f" ({change.describe()} than #{start.parent})" if change is not None else "")
 
 
 def ideas_table(task: MLTask, experiments: list[Experiment], last: int = 10) -> str:
     """The ideas tried, each with where its chain of fixes ended (the debug steps are folded in, so
     the Reviewer sees more distinct ideas for the same prompt length) and its cross-validated score."""
-    by_id = {e.id: e for e in experiments}
     rows = []
     for e in [x for x in experiments if x.action != "debug"][-last:]:
         end, fixes = chain_end(e, experiments)
-        score = _score(task, end, by_id, e)
+        score = _score(task, e, experiments)
         train = f", train {end.train_metric:.4f}" if end.train_metric is not None else ""
         fixed = f" after {fixes} fix{'es' if fixes > 1 else ''} (#{end.id})" if fixes else ""
         parent = f" of #{e.parent}" if e.parent is not None else ""
@@ -57,7 +53,7 @@ def absent(libraries: list[str]) -> str:
     return ", ".join(n for n in KNOWN_LIBRARIES if n not in libraries) or "-"
 
 
-def task_brief(root: Path, task: MLTask, libraries: list[str]) -> str:
+def task_brief(task: MLTask, columns: str, libraries: list[str]) -> str:
     """The goal, the contract, the columns and the libraries: what a script needs to know, kept short
     (prompt length is cost)."""
     return (
@@ -65,7 +61,7 @@ def task_brief(root: Path, task: MLTask, libraries: list[str]) -> str:
         "which returns an unfitted scikit-learn model (usually a Pipeline) with fit(X, y) and predict(X); "
         f"the harness cross-validates it ({task.folds} folds). X is a pandas DataFrame of the columns as "
         f"in the CSV (text stays text, blanks are NaN). The script reads no files. Seed {task.seed}.\n"
-        f"Columns: {columns_summary(root, task)}.\n"
+        f"Columns: {columns}.\n"
         + (f"Python libraries: {', '.join(libraries)}; not: {absent(libraries)}.\n" if libraries else "")
     )
 

@@ -50,7 +50,12 @@ def split_rows(
     from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
     index = np.arange(len(y))
-    train, test = train_test_split(index, test_size=0.2, random_state=seed, stratify=_stratify(y, problem, 2))
+    try:
+        train, test = train_test_split(
+            index, test_size=0.2, random_state=seed, stratify=_stratify(y, problem, 2)
+        )
+    except ValueError as exc:  # e.g. fewer test rows than classes
+        raise MLTaskError(f"cannot split {len(y)} rows into training and test rows: {exc}") from None
     train, test = np.sort(train), np.sort(test)
     fold_of = np.zeros(len(train), dtype=int)
     strata = _stratify(y[train], problem, folds)
@@ -64,7 +69,17 @@ def _prepare(root: Path, force: bool) -> None:
     if root.exists() and any(root.iterdir()):
         if not force:
             raise MLTaskError(f"{root} exists and is not empty; choose a new directory or pass --force")
-        for name in (TASK_JSON, TASK_MD, DATA, HIDDEN, "experiments", "experiments.jsonl"):
+        for name in (
+            TASK_JSON,
+            TASK_MD,
+            DATA,
+            HIDDEN,
+            "experiments",
+            "experiments.jsonl",
+            "best.py",
+            "report.md",
+            "metric.png",
+        ):
             target = root / name
             if target.is_dir():
                 shutil.rmtree(target)
@@ -88,7 +103,9 @@ def write_task(
     folds: int = 5,
     force: bool = False,
 ) -> MLTask:
-    """Split ``frame`` (features and ``target``) and write the task directory; returns the task."""
+    """Split ``frame`` (features and ``target``; rows with a blank target are left out) and write the
+    task directory; returns the task."""
+    frame = frame[frame[target].notna()].reset_index(drop=True)
     if metric not in METRICS:
         raise MLTaskError(f"unknown metric {metric!r}; choose from {', '.join(METRICS)}")
     if METRICS[metric].problem != problem:

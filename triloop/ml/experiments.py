@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from triloop.ml.selection import gain
+from triloop.ml.selection import Gain, gain
 from triloop.ml.task import MLTask
 
 LOG = "experiments.jsonl"
@@ -68,11 +68,30 @@ def promotes(task: MLTask, folds: list[float], best: Experiment | None) -> bool:
     return best is None or gain(task.metric, folds, best.folds).real
 
 
-def best_of(task: MLTask, experiments: list[Experiment]) -> Experiment | None:
-    """The best experiment: each scored one, in the order they ran, replaces the best so far only
-    when it beats it by more than the folds' noise."""
-    best = None
+def best_so_far(task: MLTask, experiments: list[Experiment]) -> list[Experiment | None]:
+    """The best after each experiment: each scored one, in the order they ran, replaces the best so
+    far only when it beats it by more than the folds' noise."""
+    best, line = None, []
     for e in experiments:
         if e.status == "ok" and promotes(task, e.folds, best):
             best = e
-    return best
+        line.append(best)
+    return line
+
+
+def best_of(task: MLTask, experiments: list[Experiment]) -> Experiment | None:
+    """The best experiment (see :func:`best_so_far`)."""
+    line = best_so_far(task, experiments)
+    return line[-1] if line else None
+
+
+def outcome(task: MLTask, start: Experiment, experiments: list[Experiment]) -> tuple[Experiment, Gain | None]:
+    """Where ``start``'s chain of fixes ended, and that end's paired gain over the experiment ``start``
+    changed (None for the baseline, a failed end, or a parent without fold scores)."""
+    end, _ = chain_end(start, experiments)
+    parent = (
+        next((x for x in experiments if x.id == start.parent), None) if start.parent is not None else None
+    )
+    if end.status != "ok" or parent is None or not parent.folds or len(parent.folds) != len(end.folds):
+        return end, None
+    return end, gain(task.metric, end.folds, parent.folds)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import math
 import shutil
 import tempfile
 from pathlib import Path
@@ -56,14 +57,16 @@ def _column(path: Path, name: str) -> list[str]:
 def _typed(values: list[str], task: MLTask) -> list[Any]:
     if task.problem == "regression":
         return [float(v) for v in values]
-    return [int(float(v)) if _integral(v) else v for v in values]
+    return [_label(v) for v in values]
 
 
-def _integral(value: str) -> bool:
+def _label(value: str) -> Any:
+    """A class label as the same value whichever side wrote it: "1", "1.0" and "1.00" are 1."""
     try:
-        return float(value).is_integer()
+        number = float(value)
     except ValueError:
-        return False
+        return value
+    return int(number) if number.is_integer() else number
 
 
 def prepare_workspace(root: Path, task: MLTask, workspace: Path, script: str) -> None:
@@ -144,7 +147,10 @@ def _scored(root: Path, task: MLTask, workspace: Path, result: Any) -> Experimen
         return ExperimentRun(status="failed", duration_s=result.duration_s, detail=detail, output=tail)
     try:
         folds = score_folds(root, task, workspace / PREDICTIONS)
-        _column(workspace / PREDICTIONS / "test.csv", "prediction")  # the refit's, scored at the end
+        if not all(math.isfinite(f) for f in folds):
+            raise ValueError(f"the fold scores are not all finite numbers: {folds}")
+        tests = len(_column(labels_path(root), task.target))  # the refit's, scored at the end
+        _predicted(workspace / PREDICTIONS, "test.csv", tests, task)
     except (OSError, ValueError) as exc:
         return ExperimentRun(
             status="bad_predictions", duration_s=result.duration_s, detail=str(exc), output=tail

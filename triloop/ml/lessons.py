@@ -14,9 +14,9 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
-from triloop.ml.experiments import Experiment, chain_end
+from triloop.ml.experiments import Experiment, outcome
 from triloop.ml.profile import DataProfile
-from triloop.ml.selection import Gain, gain
+from triloop.ml.selection import Gain
 from triloop.ml.task import MLTask
 
 MIN_SIMILARITY = 0.6
@@ -47,14 +47,11 @@ class Recalled(BaseModel):
 def findings(task: MLTask, experiments: list[Experiment]) -> list[Finding]:
     """Each improvement's gain over the experiment it changed (its chain of fixes followed to the end),
     best first."""
-    by_id = {e.id: e for e in experiments}
     found = []
     for start in experiments:
-        end, _ = chain_end(start, experiments)
-        parent = by_id.get(start.parent) if start.parent is not None else None
-        if start.action != "improve" or end.status != "ok" or parent is None or not parent.folds:
-            continue
-        found.append(Finding(start.idea, gain(task.metric, end.folds, parent.folds)))
+        _, change = outcome(task, start, experiments)
+        if start.action == "improve" and change is not None:
+            found.append(Finding(start.idea, change))
     return sorted(found, key=lambda f: f.gain.mean, reverse=True)
 
 

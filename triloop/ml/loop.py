@@ -5,8 +5,9 @@ to beat. Then, until the budget or the experiment limit:
 
 * **debug**: the newest experiment failed (traceback, bad predictions, a leak) and its chain of fixes
   is shorter than ``MAX_DEBUG``: the Refiner rewrites it from the error;
-* **transfer**: lessons recalled from similar earlier tasks (:mod:`triloop.ml.lessons`) name ideas
-  that beat the baseline there; each is tried once on the best script, without a review call;
+* **transfer**: lessons recalled from earlier tasks with data of a similar shape
+  (:mod:`triloop.ml.lessons`) name ideas that beat what they changed there by more than noise; each
+  is tried once on the best script, without a review call;
 * **improve**: otherwise the Reviewer reads the experiment table and the best script and names one
   change to try and why (JSON); the Refiner writes that child of the best experiment.
 
@@ -38,7 +39,7 @@ from triloop.ml.harness import ExperimentRun, audit, run_experiment
 from triloop.ml.hints import api_hint, installed_libraries
 from triloop.ml.leaks import leak_of
 from triloop.ml.lessons import lesson_of, recall, worked_ideas
-from triloop.ml.profile import profile_of
+from triloop.ml.profile import columns_summary, profile_of
 from triloop.ml.prompts import DEBUG, IMPROVE, REPEATED, REVIEW, UNCHANGED
 from triloop.ml.runner import Runner, open_runner
 from triloop.ml.task import MLTask
@@ -103,6 +104,7 @@ class MLRun:
         self.on_experiment = on_experiment
         self.memory = memory  # StoreMemory: lessons of similar earlier tasks in, this task's lesson out
         self.profile = profile_of(root, task)
+        self._columns = columns_summary(root, task)  # in every prompt's brief
         self.recalled = recall(memory, self.profile, task.goal) if memory is not None else []
         self.lessons = "\n".join(r.render() for r in self.recalled)
         self._libraries: list[str] | None = None  # what the sandbox can import, probed once
@@ -127,7 +129,7 @@ class MLRun:
     def _code(self, e: Experiment) -> str:
         return (self.root / e.code_path).read_text(encoding="utf-8")
 
-    def _next(self) -> Planned:
+    def _next(self) -> Planned | None:
         """The next experiment: what to run and why."""
         if not self.experiments:
             return Planned(
@@ -135,7 +137,7 @@ class MLRun:
             )
         if self._libraries is None:
             self._libraries = installed_libraries(self.sandbox)
-        brief = task_brief(self.root, self.task, self._libraries)
+        brief = task_brief(self.task, self._columns, self._libraries)
         if self._api_notes:
             brief += (
                 "API notes (checked in the sandbox):\n"
@@ -146,7 +148,8 @@ class MLRun:
         if last.status != "ok" and self._debug_depth(last) < MAX_DEBUG:
             return self._debug(brief, last)
         best = best_of(self.task, self.experiments)
-        assert best is not None  # the baseline works, or the debug chain above would still run
+        if best is None:  # the baseline and its fixes failed: nothing to improve on
+            return None
         if (transfer := self._transfer()) is not None:
             key, idea, source = transfer
             script, tokens = self._improve(brief, best, idea)
@@ -226,15 +229,16 @@ class MLRun:
             return self._minutes
         return max(0.0, (self._deadline - time.monotonic()) / 60)
 
-    def _root(self, e: Experiment) -> Experiment:
-        """The experiment whose idea ``e`` carries out (itself, or the start of its chain of fixes)."""
-        return chain_of(e, self.experiments)[-1]
-
     def _debug_depth(self, e: Experiment) -> int:
         return len(chain_of(e, self.experiments)) - 1
 
-    def step(self) -> Experiment:
-        action, parent, idea, why, script, tokens, lesson = self._next()
+    def step(self) -> Experiment | None:
+        """Plan, run and log the next experiment; None when there is nothing left to try (the
+        baseline and its fixes failed)."""
+        planned = self._next()
+        if planned is None:
+            return None
+        action, parent, idea, why, script, tokens, lesson = planned
         eid = len(self.experiments)
         folder = self.root / "experiments" / f"{eid:03d}"
         folder.mkdir(parents=True, exist_ok=True)
@@ -315,7 +319,8 @@ class MLRun:
             self._runner = runner
             try:
                 while len(self.experiments) < max_experiments and time.monotonic() < deadline:
-                    self.step()
+                    if self.step() is None:
+                        break
             finally:
                 self._runner = None
         return best_of(self.task, self.experiments)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from triloop.ml.experiments import Experiment, best_of, chain_end, promotes
+from triloop.ml.experiments import Experiment, best_of, best_so_far, outcome
 from triloop.ml.harness import PREDICTIONS, score_predictions
 from triloop.ml.lessons import Recalled
 from triloop.ml.selection import gain, spread
@@ -42,12 +42,7 @@ def plot(task: MLTask, experiments: list[Experiment], path: Path) -> None:
     fig = Figure(figsize=(6, 3.5))
     ax = fig.add_subplot()
     scored = [e for e in experiments if e.metric is not None]
-    best: Experiment | None = None
-    line = []
-    for e in experiments:
-        if e.status == "ok" and promotes(task, e.folds, best):
-            best = e
-        line.append(best.metric if best is not None else None)
+    line = [b.metric if b is not None else None for b in best_so_far(task, experiments)]
     ax.errorbar(
         [e.id for e in scored],
         [e.metric for e in scored],
@@ -70,19 +65,14 @@ def _lessons_section(task: MLTask, experiments: list[Experiment], recalled: list
     if not recalled:
         return [*lines, "(none: memory off, empty, or nothing stored for data of this shape)", ""]
     lines += [f"- {r.render()}".replace("\n", " ") for r in recalled] + [""]
-    by_id = {e.id: e for e in experiments}
     used = [e for e in experiments if e.lesson]
     if not used:
         return [*lines, "No experiment followed them.", ""]
     lines += ["Experiments that followed them:", ""]
     for e in used:
-        end, _ = chain_end(e, experiments)
-        parent = by_id.get(e.parent) if e.parent is not None else None
-        if end.status == "ok" and parent is not None and parent.folds:
-            outcome = f"{gain(task.metric, end.folds, parent.folds).describe()} than #{parent.id}"
-        else:
-            outcome = end.status
-        lines.append(f"- #{e.id} ({e.lesson}) {e.idea} -> {outcome}")
+        end, change = outcome(task, e, experiments)
+        said = f"{change.describe()} than #{e.parent}" if change is not None else end.status
+        lines.append(f"- #{e.id} ({e.lesson}) {e.idea} -> {said}")
     return [*lines, ""]
 
 

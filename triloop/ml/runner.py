@@ -65,6 +65,8 @@ if _pid == 0:
             exec(compile(_fh.read(), _path, "exec"), _main.__dict__)
     except SystemExit as _exc:
         _code = _exc.code if isinstance(_exc.code, int) else (0 if _exc.code is None else 1)
+        if not isinstance(_exc.code, int) and _exc.code is not None:
+            print(_exc.code, file=_sys.stderr)  # as python3 prints sys.exit("message")
     except BaseException as _exc:
         import traceback as _traceback
         _tb = _exc.__traceback__

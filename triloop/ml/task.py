@@ -87,16 +87,15 @@ def load_task(root: Path) -> MLTask:
         raise MLTaskError(
             f"{root} is not an ML task directory (no {TASK_JSON}); create one with `triloop ml init`"
         )
-    try:
-        task = MLTask.model_validate(json.loads(path.read_text(encoding="utf-8")))
-    except (ValidationError, json.JSONDecodeError) as exc:
-        raise MLTaskError(f"{path} is invalid: {exc}") from None
     if not folds_path(root).is_file():
         raise MLTaskError(
             f"{root} was made by an older triloop (a fixed validation split, no folds); "
             "make it again with `triloop ml init ... --force`"
         )
-    return task
+    try:
+        return MLTask.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    except (ValidationError, json.JSONDecodeError) as exc:
+        raise MLTaskError(f"{path} is invalid: {exc}") from None
 
 
 def task_markdown(task: MLTask) -> str:
