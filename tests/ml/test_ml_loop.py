@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("sklearn")
 pytest.importorskip("pandas")
 
-from tests.ml.fakes import FakeScriptLLM, fenced, variant
+from tests.ml.fakes import LINEAR, FakeScriptLLM, fenced, variant
 from triloop.ml.baseline import baseline_script
 from triloop.ml.datasets import init_dataset
 from triloop.ml.experiments import LOG, Experiment, read_log
@@ -19,21 +19,6 @@ from triloop.ml.hints import READS_FILES
 from triloop.ml.leaks import leak_of
 from triloop.ml.loop import TRANSFERRED, MLRun, script_of
 from triloop.ml.report import write_report
-
-# A linear model on one-hot codes: on attrition it beats default gradient boosting on every fold.
-LINEAR = """from sklearn.compose import make_column_selector, make_column_transformer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
-
-def build_model():
-    encode = make_column_transformer(
-        (OneHotEncoder(handle_unknown="ignore"), make_column_selector(dtype_include=object)),
-        (StandardScaler(), make_column_selector(dtype_exclude=object)),
-    )
-    return make_pipeline(encode, LogisticRegression(max_iter=2000))
-"""
 
 
 def forest(task) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.ml.fakes import LINEAR
 from triloop.ml.experiments import Experiment, best_of
 from triloop.ml.selection import gain
 from triloop.ml.task import MLTask
@@ -69,20 +70,7 @@ def test_on_a_real_table_a_real_improvement_is_promoted_and_a_nudge_is_not(sandb
     task = init_dataset(root, "attrition")
     base = baseline_script(task)
     nudge = base.replace(f"(random_state={task.seed})", f"(random_state={task.seed}, learning_rate=0.11)")
-    linear = """from sklearn.compose import make_column_selector, make_column_transformer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
-
-def build_model():
-    encode = make_column_transformer(
-        (OneHotEncoder(handle_unknown="ignore"), make_column_selector(dtype_include=object)),
-        (StandardScaler(), make_column_selector(dtype_exclude=object)),
-    )
-    return make_pipeline(encode, LogisticRegression(max_iter=2000))
-"""
-    runs = [run_experiment(sandbox, root, task, script) for script in (base, nudge, linear)]
+    runs = [run_experiment(sandbox, root, task, script) for script in (base, nudge, LINEAR)]
     assert [r.status for r in runs] == ["ok"] * 3, [r.detail for r in runs]
     logged = [experiment(i, r.folds) for i, r in enumerate(runs)]
     assert not gain(task.metric, runs[1].folds, runs[0].folds).real
