@@ -67,6 +67,9 @@ def test_the_harness_decides_the_metric(sandbox, tmp_path, name):
     task = init_dataset(root, "wine")
     run = run_experiment(sandbox, root, task, script)
     assert run.status == status and fragment in run.detail, run.detail
+    if name == "crash":  # where it failed first, the error itself last (what a fix and its label read)
+        assert "fold 0: build_model() failed:" in run.detail
+        assert run.detail.strip().splitlines()[-1] == "RuntimeError: boom"
     if status == "ok":  # it printed 1.0; the harness scored what it predicted: one class of three
         assert run.metric < 0.3
     else:

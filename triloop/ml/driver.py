@@ -48,11 +48,13 @@ def _child(fit_rows, predict_sets, out):
         del train, y, _data["train"], _data["test"]
         gc.collect()  # the labels of held-out rows are gone from this process
         sys.path.insert(0, os.getcwd())
+        stage = "importing experiment.py"
         import experiment
         build = getattr(experiment, "build_model", None)
         if not callable(build):
             _fail("experiment.py defines no build_model(): define it to return an unfitted scikit-learn "
                   "model (a Pipeline, usually) that has fit(X, y) and predict(X)")
+        stage = "build_model()"
         model = build()
         if not (hasattr(model, "fit") and hasattr(model, "predict")):
             _fail(f"build_model() returned {type(model).__name__}, which has no fit(X, y) and predict(X)")
@@ -69,11 +71,13 @@ def _child(fit_rows, predict_sets, out):
     except BaseException as exc:
         if isinstance(exc, SystemExit):
             _fail(exc.code if isinstance(exc.code, str) else f"experiment.py called sys.exit({exc.code})")
+        print(f"{out}: {locals().get('stage', 'preparing the rows')} failed:", file=sys.stderr)
         tb = exc.__traceback__
         while tb is not None and tb.tb_frame.f_code.co_filename != os.path.abspath("experiment.py"):
             tb = tb.tb_next  # from the script's own frame on, when it is in the traceback
-        traceback.print_exception(type(exc), exc, tb or exc.__traceback__)
-        _fail(f"{out}: {locals().get('stage', 'importing experiment.py')} failed")
+        traceback.print_exception(type(exc), exc, tb or exc.__traceback__)  # the error is the last line
+        sys.stderr.flush()
+        os._exit(1)
 
 
 _folds = np.asarray(_spec["folds"])
