@@ -253,3 +253,14 @@ def test_lessons_of_two_tasks_stay_apart_however_alike_their_words(tmp_path):
         assert not store.add_experience(lesson("a")).merged
         assert not store.add_experience(lesson("b")).merged  # the same words, another task
         assert store.add_experience(lesson("a")).merged  # the same task again is folded in
+
+
+def test_an_idea_is_read_from_a_reply_cut_off_inside_its_json():
+    from triloop.ml.loop import _idea
+
+    assert (
+        _idea('```json\n{"idea": "use balanced class weights", "why": "the minor').idea
+        == "use balanced class weights"
+    )
+    assert _idea("```json\n{\n").idea == "tune the model's hyperparameters"  # no fence or brace as the idea
+    assert _idea("Use a random forest.").idea == "Use a random forest."

@@ -333,6 +333,8 @@ def _idea(text: str) -> Idea:
             return Idea.model_validate(json.loads(found.group(0)))
         except (json.JSONDecodeError, ValidationError):
             pass
-    return Idea(
-        idea=text.strip().splitlines()[0][:200] if text.strip() else "tune the model's hyperparameters"
-    )
+    # not JSON (or cut off): its idea field if it got that far, else its first line of words
+    if (quoted := re.search(r'"idea"\s*:\s*"([^"]+)', text)) is not None:
+        return Idea(idea=quoted.group(1)[:200])
+    words = [line.strip() for line in text.splitlines() if re.search(r"[A-Za-z]{3}", line) and "```" not in line]
+    return Idea(idea=words[0][:200] if words else "tune the model's hyperparameters")
