@@ -64,7 +64,7 @@ def one_run(llm, sandbox, memory, root: Path, name: str, minutes: float, max_exp
         "baseline_test": baseline_test,
         "best_cv": summary.get("cv"),
         "best_test": summary.get("test"),
-        "best_idea": next((e.idea for e in run.experiments if e.id == summary.get("best")), None),
+        "best_idea": best_idea(run.experiments, summary.get("best")),
         "experiments": len(run.experiments),
         "failed": sum(s not in ("ok", "leak", "nondeterministic") for s in statuses),
         "nondeterministic": statuses.count("nondeterministic"),
@@ -78,6 +78,14 @@ def one_run(llm, sandbox, memory, root: Path, name: str, minutes: float, max_exp
         ],
         "lesson_stored": run.lesson(),
     }
+
+
+def best_idea(experiments, best_id) -> str | None:
+    """The idea the best carries out (a fix's idea is the one its chain of fixes started from)."""
+    from triloop.ml.experiments import chain_of
+
+    best = next((e for e in experiments if e.id == best_id), None)
+    return chain_of(best, experiments)[-1].idea if best is not None else None
 
 
 def beats(row: dict, key: str) -> bool | None:
