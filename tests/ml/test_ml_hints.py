@@ -139,3 +139,27 @@ def test_api_notes_are_stored_with_the_lesson_and_start_the_next_task(sandbox, t
         second.run(budget_minutes=5, max_experiments=2)
         # the next task's every prompt starts with what the sandbox said in the first one
         assert "API notes" in llm2.prompts[0] and "no parameter `n_estimators`" in llm2.prompts[1]
+
+
+def test_a_column_selector_after_the_first_step_is_explained(sandbox, tmp_path):
+    """The 1.5B stacks ColumnTransformers; the second one gets an array and its selector fails."""
+    from triloop.ml.datasets import init_dataset
+    from triloop.ml.harness import run_experiment
+    from triloop.ml.hints import COLUMNS_LOST
+
+    stacked = """from sklearn.compose import make_column_selector, make_column_transformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+
+def build_model():
+    first = make_column_transformer((OneHotEncoder(handle_unknown="ignore"), make_column_selector(dtype_include=object)), remainder="passthrough")
+    second = make_column_transformer((StandardScaler(), make_column_selector(dtype_exclude=object)))
+    return make_pipeline(first, second, LogisticRegression())
+"""
+    root = tmp_path / "titanic"
+    task = init_dataset(root, "titanic")
+    run = run_experiment(sandbox, root, task, stacked)
+    assert run.status == "failed"
+    assert api_hint(sandbox, stacked, run.detail) == COLUMNS_LOST

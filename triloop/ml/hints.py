@@ -66,10 +66,24 @@ def _parse(error: str) -> tuple[str, str, str] | None:
     return None
 
 
-_READS_FILES = re.compile(r"(FileNotFoundError|No such file or directory)")
 READS_FILES = (
     "there are no files to read: build_model() only returns an unfitted model (no reading, no fitting, "
     "no code outside functions that uses data); the harness passes the rows to its fit(X, y)."
+)
+COLUMNS_LOST = (
+    "a step after a ColumnTransformer gets a numpy array, not the DataFrame: select columns (by name or "
+    "make_column_selector) only in the pipeline's first step, one ColumnTransformer for all columns."
+)
+#: Errors that break the contract rather than a library's API, and what to tell the fix.
+CONTRACT_SLIPS = (
+    (re.compile(r"FileNotFoundError|No such file or directory"), READS_FILES),
+    (
+        re.compile(
+            r"make_column_selector can only be applied to pandas dataframes|Specifying the columns using "
+            r"strings is only supported for (pandas )?dataframes"
+        ),
+        COLUMNS_LOST,
+    ),
 )
 
 
@@ -91,8 +105,9 @@ def api_hint(
 ) -> str:
     """One line that names the right API for an API error in ``error`` ("" when there is none);
     ``installed`` (from :func:`installed_libraries`) answers a missing module."""
-    if _READS_FILES.search(error):  # the script reads the data itself, as scripts usually do
-        return READS_FILES
+    for pattern, hint in CONTRACT_SLIPS:  # slips against the build_model() contract itself
+        if pattern.search(error):
+            return hint
     missing = next((m for m in map(_NO_MODULE.search, reversed(error.strip().splitlines())) if m), None)
     if missing is not None:
         package, _, rest = missing["name"].partition(".")
