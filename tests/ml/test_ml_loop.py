@@ -61,6 +61,7 @@ def test_a_script_that_reads_the_data_itself_finds_no_files_and_is_told_why(sand
     assert run.experiments[1].status == "failed" and "No such file" in run.experiments[1].detail
     assert READS_FILES in llm.prompts[2] and run.experiments[2].status == "ok"
     assert "Home (" in llm.prompts[0] and "blank" in llm.prompts[0]  # text columns and blanks, summarised
+    assert "2 classes, smallest 28%" in llm.prompts[0]  # the imbalance f1_macro punishes
 
 
 def test_resume_goes_on_from_the_log_and_the_report_is_written(sandbox, tmp_path):

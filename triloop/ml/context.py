@@ -53,15 +53,16 @@ def absent(libraries: list[str]) -> str:
     return ", ".join(n for n in KNOWN_LIBRARIES if n not in libraries) or "-"
 
 
-def task_brief(task: MLTask, columns: str, libraries: list[str]) -> str:
-    """The goal, the contract, the columns and the libraries: what a script needs to know, kept short
+def task_brief(task: MLTask, shape: str, columns: str, libraries: list[str]) -> str:
+    """The goal, the contract, the data's shape (``shape``: its profile; an imbalance the metric
+    punishes is named there), the columns and the libraries: what a script needs to know, kept short
     (prompt length is cost)."""
     return (
         f"Task: {task.goal} Target `{task.target}` ({task.problem}). The script defines build_model(), "
         "which returns an unfitted scikit-learn model (usually a Pipeline) with fit(X, y) and predict(X); "
         f"the harness cross-validates it ({task.folds} folds). X is a pandas DataFrame of the columns as "
         f"in the CSV (text stays text, blanks are NaN). The script reads no files. Seed {task.seed}.\n"
-        f"Columns: {columns}.\n"
+        f"Data: {shape}. Columns: {columns}.\n"
         + (f"Python libraries: {', '.join(libraries)}; not: {absent(libraries)}.\n" if libraries else "")
     )
 

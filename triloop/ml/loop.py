@@ -137,7 +137,7 @@ class MLRun:
             )
         if self._libraries is None:
             self._libraries = installed_libraries(self.sandbox)
-        brief = task_brief(self.task, self._columns, self._libraries)
+        brief = task_brief(self.task, self.profile.describe(), self._columns, self._libraries)
         if self._api_notes:
             brief += (
                 "API notes (checked in the sandbox):\n"
