@@ -265,3 +265,21 @@ def test_an_idea_is_read_from_a_reply_cut_off_inside_its_json():
     )
     assert _idea("```json\n{\n").idea == "tune the model's hyperparameters"  # no fence or brace as the idea
     assert _idea("Use a random forest.").idea == "Use a random forest."
+
+
+def test_a_program_that_ran_before_is_asked_for_again(sandbox, tmp_path):
+    """The 1.5B wrote the same random forest four times under four wordings of the idea."""
+    task = init_dataset(tmp_path / "wine", "wine")
+    llm = FakeScriptLLM(
+        [
+            json.dumps({"idea": "use a random forest"}),
+            fenced(forest(task)),
+            json.dumps({"idea": "switch to a RandomForestClassifier"}),  # other words, same program
+            fenced("# a forest\n" + forest(task)),
+            fenced(variant(forest(task))),  # asked again: something else
+        ]
+    )
+    run = MLRun(llm, sandbox, tmp_path / "wine", task)
+    run.run(budget_minutes=10, max_experiments=3)
+    assert "same program as experiment 1" in llm.prompts[4] and not llm.replies
+    assert "a variant" in (tmp_path / "wine" / run.experiments[2].code_path).read_text()

@@ -40,7 +40,7 @@ from triloop.ml.hints import api_hint, installed_libraries
 from triloop.ml.leaks import leak_of
 from triloop.ml.lessons import lesson_of, recall, worked_ideas
 from triloop.ml.profile import columns_summary, profile_of
-from triloop.ml.prompts import DEBUG, IMPROVE, REPEATED, REVIEW, UNCHANGED
+from triloop.ml.prompts import DEBUG, IMPROVE, RAN_BEFORE, REPEATED, REVIEW, UNCHANGED
 from triloop.ml.runner import Runner, open_runner
 from triloop.ml.task import MLTask
 
@@ -215,14 +215,30 @@ class MLRun:
         return None
 
     def _script(self, prompt: str, parent: str) -> tuple[str | None, int]:
-        """The script of the reply to ``prompt``; a reply that returns ``parent`` unchanged (it would
-        only fail again, or score the same) is asked once more, sampled, with that said."""
+        """The script of the reply to ``prompt``; a reply that returns ``parent`` unchanged, or a
+        program an earlier experiment ran (it would only fail again, or score the same: the 1.5B
+        proposed the same random forest four times in other words), is asked once more, sampled,
+        with that said."""
         text, tokens = self._ask(prompt, max_tokens=SCRIPT_TOKENS)
         script = script_of(text)
-        if script is None or not same_program(script, parent):
+        if script is None:
+            return None, tokens
+        if same_program(script, parent):
+            note = UNCHANGED
+        elif (ran := self._ran_before(script)) is not None:
+            note = RAN_BEFORE.format(id=ran.id)
+        else:
             return script, tokens
-        again, more = self._ask(prompt + UNCHANGED, max_tokens=SCRIPT_TOKENS, temperature=0.8)
+        again, more = self._ask(prompt + note, max_tokens=SCRIPT_TOKENS, temperature=0.8)
         return script_of(again) or script, tokens + more
+
+    def _ran_before(self, script: str) -> Experiment | None:
+        """The earlier experiment that ran this same program, if any."""
+        for e in self.experiments:
+            path = self.root / e.code_path
+            if path.is_file() and same_program(script, path.read_text(encoding="utf-8")):
+                return e
+        return None
 
     def _minutes_left(self) -> float:
         if self._deadline is None:

@@ -47,3 +47,7 @@ UNCHANGED = """
 
 REPEATED = """
 (A first reply repeated an idea tried already: "{idea}". Name a different change.)"""
+
+RAN_BEFORE = """
+(A first reply wrote the same program as experiment {id}, which has run already: write a different
+change.)"""
