@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -19,7 +20,12 @@ def triloop(tmp_path: Path, *args: str):
     pexpect = pytest.importorskip("pexpect")
     env = {**os.environ, "TRILOOP_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "140", "NO_COLOR": "1"}
     exe = str(Path(sys.executable).with_name("triloop"))
-    return pexpect.spawn(exe, list(args), env=env, encoding="utf-8", timeout=300)
+    # A shell that starts the suite in the background (`.ci/run &`) ignores SIGINT, and an ignored
+    # signal stays ignored across exec: give the program the terminal's default, as a user's shell does.
+    default_intr = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731
+    child = pexpect.spawn(exe, list(args), env=env, encoding="utf-8", timeout=300, preexec_fn=default_intr)
+    child.logfile_read = sys.stdout  # what the terminal showed, in the report of a failure
+    return child
 
 
 def test_ctrl_c_keeps_what_is_done_and_resume_goes_on(sandbox, tmp_path):
