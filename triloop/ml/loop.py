@@ -39,7 +39,7 @@ from triloop.ml.harness import ExperimentRun, audit, run_experiment
 from triloop.ml.hints import api_hint, installed_libraries
 from triloop.ml.leaks import leak_of
 from triloop.ml.lessons import lesson_of, recall, worked_ideas
-from triloop.ml.profile import columns_summary, profile_of
+from triloop.ml.profile import columns_summary, profile_of, read_training
 from triloop.ml.prompts import DEBUG, IMPROVE, RAN_BEFORE, REPEATED, REVIEW, UNCHANGED
 from triloop.ml.runner import Runner, open_runner
 from triloop.ml.task import MLTask
@@ -103,8 +103,9 @@ class MLRun:
         self.llm, self.sandbox, self.root, self.task = llm, sandbox, root, task
         self.on_experiment = on_experiment
         self.memory = memory  # StoreMemory: lessons of similar earlier tasks in, this task's lesson out
-        self.profile = profile_of(root, task)
-        self._columns = columns_summary(root, task)  # in every prompt's brief
+        features, target = read_training(root, task)
+        self.profile = profile_of(task, features, target)
+        self._columns = columns_summary(features)  # in every prompt's brief
         self.recalled = recall(memory, self.profile, task.goal) if memory is not None else []
         self.lessons = "\n".join(r.render() for r in self.recalled)
         self._libraries: list[str] | None = None  # what the sandbox can import, probed once
@@ -198,10 +199,11 @@ class MLRun:
         return Planned("improve", best.id, idea.idea, idea.why, script, spent + tokens, lesson)
 
     def _improve(self, brief: str, best: Experiment, idea: str) -> tuple[str | None, int]:
+        code = self._code(best)
         prompt = IMPROVE.format(
-            task=brief, metric=self.task.metric, score=f"{best.metric:.4f}", code=self._code(best), idea=idea
+            task=brief, metric=self.task.metric, score=f"{best.metric:.4f}", code=code, idea=idea
         )
-        return self._script(prompt, self._code(best))
+        return self._script(prompt, code)
 
     def _transfer(self) -> tuple[str, str, str] | None:
         """The next recalled winning idea not tried in this run yet: (lesson key, idea, its task)."""
@@ -352,5 +354,7 @@ def _idea(text: str) -> Idea:
     # not JSON (or cut off): its idea field if it got that far, else its first line of words
     if (quoted := re.search(r'"idea"\s*:\s*"([^"]+)', text)) is not None:
         return Idea(idea=quoted.group(1)[:200])
-    words = [line.strip() for line in text.splitlines() if re.search(r"[A-Za-z]{3}", line) and "```" not in line]
+    words = [
+        line.strip() for line in text.splitlines() if re.search(r"[A-Za-z]{3}", line) and "```" not in line
+    ]
     return Idea(idea=words[0][:200] if words else "tune the model's hyperparameters")

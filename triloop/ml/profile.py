@@ -61,16 +61,17 @@ def _share(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
 
-def _read(root: Path, task: MLTask):  # pandas frames: imported lazily
+def read_training(root: Path, task: MLTask):  # (features, target) as pandas objects, imported lazily
+    """``root``'s training table, split into the feature columns and the target (read once per run
+    for both the profile and the columns summary)."""
     import pandas as pd
 
     frame = pd.read_csv(data_path(root, "train"))
     return frame.drop(columns=[task.target]), frame[task.target]
 
 
-def profile_of(root: Path, task: MLTask) -> DataProfile:
-    """The profile of ``root``'s training table."""
-    features, y = _read(root, task)
+def profile_of(task: MLTask, features, y) -> DataProfile:  # pandas objects
+    """The profile of a training table (:func:`read_training`)."""
     text = [c for c in features.columns if _is_text(features[c])]
     profile = DataProfile(
         name=task.name,
@@ -99,20 +100,20 @@ def _blank(column) -> str:  # a pandas Series
     return "" if share == 0 else f"{max(share, 0.01):.0%} blank"
 
 
-def columns_summary(root: Path, task: MLTask) -> str:
+def columns_summary(features) -> str:  # a pandas DataFrame
     """The feature columns in a few words: text ones with their commonest values, number ones by name,
     blanks noted (``text: Home (rent, owner, ...); numbers: Age, Income (9% blank)``); cut to a few
     hundred characters, since prompt length is cost."""
-    features, _ = _read(root, task)
     text, numbers = [], []
     for name in features.columns:
         column = features[name]
+        blank = _blank(column)
         if _is_text(column):
             values = [str(v) for v in column.dropna().value_counts().index[:3]]
             values += ["..."] if column.nunique() > 3 else []
-            text.append(f"{name} ({', '.join(values + ([_blank(column)] if _blank(column) else []))})")
+            text.append(f"{name} ({', '.join(values + ([blank] if blank else []))})")
         else:
-            numbers.append(f"{name} ({_blank(column)})" if _blank(column) else str(name))
+            numbers.append(f"{name} ({blank})" if blank else str(name))
     parts = ([f"text: {', '.join(text)}"] if text else []) + (
         [f"numbers: {', '.join(numbers)}"] if numbers else []
     )
