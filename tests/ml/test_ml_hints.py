@@ -77,7 +77,7 @@ def test_the_debug_step_gets_the_hint_and_an_unchanged_fix_is_asked_again(sandbo
             fenced(base.replace("random_state=0", "learning_rate=0.05, random_state=0")),
         ]
     )
-    run = MLRun(llm, sandbox, tmp_path / "wine", task)
+    run = MLRun(llm, sandbox, tmp_path / "wine", task, drafts=False)
     run.run(budget_minutes=10, max_experiments=4)
     assert [(e.action, e.status) for e in run.experiments] == [
         ("baseline", "ok"),
@@ -129,13 +129,13 @@ def test_api_notes_are_stored_with_the_lesson_and_start_the_next_task(sandbox, t
                 fenced(base.replace("random_state=0", "max_iter=50, random_state=0")),
             ]
         )
-        first = MLRun(llm, sandbox, tmp_path / "wine", task, memory=memory)
+        first = MLRun(llm, sandbox, tmp_path / "wine", task, memory=memory, drafts=False)
         first.run(budget_minutes=5, max_experiments=3)
         first.remember()
 
         second_task = init_dataset(tmp_path / "wine2", "wine")
         llm2 = FakeScriptLLM([json.dumps({"idea": "a smaller learning rate"}), fenced(variant(base))])
-        second = MLRun(llm2, sandbox, tmp_path / "wine2", second_task, memory=memory)
+        second = MLRun(llm2, sandbox, tmp_path / "wine2", second_task, memory=memory, drafts=False)
         second.run(budget_minutes=5, max_experiments=2)
         # the next task's every prompt starts with what the sandbox said in the first one
         assert "API notes" in llm2.prompts[0] and "no parameter `n_estimators`" in llm2.prompts[1]

@@ -36,7 +36,7 @@ def test_a_failed_experiment_is_debugged_from_its_error_and_leaks_are_refused(sa
             fenced("print(open('.triloop/test_labels.csv').read())\n"),  # a leak: not run
         ]
     )
-    run = MLRun(llm, sandbox, tmp_path / "wine", task)
+    run = MLRun(llm, sandbox, tmp_path / "wine", task, drafts=False)
     run.run(budget_minutes=10, max_experiments=4)
     got = [(e.action, e.parent, e.status) for e in run.experiments]
     assert got[:3] == [("baseline", None, "ok"), ("improve", 0, "failed"), ("debug", 1, "ok")]
@@ -56,7 +56,7 @@ def test_a_script_that_reads_the_data_itself_finds_no_files_and_is_told_why(sand
     llm = FakeScriptLLM(
         [json.dumps({"idea": "read the data"}), fenced(reader), fenced(variant(baseline_script(task)))]
     )
-    run = MLRun(llm, sandbox, tmp_path / "credit", task)
+    run = MLRun(llm, sandbox, tmp_path / "credit", task, drafts=False)
     run.run(budget_minutes=10, max_experiments=3)
     assert run.experiments[1].status == "failed" and "No such file" in run.experiments[1].detail
     assert READS_FILES in llm.prompts[2] and run.experiments[2].status == "ok"
@@ -70,7 +70,7 @@ def test_resume_goes_on_from_the_log_and_the_report_is_written(sandbox, tmp_path
     MLRun(FakeScriptLLM([]), sandbox, root, task).run(budget_minutes=5, max_experiments=1)  # the baseline
     assert len(read_log(root)) == 1
     llm = FakeScriptLLM([json.dumps({"idea": "random forest"}), fenced(variant(baseline_script(task)))])
-    again = MLRun(llm, sandbox, root, task)
+    again = MLRun(llm, sandbox, root, task, drafts=False)
     again.run(budget_minutes=5, max_experiments=2)
     assert [e.id for e in read_log(root)] == [0, 1] and len(llm.prompts) == 2
     summary = write_report(root, task, again.experiments)
@@ -139,7 +139,7 @@ def test_ml_run_end_to_end_on_the_embedded_model(sandbox, local_llm_small, tmp_p
 
 def _remembered(sandbox, memory, root, name: str, replies: list[str]) -> MLRun:
     task = init_dataset(root, name)
-    run = MLRun(FakeScriptLLM(replies), sandbox, root, task, memory=memory)
+    run = MLRun(FakeScriptLLM(replies), sandbox, root, task, memory=memory, drafts=False)
     run.run(budget_minutes=5, max_experiments=1 + len(replies) // 2)
     run.remember()
     return run
@@ -162,7 +162,7 @@ def test_lessons_are_recalled_by_data_profile_and_their_winning_ideas_tried_firs
         churn_root = tmp_path / "churn"
         churn = init_dataset(churn_root, "churn")
         llm = FakeScriptLLM([fenced(LINEAR)])
-        second = MLRun(llm, sandbox, churn_root, churn, memory=memory)
+        second = MLRun(llm, sandbox, churn_root, churn, memory=memory, drafts=False)
         assert [r.task for r in second.recalled] == ["attrition"] and second.recalled[0].worked == [idea]
         second.run(budget_minutes=5, max_experiments=2)
         tried = second.experiments[1]
@@ -205,7 +205,7 @@ def test_the_reviewer_names_the_lesson_an_idea_follows_and_only_given_ones_count
 
     reply = {"idea": "scale the features", "why": "it helped before", "lesson": "L1"}
     llm = FakeScriptLLM([json.dumps(reply), fenced(variant(baseline_script(task)))])
-    run = MLRun(llm, sandbox, root, task, memory=FakeMemory())
+    run = MLRun(llm, sandbox, root, task, memory=FakeMemory(), drafts=False)
     run.run(budget_minutes=5, max_experiments=2)
     assert "L1 (from hmda" in llm.prompts[0] and '"lesson"' in llm.prompts[0]
     assert run.experiments[1].lesson == "L1" and read_log(root)[1].lesson == "L1"
@@ -217,9 +217,9 @@ def test_the_reviewer_names_the_lesson_an_idea_follows_and_only_given_ones_count
         and cited("always tune", ["L1"]) == ""
     )
     no_memory = FakeScriptLLM([json.dumps(reply), fenced(variant(baseline_script(task)))])
-    MLRun(no_memory, sandbox, tmp_path / "again", init_dataset(tmp_path / "again", "credit")).run(
-        budget_minutes=5, max_experiments=2
-    )
+    MLRun(
+        no_memory, sandbox, tmp_path / "again", init_dataset(tmp_path / "again", "credit"), drafts=False
+    ).run(budget_minutes=5, max_experiments=2)
     assert '"lesson"' not in no_memory.prompts[0]  # without lessons the reply format stays short
 
 
@@ -228,7 +228,7 @@ def test_what_an_experiment_prints_is_logged_and_shown_to_the_reviewer(sandbox, 
     task = init_dataset(root, "wine")
     talkative = "import sys\nprint('hello from the script')\nprint('ConvergenceWarning: raise max_iter', file=sys.stderr)\n"
     llm = FakeScriptLLM([json.dumps({"idea": "say hello"}), fenced(talkative + baseline_script(task))])
-    run = MLRun(llm, sandbox, root, task)
+    run = MLRun(llm, sandbox, root, task, drafts=False)
     run.run(budget_minutes=5, max_experiments=2)
     printed = run.experiments[1].output
     assert "hello from the script" in printed and "ConvergenceWarning" in printed
@@ -279,7 +279,72 @@ def test_a_program_that_ran_before_is_asked_for_again(sandbox, tmp_path):
             fenced(variant(forest(task))),  # asked again: something else
         ]
     )
-    run = MLRun(llm, sandbox, tmp_path / "wine", task)
+    run = MLRun(llm, sandbox, tmp_path / "wine", task, drafts=False)
     run.run(budget_minutes=10, max_experiments=3)
     assert "same program as experiment 1" in llm.prompts[4] and not llm.replies
     assert "a variant" in (tmp_path / "wine" / run.experiments[2].code_path).read_text()
+
+
+def test_other_model_families_are_drafted_on_the_baseline_before_the_reviewer_is_asked(sandbox, tmp_path):
+    """The 1.5B only tuned the baseline's model; the portfolio's drafts (ml.drafts) are written first,
+    each as a change to the baseline, and the search goes on from whichever is best."""
+    from triloop.ml.drafts import DRAFTED
+
+    root = tmp_path / "attrition"
+    task = init_dataset(root, "attrition")  # 16 % leave, scored by f1_macro: class weights come first
+    weighted = baseline_script(task).replace("(random_state=", "(class_weight='balanced', random_state=")
+    llm = FakeScriptLLM(
+        [
+            fenced(weighted),
+            fenced(LINEAR),
+            fenced(forest(task)),
+            json.dumps({"idea": "C=0.5"}),
+            fenced(variant(LINEAR)),
+        ]
+    )
+    run = MLRun(llm, sandbox, root, task)
+    run.run(budget_minutes=10, max_experiments=5)
+    drafts = run.experiments[1:4]
+    assert [e.idea for e in drafts] == [
+        "class weights in the gradient boosting",
+        "logistic regression on one-hot codes",
+        "random forest classifier",
+    ]
+    assert all(e.parent == 0 and e.why == DRAFTED and e.status == "ok" for e in drafts)
+    assert (
+        "class_weight='balanced'" in llm.prompts[0]
+        and "OneHotEncoder(handle_unknown='ignore')" in llm.prompts[1]
+    )
+    assert (
+        "RandomForestClassifier(n_estimators=200" in llm.prompts[2]
+        and f"random_state={task.seed}" in llm.prompts[2]
+    )
+    assert all("Reply with JSON" not in p for p in llm.prompts[:3]) and "Reply with JSON" in llm.prompts[3]
+    assert run.experiments[4].parent == 2  # the linear model won: the Reviewer's change is made to it
+    assert "Worked: 'logistic regression on one-hot codes'" in run.lesson()
+
+
+def test_the_portfolio_follows_the_data_shape_and_skips_what_a_lesson_tried(tmp_path):
+    from triloop.ml.drafts import direction, drafts_for
+    from triloop.ml.profile import DataProfile
+
+    rare = DataProfile(problem="classification", rows=2000, columns=9, classes=2, minority=0.1)
+    assert drafts_for(rare, "f1_macro")[0] == "class weights in the gradient boosting"
+    assert "class weights in the gradient boosting" not in drafts_for(
+        rare, "accuracy"
+    )  # counts rows, not classes
+    skewed = DataProfile(problem="regression", rows=2000, columns=9, skew=3.2)
+    assert "gradient boosting on log1p of the target" in drafts_for(skewed, "rmse")
+    assert "gradient boosting on log1p of the target" not in drafts_for(
+        skewed.model_copy(update={"skew": 0.2}), "rmse"
+    )
+    assert "Ridge(alpha=1.0)" in direction("ridge regression on one-hot codes", 7)
+    assert direction("use more trees", 7) == "use more trees"  # the Reviewer's ideas pass as they are
+
+    task = init_dataset(tmp_path / "wine", "wine")  # balanced: no class weights
+    run = MLRun(FakeScriptLLM([]), None, tmp_path / "wine", task)
+    assert run._draft() == "logistic regression on one-hot codes"
+    run.experiments = [_logged(0, None, "baseline", "baseline", [0.9] * 5)]
+    run.experiments.append(_logged(1, 0, "improve", "logistic regression on one-hot codes", [0.95] * 5))
+    assert run._draft() == "random forest classifier"  # a transferred lesson tried the linear model
+    assert MLRun(FakeScriptLLM([]), None, tmp_path / "wine", task, drafts=False)._draft() is None

@@ -8,6 +8,9 @@ to beat. Then, until the budget or the experiment limit:
 * **transfer**: lessons recalled from earlier tasks with data of a similar shape
   (:mod:`triloop.ml.lessons`) name ideas that beat what they changed there by more than noise; each
   is tried once on the best script, without a review call;
+* **draft**: other model families of a small portfolio chosen by the data's shape
+  (:mod:`triloop.ml.drafts`: a linear model on one-hot codes, class weights, a forest), each written
+  by the Refiner as a change to the baseline, so the search does not only tune one model;
 * **improve**: otherwise the Reviewer reads the experiment table and the best script and names one
   change to try and why (JSON); the Refiner writes that child of the best experiment.
 
@@ -34,7 +37,8 @@ from triloop import syntax
 from triloop.kinds.coding.extract import blocks_of
 from triloop.ml.baseline import baseline_script
 from triloop.ml.context import cited, ideas_table, repeats, stored_notes, task_brief
-from triloop.ml.experiments import LOG, Experiment, best_of, chain_of, promotes, read_log
+from triloop.ml.drafts import DRAFTED, direction, drafts_for
+from triloop.ml.experiments import LOG, Experiment, best_of, chain_end, chain_of, promotes, read_log
 from triloop.ml.harness import ExperimentRun, audit, run_experiment
 from triloop.ml.hints import api_hint, installed_libraries
 from triloop.ml.leaks import leak_of
@@ -99,8 +103,10 @@ class MLRun:
         *,
         on_experiment: Callable[[Experiment], None] | None = None,
         memory: Any = None,
+        drafts: bool = True,
     ) -> None:
         self.llm, self.sandbox, self.root, self.task = llm, sandbox, root, task
+        self.drafts = drafts  # try the portfolio's other model families first (see ml.drafts)
         self.on_experiment = on_experiment
         self.memory = memory  # StoreMemory: lessons of similar earlier tasks in, this task's lesson out
         features, target = read_training(root, task)
@@ -155,6 +161,11 @@ class MLRun:
             key, idea, source = transfer
             script, tokens = self._improve(brief, best, idea)
             return Planned("improve", best.id, idea, f"{TRANSFERRED}{source}", script, tokens, key)
+        if (draft := self._draft()) is not None:  # another model family, written on the baseline
+            base = chain_end(self.experiments[0], self.experiments)[0]  # the baseline, or its fix
+            start = base if base.status == "ok" else best
+            script, tokens = self._improve(brief, start, draft)
+            return Planned("improve", start.id, draft, DRAFTED, script, tokens)
         return self._review(brief, best)
 
     def _debug(self, brief: str, last: Experiment) -> Planned:
@@ -201,7 +212,11 @@ class MLRun:
     def _improve(self, brief: str, best: Experiment, idea: str) -> tuple[str | None, int]:
         code = self._code(best)
         prompt = IMPROVE.format(
-            task=brief, metric=self.task.metric, score=f"{best.metric:.4f}", code=code, idea=idea
+            task=brief,
+            metric=self.task.metric,
+            score=f"{best.metric:.4f}",
+            code=code,
+            idea=direction(idea, self.task.seed),
         )
         return self._script(prompt, code)
 
@@ -215,6 +230,14 @@ class MLRun:
                 if idea not in tried:
                     return r.key, idea, r.task
         return None
+
+    def _draft(self) -> str | None:
+        """The next draft of the portfolio (:mod:`triloop.ml.drafts`) not tried in this run yet (a
+        lesson's transfer may have tried it already)."""
+        if not self.drafts:
+            return None
+        tried = {e.idea for e in self.experiments}
+        return next((d for d in drafts_for(self.profile, self.task.metric) if d not in tried), None)
 
     def _script(self, prompt: str, parent: str) -> tuple[str | None, int]:
         """The script of the reply to ``prompt``; a reply that returns ``parent`` unchanged, or a
