@@ -25,9 +25,11 @@ def build_model():
 """
 
 
+def model_class(task: MLTask, family: str) -> str:
+    """``HistGradientBoosting`` -> ``HistGradientBoostingClassifier`` (or ``...Regressor``)."""
+    return family + ("Regressor" if task.problem == "regression" else "Classifier")
+
+
 def baseline_script(task: MLTask) -> str:
     """A default ``HistGradientBoosting`` model, seeded by the task."""
-    model = (
-        "HistGradientBoostingRegressor" if task.problem == "regression" else "HistGradientBoostingClassifier"
-    )
-    return _SCRIPT.format(model=model, seed=task.seed)
+    return _SCRIPT.format(model=model_class(task, "HistGradientBoosting"), seed=task.seed)

@@ -44,7 +44,10 @@ def repeats(idea: str, experiments: list[Experiment]) -> str | None:
     """The earlier idea that ``idea`` repeats nearly word for word, if any."""
     words = idea.lower().strip(" .")
     for e in experiments:
-        if e.action == "improve" and SequenceMatcher(None, words, e.idea.lower().strip(" .")).ratio() >= 0.8:
+        if (
+            e.action in ("draft", "improve")
+            and SequenceMatcher(None, words, e.idea.lower().strip(" .")).ratio() >= 0.8
+        ):
             return e.idea
     return None
 

@@ -1,49 +1,104 @@
-"""Drafts: other model families tried on the baseline before the search refines the best (AIDE's
-drafting stage, with the directions of an AutoML portfolio).
+"""Drafts: other model families tried beside the baseline before the search refines the best (AIDE's
+drafting stage, with the scripts of an AutoML portfolio).
 
 Left to itself the 1.5B model tunes the baseline's gradient boosting: in the six cross-validated runs
 of session 16 (128 experiments, ``docs/ml.md``) no idea named a linear model or class weights, the
-changes that gain most on tables of a few thousand rows with many text columns or a rare class.
-AutoML systems (auto-sklearn, AutoGluon, FLAML) start from a fixed portfolio of model families for the
-same reason, and AIDE drafts several different solutions before it improves one. So the first
-experiments after the baseline each write one family of this portfolio, chosen by the data's shape;
-the Refiner writes the script (it fits the columns), the harness scores it like any other, and the
-search goes on from whichever is best. Each direction is data, stated as a change to the baseline.
+changes that gain most on tables of a few thousand rows with many text columns or a rare class. Asked
+for a linear model on one-hot codes in words, it stacked imputers and encoders in an order that cannot
+run, twice. AutoML systems (auto-sklearn, AutoGluon, FLAML) start from a fixed portfolio of model
+families for the same reason, and AIDE drafts several different solutions before it improves one. So
+the first experiments after the baseline are this portfolio's scripts, chosen by the data's shape
+(no model call: they are known to run); the harness scores them like any other, and the Reviewer and
+Refiner go on from whichever is best.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from triloop.ml.baseline import baseline_script, model_class
 from triloop.ml.profile import DataProfile
+from triloop.ml.task import MLTask
 
-#: The why of a drafted idea (and how the log tells drafts from the Reviewer's ideas).
-DRAFTED = "a different model family (draft)"
+#: The why of a drafted experiment.
+DRAFTED = "a different model family (portfolio draft)"
 
-_ONE_HOT = (
-    "text columns: blanks filled with 'missing' (SimpleImputer(strategy='constant', "
-    "fill_value='missing')) then OneHotEncoder(handle_unknown='ignore'); number columns: blanks filled "
-    "with the median (SimpleImputer(strategy='median')) then StandardScaler"
-)
-_FOREST = (
-    "replace the model by {model}(n_estimators=200, min_samples_leaf=2, random_state=SEED, n_jobs=1); "
-    "number blanks filled with the median (SimpleImputer(strategy='median')) before it"
-)
+_ONE_HOT = """from sklearn.compose import make_column_selector, make_column_transformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import {model}
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-#: Each draft's short name (what tables, lessons and later tasks call it) -> the change the Refiner is
-#: asked to make to the baseline (classes named, since the small model guesses APIs).
-DIRECTIONS = {
-    "logistic regression on one-hot codes": (
-        f"replace the model by LogisticRegression(max_iter=2000) on one-hot codes ({_ONE_HOT})"
-    ),
-    "ridge regression on one-hot codes": f"replace the model by Ridge(alpha=1.0) on one-hot codes ({_ONE_HOT})",
-    "class weights in the gradient boosting": (
-        "give the gradient boosting model class_weight='balanced' (the rare class weighs as much as the rest)"
-    ),
-    "gradient boosting on log1p of the target": (
-        "fit the gradient boosting model on log1p of the target: wrap it in "
-        "TransformedTargetRegressor(regressor=..., func=numpy.log1p, inverse_func=numpy.expm1)"
-    ),
-    "random forest classifier": _FOREST.format(model="RandomForestClassifier"),
-    "random forest regressor": _FOREST.format(model="RandomForestRegressor"),
+
+def build_model():
+    # text columns -> one column per value (blank -> "missing", unseen -> all zeros)
+    text = make_pipeline(
+        SimpleImputer(strategy="constant", fill_value="missing"), OneHotEncoder(handle_unknown="ignore")
+    )
+    # number columns -> blanks filled with the median, then scaled
+    numbers = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
+    encode = make_column_transformer(
+        (text, make_column_selector(dtype_include=object)),
+        (numbers, make_column_selector(dtype_exclude=object)),
+    )
+    return make_pipeline(encode, {call})
+"""
+
+_FOREST = """from sklearn.compose import make_column_selector, make_column_transformer
+from sklearn.ensemble import {model}
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OrdinalEncoder
+
+
+def build_model():
+    # text columns -> integer codes (blank or unseen -> -1); number blanks -> the median
+    codes = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1)
+    encode = make_column_transformer(
+        (codes, make_column_selector(dtype_include=object)),
+        (SimpleImputer(strategy="median"), make_column_selector(dtype_exclude=object)),
+    )
+    return make_pipeline(encode, {model}(n_estimators=200, min_samples_leaf=2, random_state={seed}, n_jobs=1))
+"""
+
+_LOG_TARGET = """import numpy
+from sklearn.compose import TransformedTargetRegressor
+
+{baseline}
+
+_gradient_boosting = build_model
+
+
+def build_model():
+    # the same model, fitted on log(1 + target) and its predictions turned back
+    return TransformedTargetRegressor(regressor=_gradient_boosting(), func=numpy.log1p, inverse_func=numpy.expm1)
+"""
+
+
+def _linear(task: MLTask) -> str:
+    if task.problem == "regression":
+        return _ONE_HOT.format(model="Ridge", call="Ridge(alpha=1.0)")
+    return _ONE_HOT.format(model="LogisticRegression", call="LogisticRegression(max_iter=2000)")
+
+
+def _class_weights(task: MLTask) -> str:
+    return baseline_script(task).replace("(random_state=", "(class_weight='balanced', random_state=")
+
+
+def _log_target(task: MLTask) -> str:
+    return _LOG_TARGET.format(baseline=baseline_script(task).strip())
+
+
+def _forest(task: MLTask) -> str:
+    return _FOREST.format(model=model_class(task, "RandomForest"), seed=task.seed)
+
+
+#: Each draft's name (what tables, lessons and later tasks call it) -> its script for a task.
+DRAFTS: dict[str, Callable[[MLTask], str]] = {
+    "class weights in the gradient boosting": _class_weights,
+    "linear model on one-hot codes": _linear,
+    "gradient boosting on log(1 + target)": _log_target,
+    "random forest": _forest,
 }
 
 #: Metrics that weigh every class alike, so a rare class's errors count (class weights help there).
@@ -51,16 +106,15 @@ _PER_CLASS = {"f1_macro", "balanced_accuracy"}
 
 
 def drafts_for(profile: DataProfile, metric: str) -> list[str]:
-    """The portfolio's drafts (their short names) for data of this shape, in the order to try them."""
+    """The portfolio's drafts (their names) for data of this shape, in the order to try them."""
     if profile.problem == "classification":
         # a class with under 60 % of an even share (30 % of two classes) is rare enough to weigh up
         rare = metric in _PER_CLASS and profile.minority < 0.6 / max(profile.classes, 2)
         weights = ["class weights in the gradient boosting"] if rare else []
-        return [*weights, "logistic regression on one-hot codes", "random forest classifier"]
-    log_target = ["gradient boosting on log1p of the target"] if profile.skew > 1.0 else []
-    return ["ridge regression on one-hot codes", *log_target, "random forest regressor"]
+        return [*weights, "linear model on one-hot codes", "random forest"]
+    log_target = ["gradient boosting on log(1 + target)"] if profile.skew > 1.0 else []
+    return ["linear model on one-hot codes", *log_target, "random forest"]
 
 
-def direction(idea: str, seed: int) -> str:
-    """What the Refiner is asked to change for ``idea``: a draft's full direction, else the idea."""
-    return DIRECTIONS.get(idea, idea).replace("SEED", str(seed))
+def draft_script(name: str, task: MLTask) -> str:
+    return DRAFTS[name](task)

@@ -18,7 +18,7 @@ class Experiment(BaseModel):
 
     id: int
     parent: int | None
-    action: Literal["baseline", "improve", "debug"]
+    action: Literal["baseline", "draft", "improve", "debug"]
     idea: str
     why: str = ""
     lesson: str = ""  # the stored lesson the Reviewer says this idea follows (memory on)

@@ -50,7 +50,7 @@ def findings(task: MLTask, experiments: list[Experiment]) -> list[Finding]:
     found = []
     for start in experiments:
         _, change = outcome(task, start, experiments)
-        if start.action == "improve" and change is not None:
+        if start.action in ("draft", "improve") and change is not None:
             found.append(Finding(start.idea, change))
     return sorted(found, key=lambda f: f.gain.mean, reverse=True)
 

@@ -8,9 +8,9 @@ to beat. Then, until the budget or the experiment limit:
 * **transfer**: lessons recalled from earlier tasks with data of a similar shape
   (:mod:`triloop.ml.lessons`) name ideas that beat what they changed there by more than noise; each
   is tried once on the best script, without a review call;
-* **draft**: other model families of a small portfolio chosen by the data's shape
-  (:mod:`triloop.ml.drafts`: a linear model on one-hot codes, class weights, a forest), each written
-  by the Refiner as a change to the baseline, so the search does not only tune one model;
+* **draft**: the scripts of a small portfolio of other model families, chosen by the data's shape
+  (:mod:`triloop.ml.drafts`: a linear model on one-hot codes, class weights, a forest), each beside
+  the baseline and without a model call, so the search does not only tune one model;
 * **improve**: otherwise the Reviewer reads the experiment table and the best script and names one
   change to try and why (JSON); the Refiner writes that child of the best experiment.
 
@@ -37,8 +37,8 @@ from triloop import syntax
 from triloop.kinds.coding.extract import blocks_of
 from triloop.ml.baseline import baseline_script
 from triloop.ml.context import cited, ideas_table, repeats, stored_notes, task_brief
-from triloop.ml.drafts import DRAFTED, direction, drafts_for
-from triloop.ml.experiments import LOG, Experiment, best_of, chain_end, chain_of, promotes, read_log
+from triloop.ml.drafts import DRAFTED, DRAFTS, draft_script, drafts_for
+from triloop.ml.experiments import LOG, Experiment, best_of, chain_of, promotes, read_log
 from triloop.ml.harness import ExperimentRun, audit, run_experiment
 from triloop.ml.hints import api_hint, installed_libraries
 from triloop.ml.leaks import leak_of
@@ -159,13 +159,15 @@ class MLRun:
             return None
         if (transfer := self._transfer()) is not None:
             key, idea, source = transfer
+            why = f"{TRANSFERRED}{source}"
+            if idea in DRAFTS:  # a portfolio draft won there: its script, beside the baseline
+                return Planned(
+                    "draft", self.experiments[0].id, idea, why, draft_script(idea, self.task), 0, key
+                )
             script, tokens = self._improve(brief, best, idea)
-            return Planned("improve", best.id, idea, f"{TRANSFERRED}{source}", script, tokens, key)
-        if (draft := self._draft()) is not None:  # another model family, written on the baseline
-            base = chain_end(self.experiments[0], self.experiments)[0]  # the baseline, or its fix
-            start = base if base.status == "ok" else best
-            script, tokens = self._improve(brief, start, draft)
-            return Planned("improve", start.id, draft, DRAFTED, script, tokens)
+            return Planned("improve", best.id, idea, why, script, tokens, key)
+        if (draft := self._draft()) is not None:  # another model family, beside the baseline
+            return Planned("draft", self.experiments[0].id, draft, DRAFTED, draft_script(draft, self.task))
         return self._review(brief, best)
 
     def _debug(self, brief: str, last: Experiment) -> Planned:
@@ -216,7 +218,7 @@ class MLRun:
             metric=self.task.metric,
             score=f"{best.metric:.4f}",
             code=code,
-            idea=direction(idea, self.task.seed),
+            idea=idea,
         )
         return self._script(prompt, code)
 
