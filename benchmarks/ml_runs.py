@@ -65,6 +65,7 @@ def one_run(llm, sandbox, memory, root: Path, name: str, minutes: float, max_exp
         "best_cv": summary.get("cv"),
         "best_test": summary.get("test"),
         "best_idea": best_idea(run.experiments, summary.get("best")),
+        "best_from": best_start(run.experiments, summary.get("best")),  # a portfolio draft or the agents
         "experiments": len(run.experiments),
         "failed": sum(s not in ("ok", "leak", "nondeterministic") for s in statuses),
         "nondeterministic": statuses.count("nondeterministic"),
@@ -80,12 +81,24 @@ def one_run(llm, sandbox, memory, root: Path, name: str, minutes: float, max_exp
     }
 
 
-def best_idea(experiments, best_id) -> str | None:
-    """The idea the best carries out (a fix's idea is the one its chain of fixes started from)."""
+def _start(experiments, best_id):
+    """The experiment the best's chain of fixes started from (itself when it needed no fix)."""
     from triloop.ml.experiments import chain_of
 
     best = next((e for e in experiments if e.id == best_id), None)
-    return chain_of(best, experiments)[-1].idea if best is not None else None
+    return chain_of(best, experiments)[-1] if best is not None else None
+
+
+def best_idea(experiments, best_id) -> str | None:
+    """The idea the best carries out (a fix's idea is the one its chain of fixes started from)."""
+    start = _start(experiments, best_id)
+    return start.idea if start is not None else None
+
+
+def best_start(experiments, best_id) -> str | None:
+    """How the best came about: the baseline, a portfolio draft, or an agent's change ("improve")."""
+    start = _start(experiments, best_id)
+    return start.action if start is not None else None
 
 
 def beats(row: dict, key: str) -> bool | None:
@@ -101,6 +114,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--max-experiments", type=int, default=40)
     parser.add_argument("--tasks", default=TASKS)
+    parser.add_argument("--passes", default="memory-off,memory-on", help="which passes to run, in order")
     parser.add_argument("--work", type=Path, default=None, help="default: /tmp/triloop-ml-runs/MODEL")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
@@ -127,7 +141,7 @@ def main() -> None:
         second = StoreMemory(
             stack.enter_context(MemoryStore(MemorySettings(dir=args.work / "memory-second")))
         )
-        for memory_pass in ("memory-off", "memory-on"):
+        for memory_pass in args.passes.split(","):
             for name in args.tasks.split(","):
                 if (name, memory_pass) in have:
                     continue
@@ -163,6 +177,7 @@ def main() -> None:
         "base test",
         "best CV",
         "best test",
+        "best from",
         "test won",
         "exps",
         "failed",
@@ -180,6 +195,7 @@ def main() -> None:
             fmt(r["baseline_test"]),
             fmt(r["best_cv"]),
             fmt(r["best_test"]),
+            str(r.get("best_from")),
             str(beats(r, "test")),
             str(r["experiments"]),
             str(r["failed"]),

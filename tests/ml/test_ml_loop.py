@@ -129,12 +129,13 @@ def test_ml_run_end_to_end_on_the_embedded_model(sandbox, local_llm_small, tmp_p
     root = tmp_path / "credit"
     task = init_dataset(root, "credit")  # a real table: text columns and blank cells
     run = MLRun(local_llm_small, sandbox, root, task)
-    best = run.run(budget_minutes=30, max_experiments=3)  # the experiment limit ends it, not the clock
+    best = run.run(budget_minutes=30, max_experiments=5)  # the experiment limit ends it, not the clock
     summary = write_report(root, task, run.experiments)
-    assert len(read_log(root)) == 3 and (root / LOG).is_file()
+    assert len(read_log(root)) == 5 and (root / LOG).is_file()
+    assert [e.action for e in run.experiments[:4]] == ["baseline", "draft", "draft", "draft"]
     assert (root / "report.md").is_file() and (root / "metric.png").is_file() and (root / "best.py").is_file()
     assert best is not None and len(best.folds) == task.folds and summary["test"] is not None
-    assert any(e.tokens > 0 for e in run.experiments[1:])  # the model proposed the later experiments
+    assert run.experiments[4].tokens > 0  # after the portfolio's drafts, the model proposed the next one
 
 
 def _remembered(sandbox, memory, root, name: str, replies: list[str]) -> MLRun:
