@@ -119,7 +119,7 @@ def test_a_lesson_says_what_beat_the_baseline_by_more_than_noise_and_what_did_no
     ]
     lesson = run.lesson()
     assert lesson.startswith("credit (classification, 3,563 rows")  # the data's shape
-    assert "Worked: 'class weights' (+0.0300" in lesson and "fix:" not in lesson
+    assert "Worked: 'default gradient boosting > class weights' (+0.0300" in lesson and "fix:" not in lesson
     assert "No gain: 'more trees' (-0.0300)" in lesson  # against #2, the experiment it changed
 
 
@@ -157,14 +157,16 @@ def test_lessons_are_recalled_by_data_profile_and_their_winning_ideas_tried_firs
         first = _remembered(
             sandbox, memory, tmp_path / "attrition", "attrition", [json.dumps({"idea": idea}), fenced(LINEAR)]
         )
-        assert f"Worked: '{idea}'" in first.lesson()
+        assert f"Worked: 'default gradient boosting > {idea}'" in first.lesson()  # the family it changed
 
         # another imbalanced table with text columns: the lesson is recalled and its idea tried first
         churn_root = tmp_path / "churn"
         churn = init_dataset(churn_root, "churn")
         llm = FakeScriptLLM([fenced(LINEAR)])
         second = MLRun(llm, sandbox, churn_root, churn, memory=memory, drafts=False)
-        assert [r.task for r in second.recalled] == ["attrition"] and second.recalled[0].worked == [idea]
+        assert [r.task for r in second.recalled] == ["attrition"] and second.recalled[0].worked == [
+            f"default gradient boosting > {idea}"
+        ]
         second.run(budget_minutes=5, max_experiments=2)
         tried = second.experiments[1]
         assert tried.idea == idea and tried.lesson == "L1" and tried.why.startswith(TRANSFERRED)
@@ -310,17 +312,22 @@ def test_other_model_families_are_drafted_beside_the_baseline_before_the_reviewe
     assert "Worked: 'linear model on one-hot codes'" in run.lesson()
 
 
-def test_a_draft_that_won_on_a_similar_task_runs_first(sandbox, tmp_path):
+def test_a_draft_that_won_on_a_similar_task_runs_first_then_changes_to_its_family(sandbox, tmp_path):
+    """A lesson's winning draft runs before the rest of the portfolio; its winning changes are tried on
+    the best when the best is of the family they were made to ("C=0.1" helped a linear model there;
+    "more trees" helped gradient boosting, which is not the best here)."""
     from triloop.memory.records import ExperienceRecord
+    from triloop.ml.drafts import draft_script
 
     root = tmp_path / "churn"
     task = init_dataset(root, "churn")
+    linear = "linear model on one-hot codes"
     record = ExperienceRecord(
         task="ML task attrition",
         task_kind="ml",
         outcome="solved",
-        lesson="attrition: Worked: 'random forest' (+0.0300 +- 0.0100, better).",
-        answer_summary="random forest",
+        lesson=f"attrition: Worked: '{linear}' (+0.0600 +- 0.0100, better).",
+        answer_summary=f"{linear}\n{linear} > C=0.1\ndefault gradient boosting > more trees",
         profile={
             "name": "attrition",
             "problem": "classification",
@@ -332,20 +339,29 @@ def test_a_draft_that_won_on_a_similar_task_runs_first(sandbox, tmp_path):
         },
     )
 
-    class FakeMemory:  # a FAKE memory with one stored lesson: a forest won there
+    class FakeMemory:  # a FAKE memory with one stored lesson
         def experiences(self, query, kind, k=8):
             return [record]
 
-    run = MLRun(FakeScriptLLM([]), sandbox, root, task, memory=FakeMemory())
-    run.run(budget_minutes=5, max_experiments=3)
+    smaller_c = draft_script(linear, task).replace(
+        "LogisticRegression(max_iter=2000)", "LogisticRegression(max_iter=2000, C=0.1)"
+    )
+    llm = FakeScriptLLM([fenced(smaller_c)])
+    run = MLRun(llm, sandbox, root, task, memory=FakeMemory())
+    run.run(budget_minutes=5, max_experiments=5)
     first, then = run.experiments[1:3]
-    assert (first.action, first.idea, first.lesson, first.tokens) == ("draft", "random forest", "L1", 0)
+    assert (first.action, first.idea, first.lesson, first.tokens) == ("draft", linear, "L1", 0)
     assert then.idea == "class weights in the gradient boosting"  # the rest of the portfolio follows
-    assert [e.idea for e in run.experiments].count("random forest") == 1
+    changed = run.experiments[4]
+    assert (changed.action, changed.idea, changed.lesson, changed.parent) == ("improve", "C=0.1", "L1", 1)
+    assert (
+        len(llm.prompts) == 1 and "Change it: C=0.1" in llm.prompts[0] and "OneHotEncoder" in llm.prompts[0]
+    )
+    assert "more trees" not in [e.idea for e in run.experiments]
 
 
 def test_the_portfolio_follows_the_data_shape_and_skips_what_a_lesson_tried(tmp_path):
-    from triloop.ml.drafts import drafts_for
+    from triloop.ml.drafts import DRAFTED, drafts_for
     from triloop.ml.profile import DataProfile
 
     rare = DataProfile(problem="classification", rows=2000, columns=9, classes=2, minority=0.1)
@@ -359,10 +375,10 @@ def test_the_portfolio_follows_the_data_shape_and_skips_what_a_lesson_tried(tmp_
 
     task = init_dataset(tmp_path / "wine", "wine")  # three classes, none rare: no class weights
     run = MLRun(FakeScriptLLM([]), None, tmp_path / "wine", task)
-    assert run._draft() == "linear model on one-hot codes"
+    assert run._draft() == ("linear model on one-hot codes", "", DRAFTED)
     run.experiments = [_logged(0, None, "baseline", "baseline", [0.9] * 5)]
     run.experiments.append(_logged(1, 0, "draft", "linear model on one-hot codes", [0.95] * 5))
-    assert run._draft() == "random forest"
+    assert run._draft()[0] == "random forest"  # a lesson tried the linear model already
     assert MLRun(FakeScriptLLM([]), None, tmp_path / "wine", task, drafts=False)._draft() is None
 
 

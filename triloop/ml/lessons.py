@@ -24,11 +24,34 @@ RECALL = 3
 LESSON_CHARS = 700
 
 
+#: The model family of the baseline and of every change made to it (a draft starts another family).
+BASELINE_FAMILY = "default gradient boosting"
+#: How a lesson's winning idea names the family it changed: ``linear model on one-hot codes > C=0.1``.
+ON = " > "
+
+
 class Finding(NamedTuple):
-    """One idea of a run and what it did to the experiment it changed."""
+    """One idea of a run, the model family it changed, and what it did to the experiment it changed."""
 
     idea: str
     gain: Gain
+    family: str = BASELINE_FAMILY
+
+    def carried(self) -> str:
+        """How a later task reads it: a draft by its name, a change with the family it changed."""
+        return self.idea if self.family == self.idea else f"{self.family}{ON}{self.idea}"
+
+
+def family_of(e: Experiment, experiments: list[Experiment]) -> str:
+    """The model family ``e`` belongs to: the nearest draft it descends from (itself included), else the
+    baseline's."""
+    by_id = {x.id: x for x in experiments}
+    at: Experiment | None = e
+    while at is not None:
+        if at.action == "draft":
+            return at.idea
+        at = by_id.get(at.parent) if at.parent is not None else None
+    return BASELINE_FAMILY
 
 
 class Recalled(BaseModel):
@@ -51,7 +74,7 @@ def findings(task: MLTask, experiments: list[Experiment]) -> list[Finding]:
     for start in experiments:
         _, change = outcome(task, start, experiments)
         if start.action in ("draft", "improve") and change is not None:
-            found.append(Finding(start.idea, change))
+            found.append(Finding(start.idea, change, family_of(start, experiments)))
     return sorted(found, key=lambda f: f.gain.mean, reverse=True)
 
 
@@ -62,7 +85,7 @@ def lesson_of(task: MLTask, profile: DataProfile, experiments: list[Experiment],
     if base is None:
         return f"{head}: the default gradient-boosting baseline failed"
     found = findings(task, experiments)
-    worked = [f"'{f.idea}' ({f.gain.describe()})" for f in found if f.gain.real]
+    worked = [f"'{f.carried()}' ({f.gain.describe()})" for f in found if f.gain.real]
     flat = [f"'{f.idea}' ({f.gain.mean:+.4f})" for f in found if not f.gain.real]
     lines = [f"{head}: default gradient boosting {base.metric:.4f}."]
     lines.append(f"Worked: {'; '.join(worked)}." if worked else "Nothing beat it by more than noise.")
@@ -73,7 +96,14 @@ def lesson_of(task: MLTask, profile: DataProfile, experiments: list[Experiment],
 
 
 def worked_ideas(task: MLTask, experiments: list[Experiment]) -> list[str]:
-    return [f.idea for f in findings(task, experiments) if f.gain.real]
+    """What beat what it changed by more than noise, as a later task reads it (:meth:`Finding.carried`)."""
+    return [f.carried() for f in findings(task, experiments) if f.gain.real]
+
+
+def split_carried(worked: str) -> tuple[str | None, str]:
+    """``family > idea`` -> (family, idea); a draft's name -> (None, name)."""
+    family, on, idea = worked.partition(ON)
+    return (family, idea) if on else (None, worked)
 
 
 def recall(memory: Any, profile: DataProfile, goal: str) -> list[Recalled]:

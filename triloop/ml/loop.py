@@ -5,12 +5,14 @@ to beat. Then, until the budget or the experiment limit:
 
 * **debug**: the newest experiment failed (traceback, bad predictions, a leak) and its chain of fixes
   is shorter than ``MAX_DEBUG``: the Refiner rewrites it from the error;
-* **transfer**: lessons recalled from earlier tasks with data of a similar shape
-  (:mod:`triloop.ml.lessons`) name ideas that beat what they changed there by more than noise; each
-  is tried once on the best script, without a review call;
 * **draft**: the scripts of a small portfolio of other model families, chosen by the data's shape
   (:mod:`triloop.ml.drafts`: a linear model on one-hot codes, class weights, a forest), each beside
-  the baseline and without a model call, so the search does not only tune one model;
+  the baseline and without a model call, so the search does not only tune one model; drafts that won
+  on tasks of a similar shape (recalled lessons) run first;
+* **transfer**: lessons recalled from earlier tasks with data of a similar shape
+  (:mod:`triloop.ml.lessons`) name changes that beat what they changed there by more than noise, and
+  the model family each was made to; those to the best's family are tried once on the best script,
+  without a review call;
 * **improve**: otherwise the Reviewer reads the experiment table and the best script and names one
   change to try and why (JSON); the Refiner writes that child of the best experiment.
 
@@ -42,7 +44,7 @@ from triloop.ml.experiments import LOG, Experiment, best_of, chain_of, promotes,
 from triloop.ml.harness import ExperimentRun, audit, run_experiment
 from triloop.ml.hints import api_hint, installed_libraries
 from triloop.ml.leaks import leak_of
-from triloop.ml.lessons import lesson_of, recall, worked_ideas
+from triloop.ml.lessons import BASELINE_FAMILY, family_of, lesson_of, recall, split_carried, worked_ideas
 from triloop.ml.profile import columns_summary, profile_of, read_training
 from triloop.ml.prompts import DEBUG, IMPROVE, RAN_BEFORE, REPEATED, REVIEW, UNCHANGED
 from triloop.ml.runner import Runner, open_runner
@@ -157,17 +159,13 @@ class MLRun:
         best = best_of(self.task, self.experiments)
         if best is None:  # the baseline and its fixes failed: nothing to improve on
             return None
-        if (transfer := self._transfer()) is not None:
-            key, idea, source = transfer
-            why = f"{TRANSFERRED}{source}"
-            if idea in DRAFTS:  # a portfolio draft won there: its script, beside the baseline
-                return Planned(
-                    "draft", self.experiments[0].id, idea, why, draft_script(idea, self.task), 0, key
-                )
-            script, tokens = self._improve(brief, best, idea)
-            return Planned("improve", best.id, idea, why, script, tokens, key)
         if (draft := self._draft()) is not None:  # another model family, beside the baseline
-            return Planned("draft", self.experiments[0].id, draft, DRAFTED, draft_script(draft, self.task))
+            name, key, why = draft
+            return Planned("draft", self.experiments[0].id, name, why, draft_script(name, self.task), 0, key)
+        if (transfer := self._transfer(best)) is not None:
+            key, idea, source = transfer
+            script, tokens = self._improve(brief, best, idea)
+            return Planned("improve", best.id, idea, f"{TRANSFERRED}{source}", script, tokens, key)
         return self._review(brief, best)
 
     def _debug(self, brief: str, last: Experiment) -> Planned:
@@ -222,24 +220,39 @@ class MLRun:
         )
         return self._script(prompt, code)
 
-    def _transfer(self) -> tuple[str, str, str] | None:
-        """The next recalled winning idea not tried in this run yet: (lesson key, idea, its task)."""
+    def _draft(self) -> tuple[str, str, str] | None:
+        """The next draft not tried in this run: (name, lesson key, why). Drafts that won on tasks of a
+        similar shape (recalled lessons) come first, then the portfolio's for this shape
+        (:mod:`triloop.ml.drafts`)."""
         tried = {e.idea for e in self.experiments}
-        if sum(1 for e in self.experiments if e.why.startswith(TRANSFERRED)) >= TRANSFERS:
+        recalled = [
+            (idea, r.key, f"{TRANSFERRED}{r.task}")
+            for r in self.recalled
+            for idea in r.worked
+            if idea in DRAFTS
+        ]
+        portfolio = (
+            [(d, "", DRAFTED) for d in drafts_for(self.profile, self.task.metric)] if self.drafts else []
+        )
+        return next((d for d in recalled + portfolio if d[0] not in tried), None)
+
+    def _transfer(self, best: Experiment) -> tuple[str, str, str] | None:
+        """The next recalled winning change to the best's model family not tried in this run yet:
+        (lesson key, idea, its task). "C=0.1" that helped a linear model elsewhere is no idea for
+        gradient boosting, so a lesson names the family each change was made to."""
+        tried = {e.idea for e in self.experiments}
+        transferred = [e for e in self.experiments if e.action == "improve" and e.why.startswith(TRANSFERRED)]
+        if len(transferred) >= TRANSFERS:
             return None
+        family = family_of(best, self.experiments)
         for r in self.recalled:
-            for idea in r.worked:
-                if idea not in tried:
+            for carried in r.worked:
+                on, idea = split_carried(carried)
+                if idea in DRAFTS:
+                    continue  # a draft: see _draft
+                if (on or BASELINE_FAMILY) == family and idea not in tried:  # older lessons name no family
                     return r.key, idea, r.task
         return None
-
-    def _draft(self) -> str | None:
-        """The next draft of the portfolio (:mod:`triloop.ml.drafts`) not tried in this run yet (a
-        lesson's transfer may have tried it already)."""
-        if not self.drafts:
-            return None
-        tried = {e.idea for e in self.experiments}
-        return next((d for d in drafts_for(self.profile, self.task.metric) if d not in tried), None)
 
     def _script(self, prompt: str, parent: str) -> tuple[str | None, int]:
         """The script of the reply to ``prompt``; a reply that returns ``parent`` unchanged, or a
