@@ -23,20 +23,12 @@ from rich.table import Table
 
 RESULTS = Path(__file__).parent / "results"
 TASKS = "credit,attrition,churn,health_insurance,wage,houses,hmda,titanic"
-FITS = {
-    "classification": [
-        "class weights in the gradient boosting",
-        "linear model on one-hot codes",
-        "random forest",
-    ],
-    "regression": ["linear model on one-hot codes", "gradient boosting on log(1 + target)", "random forest"],
-}
 
 
 def one_task(sandbox, root: Path, name: str) -> dict:
     from triloop.ml.baseline import baseline_script
     from triloop.ml.datasets import init_dataset
-    from triloop.ml.drafts import draft_script, drafts_for
+    from triloop.ml.drafts import DRAFTS, draft_script, drafts_for
     from triloop.ml.harness import PREDICTIONS, run_experiment, score_predictions
     from triloop.ml.profile import profile_of, read_training
     from triloop.ml.selection import gain
@@ -44,7 +36,8 @@ def one_task(sandbox, root: Path, name: str) -> dict:
     task = init_dataset(root / name, name)
     order = drafts_for(profile_of(task, *read_training(root / name, task)), task.metric)
     scripts = {"baseline": baseline_script(task)}
-    scripts |= {d: draft_script(d, task) for d in FITS[task.problem]}  # the ones its shape skips too
+    # every draft of its problem type, also those its shape skips
+    scripts |= {d: draft_script(d, task) for d, draft in DRAFTS.items() if task.problem in draft.problems}
     rows = {}
     for label, script in scripts.items():
         keep = root / name / "runs" / label.replace(" ", "_")
@@ -59,9 +52,11 @@ def one_task(sandbox, root: Path, name: str) -> dict:
             "test": test,
             "s": got.duration_s,
         }
-    best = "baseline"
-    for d in order:  # the loop's order and its promotion rule
-        if rows[d]["status"] == "ok" and gain(task.metric, rows[d]["folds"], rows[best]["folds"]).real:
+    best = "baseline" if rows["baseline"]["status"] == "ok" else None
+    for d in order:  # the loop's order and its promotion rule (experiments.best_so_far, without the audit)
+        if rows[d]["status"] == "ok" and (
+            best is None or gain(task.metric, rows[d]["folds"], rows[best]["folds"]).real
+        ):
             best = d
     return {
         "task": name,

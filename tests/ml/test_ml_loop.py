@@ -327,7 +327,7 @@ def test_a_draft_that_won_on_a_similar_task_runs_first_then_changes_to_its_famil
         task_kind="ml",
         outcome="solved",
         lesson=f"attrition: Worked: '{linear}' (+0.0600 +- 0.0100, better).",
-        answer_summary=f"{linear}\n{linear} > C=0.1\ndefault gradient boosting > more trees",
+        answer_summary=f"default gradient boosting > more trees\n{linear}\n{linear} > C=0.1\n{linear} > C=10",
         profile={
             "name": "attrition",
             "problem": "classification",
@@ -346,21 +346,21 @@ def test_a_draft_that_won_on_a_similar_task_runs_first_then_changes_to_its_famil
     smaller_c = draft_script(linear, task).replace(
         "LogisticRegression(max_iter=2000)", "LogisticRegression(max_iter=2000, C=0.1)"
     )
-    llm = FakeScriptLLM([fenced(smaller_c)])
+    llm = FakeScriptLLM([fenced(smaller_c), fenced(smaller_c.replace("C=0.1", "C=10"))])
     run = MLRun(llm, sandbox, root, task, memory=FakeMemory())
-    run.run(budget_minutes=5, max_experiments=5)
+    run.run(budget_minutes=5, max_experiments=6)
     first, then = run.experiments[1:3]
     assert (first.action, first.idea, first.lesson, first.tokens) == ("draft", linear, "L1", 0)
     assert then.idea == "class weights in the gradient boosting"  # the rest of the portfolio follows
     changed = run.experiments[4]
     assert (changed.action, changed.idea, changed.lesson, changed.parent) == ("improve", "C=0.1", "L1", 1)
-    assert (
-        len(llm.prompts) == 1 and "Change it: C=0.1" in llm.prompts[0] and "OneHotEncoder" in llm.prompts[0]
-    )
-    assert "more trees" not in [e.idea for e in run.experiments]
+    assert "Change it: C=0.1" in llm.prompts[0] and "OneHotEncoder" in llm.prompts[0]
+    # the second change is tried too: a transferred draft does not count against TRANSFERS
+    assert (run.experiments[5].idea, run.experiments[5].lesson) == ("C=10", "L1") and len(llm.prompts) == 2
+    assert "more trees" not in [e.idea for e in run.experiments]  # listed first, but for another family
 
 
-def test_the_portfolio_follows_the_data_shape_and_skips_what_a_lesson_tried(tmp_path):
+def test_the_portfolio_follows_the_data_shape_and_skips_what_was_tried(tmp_path):
     from triloop.ml.drafts import DRAFTED, drafts_for
     from triloop.ml.profile import DataProfile
 
@@ -372,13 +372,15 @@ def test_the_portfolio_follows_the_data_shape_and_skips_what_a_lesson_tried(tmp_
     assert "gradient boosting on log(1 + target)" not in drafts_for(
         skewed.model_copy(update={"skew": 0.2}), "rmse"
     )
+    below = skewed.model_copy(update={"target_min": -5.0})  # profits, deltas: log1p has no value there
+    assert "gradient boosting on log(1 + target)" not in drafts_for(below, "rmse")
 
     task = init_dataset(tmp_path / "wine", "wine")  # three classes, none rare: no class weights
     run = MLRun(FakeScriptLLM([]), None, tmp_path / "wine", task)
     assert run._draft() == ("linear model on one-hot codes", "", DRAFTED)
     run.experiments = [_logged(0, None, "baseline", "baseline", [0.9] * 5)]
     run.experiments.append(_logged(1, 0, "draft", "linear model on one-hot codes", [0.95] * 5))
-    assert run._draft()[0] == "random forest"  # a lesson tried the linear model already
+    assert run._draft()[0] == "random forest"  # this run tried the linear model already
     assert MLRun(FakeScriptLLM([]), None, tmp_path / "wine", task, drafts=False)._draft() is None
 
 
@@ -400,3 +402,24 @@ def test_every_draft_runs_on_a_table_of_its_kind(sandbox, tmp_path):
             assert draft in DRAFTS
             got = run_experiment(sandbox, tmp_path / name, task, draft_script(draft, task))
             assert got.status == "ok" and len(got.folds) == task.folds, (name, draft, got.detail[-400:])
+
+
+def test_a_lesson_names_the_family_each_change_was_made_to():
+    from triloop.ml.lessons import BASELINE_FAMILY, family_of, split_carried
+
+    log = [
+        _logged(0, None, "baseline", "baseline", [0.7] * 5),
+        _logged(1, 0, "draft", "linear model on one-hot codes", [0.75] * 5),
+        _logged(2, 1, "improve", "C=0.1", [], "failed"),
+        _logged(3, 2, "debug", "fix: ...", [0.76] * 5),
+        _logged(4, 0, "improve", "more trees", [0.71] * 5),
+    ]
+    assert family_of(log[3], log) == "linear model on one-hot codes"  # a fix of a change to the draft
+    assert family_of(log[4], log) == BASELINE_FAMILY
+    assert split_carried("linear model on one-hot codes > C=0.1") == (
+        "linear model on one-hot codes",
+        "C=0.1",
+    )
+    assert split_carried("random forest") == (None, "random forest")
+    # an older lesson names no family, and its idea may hold a " > " of its own
+    assert split_carried("drop rows where income > 1e6") == (None, "drop rows where income > 1e6")

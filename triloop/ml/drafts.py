@@ -15,6 +15,7 @@ Refiner go on from whichever is best.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 from triloop.ml.baseline import baseline_script, model_class
 from triloop.ml.profile import DataProfile
@@ -93,28 +94,49 @@ def _forest(task: MLTask) -> str:
     return _FOREST.format(model=model_class(task, "RandomForest"), seed=task.seed)
 
 
-#: Each draft's name (what tables, lessons and later tasks call it) -> its script for a task.
-DRAFTS: dict[str, Callable[[MLTask], str]] = {
-    "class weights in the gradient boosting": _class_weights,
-    "linear model on one-hot codes": _linear,
-    "gradient boosting on log(1 + target)": _log_target,
-    "random forest": _forest,
-}
-
 #: Metrics that weigh every class alike, so a rare class's errors count (class weights help there).
 _PER_CLASS = {"f1_macro", "balanced_accuracy"}
 
 
+def _rare_class(profile: DataProfile, metric: str) -> bool:
+    # a class with under 60 % of an even share (30 % of two classes) is rare enough to weigh up
+    return metric in _PER_CLASS and profile.minority < 0.6 / max(profile.classes, 2)
+
+
+def _skewed_and_above_minus_one(profile: DataProfile, metric: str) -> bool:
+    return profile.skew > 1.0 and profile.target_min > -1  # log1p of -1 or less is not a number
+
+
+def _always(profile: DataProfile, metric: str) -> bool:
+    return True
+
+
+class Draft(NamedTuple):
+    script: Callable[[MLTask], str]
+    problems: tuple[str, ...]
+    fits: Callable[[DataProfile, str], bool] = _always  # (profile, metric): worth trying on this shape
+
+
+#: Each draft's name (what tables, lessons and later tasks call it) -> how it is made and where it fits,
+#: in the order to try them.
+DRAFTS: dict[str, Draft] = {
+    "class weights in the gradient boosting": Draft(_class_weights, ("classification",), _rare_class),
+    "linear model on one-hot codes": Draft(_linear, ("classification", "regression")),
+    "gradient boosting on log(1 + target)": Draft(_log_target, ("regression",), _skewed_and_above_minus_one),
+    "random forest": Draft(_forest, ("classification", "regression")),
+}
+
+
+def fits(name: str, profile: DataProfile, metric: str) -> bool:
+    """Whether draft ``name`` is worth trying on data of this shape (and can run on it)."""
+    draft = DRAFTS.get(name)
+    return draft is not None and profile.problem in draft.problems and draft.fits(profile, metric)
+
+
 def drafts_for(profile: DataProfile, metric: str) -> list[str]:
     """The portfolio's drafts (their names) for data of this shape, in the order to try them."""
-    if profile.problem == "classification":
-        # a class with under 60 % of an even share (30 % of two classes) is rare enough to weigh up
-        rare = metric in _PER_CLASS and profile.minority < 0.6 / max(profile.classes, 2)
-        weights = ["class weights in the gradient boosting"] if rare else []
-        return [*weights, "linear model on one-hot codes", "random forest"]
-    log_target = ["gradient boosting on log(1 + target)"] if profile.skew > 1.0 else []
-    return ["linear model on one-hot codes", *log_target, "random forest"]
+    return [name for name in DRAFTS if fits(name, profile, metric)]
 
 
 def draft_script(name: str, task: MLTask) -> str:
-    return DRAFTS[name](task)
+    return DRAFTS[name].script(task)

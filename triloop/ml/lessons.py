@@ -1,10 +1,11 @@
 """Lessons an ML run leaves for later tasks, and how a later task finds and uses them.
 
-A lesson says what a later task can act on: on data of this shape, which changes to default gradient
-boosting beat it on the cross-validation folds by more than noise (and by how much), which did not,
-and which API slips the sandbox caught. It is stored with the task's data profile, and recalled by
-profile similarity, not only by text: a class-weight lesson from an imbalanced table is offered to
-another imbalanced table. A recalled lesson's winning ideas are tried first in the next run
+A lesson says what a later task can act on: on data of this shape, which drafts (other model
+families) and which changes beat what they changed on the cross-validation folds by more than noise
+(and by how much, and to which model family a change was made), which did not, and which API slips
+the sandbox caught. It is stored with the task's data profile, and recalled by profile similarity,
+not only by text: a class-weight lesson from an imbalanced table is offered to another imbalanced
+table. A recalled lesson's winning drafts and changes are tried first in the next run
 (:mod:`triloop.ml.loop`), so whether they carry over is measured, not hoped for.
 """
 
@@ -14,6 +15,7 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
+from triloop.ml.drafts import DRAFTS
 from triloop.ml.experiments import Experiment, outcome
 from triloop.ml.profile import DataProfile
 from triloop.ml.selection import Gain
@@ -101,9 +103,10 @@ def worked_ideas(task: MLTask, experiments: list[Experiment]) -> list[str]:
 
 
 def split_carried(worked: str) -> tuple[str | None, str]:
-    """``family > idea`` -> (family, idea); a draft's name -> (None, name)."""
+    """``family > idea`` -> (family, idea); a draft's name, or an idea of an older lesson that names no
+    family (which may hold a " > " of its own: "drop rows where income > 1e6"), -> (None, worked)."""
     family, on, idea = worked.partition(ON)
-    return (family, idea) if on else (None, worked)
+    return (family, idea) if on and (family == BASELINE_FAMILY or family in DRAFTS) else (None, worked)
 
 
 def recall(memory: Any, profile: DataProfile, goal: str) -> list[Recalled]:

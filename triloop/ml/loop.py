@@ -39,8 +39,8 @@ from triloop import syntax
 from triloop.kinds.coding.extract import blocks_of
 from triloop.ml.baseline import baseline_script
 from triloop.ml.context import cited, ideas_table, repeats, stored_notes, task_brief
-from triloop.ml.drafts import DRAFTED, DRAFTS, draft_script, drafts_for
-from triloop.ml.experiments import LOG, Experiment, best_of, chain_of, promotes, read_log
+from triloop.ml.drafts import DRAFTED, DRAFTS, draft_script, drafts_for, fits
+from triloop.ml.experiments import LOG, Experiment, best_of, chain_end, chain_of, promotes, read_log
 from triloop.ml.harness import ExperimentRun, audit, run_experiment
 from triloop.ml.hints import api_hint, installed_libraries
 from triloop.ml.leaks import leak_of
@@ -52,7 +52,7 @@ from triloop.ml.task import MLTask
 
 MAX_DEBUG = 2
 SCRIPT_TOKENS = 900
-TRANSFERS = 2  # recalled winning ideas tried before the Reviewer is asked
+TRANSFERS = 2  # recalled winning changes (drafts not counted) tried before the Reviewer is asked
 TRANSFERRED = "beat what it changed on "  # the why of a transferred idea (and how the log tells them)
 
 
@@ -156,12 +156,13 @@ class MLRun:
         last = self.experiments[-1]
         if last.status != "ok" and self._debug_depth(last) < MAX_DEBUG:
             return self._debug(brief, last)
-        best = best_of(self.task, self.experiments)
-        if best is None:  # the baseline and its fixes failed: nothing to improve on
-            return None
         if (draft := self._draft()) is not None:  # another model family, beside the baseline
             name, key, why = draft
-            return Planned("draft", self.experiments[0].id, name, why, draft_script(name, self.task), 0, key)
+            base = chain_end(self.experiments[0], self.experiments)[0]  # the baseline, or its last fix
+            return Planned("draft", base.id, name, why, draft_script(name, self.task), 0, key)
+        best = best_of(self.task, self.experiments)
+        if best is None:  # the baseline, its fixes and the drafts failed: nothing to improve on
+            return None
         if (transfer := self._transfer(best)) is not None:
             key, idea, source = transfer
             script, tokens = self._improve(brief, best, idea)
@@ -212,38 +213,37 @@ class MLRun:
     def _improve(self, brief: str, best: Experiment, idea: str) -> tuple[str | None, int]:
         code = self._code(best)
         prompt = IMPROVE.format(
-            task=brief,
-            metric=self.task.metric,
-            score=f"{best.metric:.4f}",
-            code=code,
-            idea=idea,
+            task=brief, metric=self.task.metric, score=f"{best.metric:.4f}", code=code, idea=idea
         )
         return self._script(prompt, code)
 
     def _draft(self) -> tuple[str, str, str] | None:
         """The next draft not tried in this run: (name, lesson key, why). Drafts that won on tasks of a
         similar shape (recalled lessons) come first, then the portfolio's for this shape
-        (:mod:`triloop.ml.drafts`)."""
-        tried = {e.idea for e in self.experiments}
+        (:mod:`triloop.ml.drafts`); none when drafts are off."""
+        if not self.drafts:
+            return None
         recalled = [
             (idea, r.key, f"{TRANSFERRED}{r.task}")
             for r in self.recalled
             for idea in r.worked
-            if idea in DRAFTS
+            if fits(idea, self.profile, self.task.metric)
         ]
-        portfolio = (
-            [(d, "", DRAFTED) for d in drafts_for(self.profile, self.task.metric)] if self.drafts else []
-        )
+        portfolio = [(d, "", DRAFTED) for d in drafts_for(self.profile, self.task.metric)]
+        tried = self._tried()
         return next((d for d in recalled + portfolio if d[0] not in tried), None)
+
+    def _tried(self) -> set[str]:
+        return {e.idea for e in self.experiments}
 
     def _transfer(self, best: Experiment) -> tuple[str, str, str] | None:
         """The next recalled winning change to the best's model family not tried in this run yet:
         (lesson key, idea, its task). "C=0.1" that helped a linear model elsewhere is no idea for
         gradient boosting, so a lesson names the family each change was made to."""
-        tried = {e.idea for e in self.experiments}
         transferred = [e for e in self.experiments if e.action == "improve" and e.why.startswith(TRANSFERRED)]
         if len(transferred) >= TRANSFERS:
             return None
+        tried = self._tried()
         family = family_of(best, self.experiments)
         for r in self.recalled:
             for carried in r.worked:

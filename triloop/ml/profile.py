@@ -30,6 +30,7 @@ class DataProfile(BaseModel):
     classes: int = 0
     minority: float = 0.0  # the smallest class's share (classification)
     skew: float = 0.0  # the target's skewness (regression)
+    target_min: float = 0.0  # the target's smallest value (regression: a log of it needs > -1)
 
     def describe(self) -> str:
         parts = [f"{self.problem}, {self.rows:,} rows, {self.columns} columns"]
@@ -86,6 +87,7 @@ def profile_of(task: MLTask, features, y) -> DataProfile:  # pandas objects
         profile.classes, profile.minority = len(shares), round(float(shares.min()), 3)
     else:
         profile.skew = round(float(y.astype(float).skew()), 2)
+        profile.target_min = float(y.min())
     return profile
 
 
