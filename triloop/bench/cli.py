@@ -1,4 +1,5 @@
-"""``triloop bench``: ``humaneval``, ``tasks FILE.jsonl``, ``gym FAMILY[,FAMILY...]`` and ``report OUT``.
+"""``triloop bench``: ``humaneval``, ``tasks FILE.jsonl``, ``gym FAMILY[,FAMILY...]``, ``repos`` and
+``report OUT``.
 
 Input is validated before the model or the sandbox start, so a typo costs a second, not a model load.
 Heavy modules (graph, model client, sandbox, matplotlib) are imported inside the commands.
@@ -246,11 +247,89 @@ def gym_command(
     _run(suite, list(problems), names, model, k, out, 10.0, retry_errors, pools, pair_timeout, ray)
 
 
+@app.command("repos")
+def repos_command(
+    strategy: Annotated[
+        list[str] | None,
+        typer.Option("--strategy", "-s", help="plain | agentless | triloop (repeat; default all three)"),
+    ] = None,
+    tasks: Annotated[str | None, typer.Option(help="comma-separated task ids (default: every task)")] = None,
+    phrasing: Annotated[str | None, typer.Option(help="only tasks phrased as: test | issue")] = None,
+    limit: LimitOption = None,
+    out: OutOption = None,
+    retry_errors: RetryOption = False,
+    model: ModelOption = None,
+) -> None:
+    """Fix injected bugs in real PyPI projects; strategies side by side, judged by each project's tests."""
+    from triloop.bench.errors import BenchInputError
+    from triloop.bench.harness import git_commit
+    from triloop.bench.repo_tasks import default_cache, load_projects, load_tasks
+    from triloop.bench.repos import STRATEGIES, run_repo_bench
+    from triloop.bench.repos_report import report
+
+    names = [n.strip() for s in strategy or ["plain,agentless,triloop"] for n in s.split(",") if n.strip()]
+    unknown = [n for n in names if n not in STRATEGIES]
+    if unknown:
+        raise BenchInputError(f"unknown strategy {', '.join(unknown)}; choose from {', '.join(STRATEGIES)}")
+    if phrasing not in (None, "test", "issue"):
+        raise BenchInputError(f"--phrasing must be test or issue, got {phrasing!r}")
+    chosen = load_tasks()
+    if tasks:
+        wanted = [t.strip() for t in tasks.split(",") if t.strip()]
+        missing = sorted(set(wanted) - {t.id for t in chosen})
+        if missing:
+            raise BenchInputError(f"no such task: {', '.join(missing)}")
+        chosen = [t for t in chosen if t.id in wanted]
+    chosen = [t for t in chosen if phrasing is None or t.phrasing == phrasing][:limit]
+    if not chosen:
+        raise BenchInputError("no tasks selected")
+    settings = settings_for(model)
+    out_dir = out or settings.data_dir / "bench" / f"repos-{time.strftime('%Y%m%d-%H%M%S')}"
+    from triloop.graphs.factory import open_llm, open_tools
+
+    commit = git_commit()
+    err_console.print(
+        f"bench repos: {len(chosen)} tasks x {', '.join(names)}; model {settings.llm.model}; "
+        f"commit {commit or 'unknown'}; out {out_dir}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    with ExitStack() as stack:
+        llm = open_llm(stack, settings)
+        _, sandbox = open_tools(stack, settings)
+        for r in run_repo_bench(
+            llm,
+            sandbox,
+            chosen,
+            load_projects(),
+            names,
+            out_dir,
+            default_cache(),
+            model=settings.llm.model,
+            commit=commit,
+            retry_errors=retry_errors,
+        ):
+            mark = "resolved" if r.resolved else ("ERROR " + r.error if r.error else "not resolved")
+            err_console.print(
+                f"{r.task} {r.strategy}: {mark} ({r.label}, {r.calls} calls, {r.wall_s:.0f} s)",
+                highlight=False,
+            )
+    report(out_dir, console)
+
+
 @app.command("report")
 def report_command(
     out: Annotated[Path, typer.Argument(help="a bench results folder (holding results.jsonl)")],
 ) -> None:
-    """Re-render the tables, summary.json and pass_vs_tokens.png from an existing results.jsonl."""
+    """Re-render the tables, summary.json and pass_vs_tokens.png from an existing results.jsonl (or the
+    table and summary.json of a ``bench repos`` folder)."""
+    from triloop.bench.repos import RECORDS
+
+    if (out / RECORDS).is_file():
+        from triloop.bench.repos_report import report as repos_report
+
+        repos_report(out, console)
+        return
     from triloop.bench.report import report
 
     report(out, console)

@@ -56,13 +56,16 @@ def code_command(
     memory: Annotated[bool, typer.Option(help="use the vector memory")] = True,
     workspace: Annotated[
         Path | None,
-        typer.Option(help="change this small project until its tests pass (diff shown, files written here)"),
+        typer.Option(help="fix or change this project: its failing tests (or the spec) say what; diff shown"),
     ] = None,
+    apply: Annotated[bool, typer.Option(help="with --workspace: write the change into the workspace")] = False,
     model: ModelOption = None,
 ) -> None:
     """Write code for a spec; prints the code, the checks it passed or failed, and the cost."""
     if workspace is not None:
-        _workspace(spec, workspace, model, max_rounds)
+        from triloop.repo.cli import workspace_command
+
+        workspace_command(spec, workspace, model, max_rounds, apply)
         return
     from rich.live import Live
 
@@ -110,40 +113,4 @@ def code_command(
             out.write_text(result.code, encoding="utf-8")
             console.print(f"code written to {out}")
     if result is None or not result.code:
-        raise typer.Exit(1)
-
-
-def _workspace(spec: str, root: Path, model: str | None, max_rounds: int | None) -> None:
-    """``--workspace``: edit the project, run its tests in the sandbox, iterate, show and write the diff."""
-    from rich.syntax import Syntax
-
-    from triloop.agents.base import AgentContext
-    from triloop.graphs.factory import open_llm, open_tools
-    from triloop.graphs.state import SolveInputError
-    from triloop.kinds.coding.workspace import improve, project_files, write_changes
-
-    if not spec.strip():
-        raise SolveInputError("the spec is empty")
-    project_files(root)  # bad workspace: one clear error before the model starts
-    settings = settings_for(model)
-    with ExitStack() as stack:
-        llm = open_llm(stack, settings)
-        _, sandbox = open_tools(stack, settings)
-        ctx = AgentContext(llm=llm)
-        with console.status("working on the project (tests run in the sandbox)..."):
-            result = improve(ctx, sandbox, root, spec, max_rounds=3 if max_rounds is None else max_rounds)
-    if result.diff:
-        console.print(Syntax(result.diff, "diff", theme="ansi_dark"))
-        for path in write_changes(root, result.changed):
-            console.print(f"wrote {path}")
-    else:
-        console.print("[yellow]no change was kept[/]")
-    mark = "[green]tests pass[/]" if result.tests.passed else "[red]tests fail[/]"
-    console.print(f"{mark} ({result.tests.passed_count} passed) after {result.rounds} refinement rounds")
-    if not result.tests.passed:
-        console.print(result.tests.output[-800:], highlight=False, markup=False)
-    prompt = sum(c.prompt_tokens for c in ctx.calls)
-    completion = sum(c.completion_tokens for c in ctx.calls)
-    console.print(f"cost: {len(ctx.calls)} LLM calls, {prompt} prompt + {completion} completion tokens")
-    if not result.tests.passed:
         raise typer.Exit(1)

@@ -1,0 +1,302 @@
+"""The repository loop: localise, reproduce, patch, choose by tests, review and refine.
+
+MAgICoRe at repository scale, with the project's own tests as the evidence:
+
+1. the tests run once on the untouched project (the baseline the regression guard compares with);
+2. the targets are the tests that fail; when none fails and the task is a report, a Tester writes a
+   test that must fail on the current code (checked), so the fix has something to pass;
+3. localisation picks a few functions (traceback, what the tests call, the task's words);
+4. the Solver drafts candidate patches as search/replace blocks (the same prompt twice: the server
+   reuses its cached prefill for the second); a block that does not apply is repaired once;
+5. every candidate runs the whole suite in the sandbox: verified = the targets pass and no test that
+   passed before fails. Candidates that verify are grouped by the change they make and the biggest
+   group wins (agreement, as CodeT); one that breaks a passing test is never chosen;
+6. when none verifies, the Reviewer reads the best attempt's failure with its locals and the Refiner
+   patches again from the code as that attempt left it, re-verified, while it improves.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from triloop.agents.base import AgentContext
+from triloop.agents.parsing import last_code
+from triloop.repo import prompts
+from triloop.repo.localize import Location, localize, render
+from triloop.repo.patches import Applied, apply_edits, parse_edits
+from triloop.repo.repomap import RepoMap, build_map, outline, python_files
+from triloop.repo.result import Attempt, RepoResult, diff_of
+from triloop.repo.testrun import SuiteRun, run_suite
+from triloop.tools.sandbox.base import Sandbox
+
+REPRO_FILE = "test_triloop_reproduction.py"
+
+
+class RepoOptions(BaseModel):
+    """How much to try. The defaults are the triloop strategy; ``agentless()`` is the k=1 pipeline."""
+
+    k: int = 2  # drafts from one prompt
+    rounds: int = 2  # review -> refine rounds when no draft verifies
+    repair: bool = True  # ask once to repair a block that does not apply
+    reproduce: bool = True  # write a failing test when the task is a report and no test fails
+    choose: bool = True  # pick by tests and agreement (False: the first draft, as it is)
+    top: int = 4  # functions shown
+    code_chars: int = 6_000
+    test_timeout: float = 120.0
+    test_args: list[str] = []  # pytest arguments that select the suite (default: pytest's discovery)
+    deselect: list[str] = []  # tests never run (known failures, or a benchmark's hidden tests)
+
+    @classmethod
+    def agentless(cls) -> RepoOptions:
+        return cls(k=1, rounds=0, repair=False, reproduce=False, choose=False)
+
+
+class _Run:
+    """One task's working state: the project, its baseline, the targets, the model context."""
+
+    def __init__(self, ctx: AgentContext, sandbox: Sandbox, root: Path, spec: str, options: RepoOptions):
+        self.ctx, self.sandbox, self.root, self.spec, self.options = ctx, sandbox, root, spec, options
+        self.files = python_files(root)
+        self.repo: RepoMap = build_map(root, files=self.files)
+        self.extra: dict[str, str] = {}  # the reproduction test, when one was written
+        self.baseline = SuiteRun(outcomes={})  # the suite on the untouched project
+
+    def suite(self, files: dict[str, str], args: Sequence[str] = (), spectrum: bool = False) -> SuiteRun:
+        """The suite (the project's selection plus the reproduction test), or just the named tests."""
+        words = list(args)
+        if not any("::" in a or a.endswith(".py") for a in args):
+            selection = self.options.test_args or (["."] if self.extra else [])
+            words = [*selection, *self.extra, *words]
+        return run_suite(
+            self.sandbox,
+            self.root,
+            {**self.extra, **files},
+            args=words,
+            deselect=self.options.deselect,
+            timeout=self.options.test_timeout,
+            spectrum=spectrum,
+        )
+
+    def locate(self, files: dict[str, str], failures: str, targets: Sequence[str]) -> list[Location]:
+        calls = None if files else self.baseline.calls  # line numbers hold for the untouched code only
+        repo = build_map(self.root, self.repo, files={**self.files, **self.extra, **files})
+        return localize(
+            repo,
+            {**self.files, **self.extra, **files},
+            spec=self.spec,
+            failures=failures,
+            failing_tests=targets,
+            calls=calls,
+            top=self.options.top,
+        )
+
+    def ask(
+        self,
+        content: str,
+        purpose: str,
+        role: str = "solver",
+        temperature: float = 0.0,
+        max_tokens: int = 700,
+    ) -> str:
+        reply = self.ctx.complete(
+            [{"role": "user", "content": content}],
+            role=role,
+            purpose=purpose,
+            temperature=temperature,
+            max_tokens=max_tokens,
+        )
+        return reply.text
+
+
+def named_in(spec: str, failing: Sequence[str]) -> list[str]:
+    """The failing tests the task names (by node id or function name); all of them when it names none.
+    A project with old unrelated failures can then be given one test to fix."""
+    named = [t for t in failing if t in spec or t.split("::")[-1].split("[")[0] in spec]
+    return named or list(failing)
+
+
+def reproduce(run: _Run) -> list[str]:
+    """A test that fails on the current code, written from the report; its failing node ids (or none)."""
+    locations = run.locate({}, "", [])
+    package = next((p.split("/")[0] for p in run.repo.files if not run.repo.files[p].is_test), "")
+    prompt = prompts.REPRODUCE.format(
+        outline=outline(run.repo, budget_chars=600),
+        spec=run.spec,
+        code=render(locations, run.files, 3_000),
+        package=package.removesuffix(".py"),
+    )
+    for attempt in range(2):
+        test = last_code(run.ask(prompt, f"repo:reproduce:{attempt}", role="tester", max_tokens=500))
+        if not test:
+            return []
+        run.extra = {REPRO_FILE: test}
+        result = run.suite({}, args=[REPRO_FILE])
+        failing = [t for t in result.failing() if t.startswith(REPRO_FILE) and "<collection>" not in t]
+        collected = any(t.startswith(REPRO_FILE + "::") for t in result.outcomes)
+        if failing and collected:
+            return failing
+        if not collected:
+            break  # a test that does not even import shows nothing
+        prompt += prompts.REPRODUCE_AGAIN.format(test=test[:1_500])
+    run.extra = {}
+    return []
+
+
+def draft_patch(
+    run: _Run,
+    current: dict[str, str],
+    evidence: str,
+    attempt: str,
+    locations: list[Location],
+    purpose: str,
+    temperature: float,
+) -> Applied:
+    """One candidate: ask for blocks against ``current``; repair blocks that do not apply (once)."""
+    files = {**run.files, **current}
+    prompt = prompts.PATCH.format(
+        outline=outline(run.repo, budget_chars=500),
+        spec=run.spec,
+        evidence=evidence,
+        code=render(locations, files, run.options.code_chars),
+        attempt=attempt,
+    )
+    shown = [loc.symbol for loc in locations]
+    edits = parse_edits(run.ask(prompt, purpose, temperature=temperature), files, shown)
+    applied = apply_edits(files, edits)
+    if applied.failed and run.options.repair:
+        fixes = []
+        for edit, _why in applied.failed[:2]:
+            region = _region(files.get(edit.path, ""), edit.search, locations, edit.path)
+            if not region:
+                continue
+            repair = prompts.REPAIR.format(path=edit.path, search=edit.search[:800], region=region)
+            fixes += parse_edits(run.ask(repair, f"{purpose}:repair"), files, shown)
+        kept = [e for e in edits if all(e is not f for f, _ in applied.failed)]
+        again = apply_edits(files, kept + fixes)
+        again.applied = applied.applied + [f"repaired:{h}" for h in again.applied[len(applied.applied) :]]
+        applied = again
+    applied.files = {**current, **applied.files}
+    return applied
+
+
+def _region(text: str, search: str, locations: list[Location], path: str) -> str:
+    """The file lines a failed SEARCH most likely meant: the shown function of that file."""
+    for loc in locations:
+        if loc.symbol.path == path:
+            lines = text.splitlines()
+            return "\n".join(lines[loc.symbol.start - 1 : loc.symbol.end][:60])
+    return ""
+
+
+def verify(run: _Run, targets: Sequence[str], applied: Applied, source: str) -> Attempt:
+    """Run the suite on a candidate and say what it passes and breaks."""
+    if not applied.files:
+        return Attempt(
+            source=source,
+            files={},
+            applied=applied.applied,
+            failed=[why for _, why in applied.failed],
+            targets_passed=0,
+            broken=[],
+            verified=False,
+            failure="no edit applied",
+        )
+    result = run.suite(applied.files)
+    passed = sum(result.outcomes.get(t) == "passed" for t in targets)
+    broken = result.broken(run.baseline)
+    return Attempt(
+        source=source,
+        files=applied.files,
+        applied=applied.applied,
+        failed=[why for _, why in applied.failed],
+        targets_passed=passed,
+        broken=broken,
+        verified=bool(targets) and passed == len(targets) and not broken,
+        failure=result.failure_text(1_500),
+    )
+
+
+def choose(attempts: Sequence[Attempt]) -> Attempt | None:
+    """Verified candidates, the biggest group of equal changes first; else the best that breaks nothing."""
+    verified = [a for a in attempts if a.verified]
+    if verified:
+        groups = Counter(a.signature() for a in verified)
+        return max(verified, key=lambda a: (groups[a.signature()], -a.size()))
+    safe = [a for a in attempts if a.files and not a.broken and a.targets_passed > 0]
+    return max(safe, key=lambda a: (a.targets_passed, -a.size())) if safe else None
+
+
+def fix_repo(
+    ctx: AgentContext, sandbox: Sandbox, root: Path, spec: str, options: RepoOptions | None = None
+) -> RepoResult:
+    """Change the project at ``root`` for ``spec``; nothing is written to ``root``."""
+    options = options or RepoOptions()
+    run = _Run(ctx, sandbox, root, spec, options)
+    baseline = run.baseline = run.suite(
+        {}, args=["-l"], spectrum=True
+    )  # locals: what the failing values were
+    targets = named_in(spec, baseline.failing())
+    reproduced = False
+    if not targets and options.reproduce:
+        targets = reproduce(run)
+        reproduced = bool(targets)
+        if targets:
+            baseline = run.baseline = run.suite(
+                {}
+            )  # the guard compares with the suite as it runs with the new test
+    failures = baseline.failure_text(1_500) if targets else ""
+    locations = run.locate({}, failures, targets)
+    evidence = prompts.FAILING.format(failure=failures) if failures else ""
+    attempts: list[Attempt] = []
+    for i in range(options.k):
+        applied = draft_patch(run, {}, evidence, "", locations, f"repo:draft:{i}", 0.0 if i == 0 else 0.8)
+        attempts.append(verify(run, targets, applied, f"draft {i + 1}"))
+        if not options.choose:
+            break
+    best = choose(attempts) if options.choose else (attempts[0] if attempts[0].files else None)
+    for round_no in range(1, options.rounds + 1):
+        if best is not None and best.verified:
+            break
+        base = best or max(attempts, key=lambda a: (bool(a.files) and not a.broken, a.targets_passed))
+        if not base.files:
+            base = Attempt(source="none", files={}, failure=failures)
+        attempt = refine(run, base, targets, failures, round_no)
+        attempts.append(attempt)
+        better = choose([a for a in (best, attempt) if a is not None])
+        if better is best:
+            break  # no progress: stop spending
+        best = better
+    return RepoResult.of(
+        run.files,
+        best,
+        attempts,
+        targets=targets,
+        reproduced=reproduced,
+        reproduction=run.extra.get(REPRO_FILE, ""),
+        locations=locations,
+        calls=ctx.calls,
+        baseline_failing=baseline.failing(),
+    )
+
+
+def refine(run: _Run, base: Attempt, targets: Sequence[str], failures: str, round_no: int) -> Attempt:
+    """Reviewer on the attempt's failure (with locals), then a patch from the code as it left it."""
+    diff = diff_of(run.files, base.files)[:1_500]
+    trace = run.suite(base.files, args=["-l", *targets]).failure_text(1_500) if targets else base.failure
+    review = run.ask(
+        prompts.REVIEW.format(spec=run.spec, diff=diff or "(nothing applied)", failure=trace),
+        f"repo:review:{round_no}",
+        role="reviewer",
+        max_tokens=160,
+    )
+    locations = run.locate(base.files, base.failure or failures, targets)
+    attempt_text = prompts.ATTEMPT.format(
+        diff=diff or "(nothing applied)", failure=base.failure[:1_000], review=review.strip()
+    )
+    evidence = prompts.FAILING.format(failure=failures[:800]) if failures else ""
+    applied = draft_patch(run, base.files, evidence, attempt_text, locations, f"repo:refine:{round_no}", 0.3)
+    return verify(run, targets, applied, f"refine {round_no}")

@@ -1,0 +1,51 @@
+"""Prompts of the repository loop, kept as data. Short on purpose: on the embedded model every prompt
+token is prefill time, and the per-slot context (4,096 tokens) holds prompt and reply together."""
+
+from __future__ import annotations
+
+BLOCK_FORMAT = (
+    "Reply in this form: one sentence on what is wrong, then each function you change, complete and "
+    "fixed, in a ```python block under its file's `### path` line; only the functions you change. "
+    "An example reply:\nThe loop stops one item early.\n### pkg/items.py\n```python\ndef total(items):\n"
+    "    s = 0\n    for i in range(len(items)):\n        s += items[i]\n    return s\n```\n"
+    "A long function may get a SEARCH/REPLACE block instead: the path, then `<<<<<<< SEARCH`, its lines "
+    "copied exactly, `=======`, the new lines, `>>>>>>> REPLACE`."
+)
+
+PATCH = (
+    "You fix a bug in a Python project.\nFiles: {outline}\n\nTask: {spec}\n\n{evidence}"
+    "The code the task points to:\n\n{code}\n\n{attempt}Change the code, not the tests. " + BLOCK_FORMAT
+)
+
+PLAIN = "You fix a bug in a Python project.\n\nTask: {spec}\n\n{evidence}{code}\n\n" + BLOCK_FORMAT
+
+FAILING = "The failing tests and their output:\n{failure}\n\n"
+
+ATTEMPT = (
+    "An earlier attempt changed:\n```diff\n{diff}\n```\nAfter it the tests still fail:\n{failure}\n\n"
+    "Review of that attempt: {review}\n\nThe code above is the code after that attempt.\n"
+)
+
+REVIEW = (
+    "Task: {spec}\n\nA fix was tried:\n```diff\n{diff}\n```\n\nThe tests still fail (locals shown):\n"
+    "{failure}\n\nWhat is wrong, and how should the code change instead? At most 3 sentences, no code."
+)
+
+REPAIR = (
+    "This SEARCH text is not in {path}:\n```\n{search}\n```\nThe file's lines there are:\n```python\n"
+    "{region}\n```\nSend the block again with the SEARCH part copied exactly from these lines.\n"
+    + BLOCK_FORMAT
+)
+
+REPRODUCE = (
+    "A user reports a bug in a Python project.\nFiles: {outline}\n\nReport: {spec}\n\n"
+    "The code it is about:\n\n{code}\n\nWrite a pytest test file that shows the bug: it must fail on "
+    "the current code and pass once the bug is fixed. Import from the project as its files are laid "
+    "out (package `{package}`). Use only what the report states as expected. Reply with one "
+    "```python block, the whole file, no explanation."
+)
+
+REPRODUCE_AGAIN = (
+    "\n\nYour last test passed on the current (buggy) code, so it does not show the bug:\n"
+    "```python\n{test}\n```\nWrite one that checks exactly what the report says is wrong."
+)
