@@ -176,6 +176,8 @@ def test_replies_become_edits_from_blocks_or_rewritten_functions():
     )
     assert apply_edits(CODE, [edit]).files["m.py"].startswith("def f(x):\n    return x\n\n\ndef g")
     assert parse_edits("```python\ndef unknown():\n    pass\n```", CODE, []) == []
+    nested = "Fixed:\n```python\n### m.py\n```python\ndef f(x):\n    return x\n```\n"  # a fence too many
+    assert parse_edits(nested, CODE, []) == [edit]
     with pytest.raises(RepoError, match="outside the workspace"):
         parse_edits("../evil.py\n<<<<<<< SEARCH\nx\n=======\ny\n>>>>>>> REPLACE")
 

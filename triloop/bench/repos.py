@@ -204,7 +204,8 @@ def run_repo_bench(
                 continue
             if project.name not in references:
                 references[project.name] = reference_run(sandbox, project, cache, judge_timeout)
-            record = run_one(llm, sandbox, task, project, cache, strategy, references[project.name], registry)
+            reference = references[project.name]
+            record = run_one(llm, sandbox, task, project, cache, strategy, reference, registry, judge_timeout)
             record.model, record.commit = model, commit
             with appending(out / RECORDS) as fh:
                 fh.write(record.model_dump_json() + "\n")

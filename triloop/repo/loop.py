@@ -39,7 +39,7 @@ REPRO_FILE = "test_triloop_reproduction.py"
 class RepoOptions(BaseModel):
     """How much to try. The defaults are the triloop strategy; ``agentless()`` is the k=1 pipeline."""
 
-    k: int = 2  # drafts from one prompt
+    k: int = 3  # drafts from one prompt (the first at temperature 0, the others sampled)
     rounds: int = 2  # review -> refine rounds when no draft verifies
     repair: bool = True  # ask once to repair a block that does not apply
     reproduce: bool = True  # write a failing test when the task is a report and no test fails
@@ -163,6 +163,7 @@ def draft_patch(
         evidence=evidence,
         code=render(locations, files, run.options.code_chars),
         attempt=attempt,
+        now=" (as the earlier attempt left it)" if attempt else "",
     )
     shown = [loc.symbol for loc in locations]
     edits = parse_edits(run.ask(prompt, purpose, temperature=temperature), files, shown)
@@ -255,8 +256,8 @@ def fix_repo(
     for i in range(options.k):
         applied = draft_patch(run, {}, evidence, "", locations, f"repo:draft:{i}", 0.0 if i == 0 else 0.8)
         attempts.append(verify(run, targets, applied, f"draft {i + 1}"))
-        if not options.choose:
-            break
+        if not options.choose or (i >= 1 and any(a.verified for a in attempts)):
+            break  # adaptive: a third draft only while none of the first two verifies
     best = choose(attempts) if options.choose else (attempts[0] if attempts[0].files else None)
     for round_no in range(1, options.rounds + 1):
         if best is not None and best.verified:

@@ -30,6 +30,7 @@ _BLOCK = re.compile(
 _REWRITE = re.compile(
     r"(?:^#{1,4}\s*`?([\w./-]+\.py)`?[^\n]*\n+)?```(?:python|py)\n(.*?)```", re.DOTALL | re.MULTILINE
 )
+_NESTED = re.compile(r"^```[a-z]*\n(#{1,4}\s*`?[\w./-]+\.py)", re.MULTILINE)
 #: How alike a retyped search text must be to the file's lines to be taken for them.
 FUZZY_RATIO = 0.92
 
@@ -63,6 +64,7 @@ def parse_edits(reply: str, files: dict[str, str] | None = None, shown: Sequence
     edits = [Edit(path=_inside(p), search=s, replace=r) for p, s, r in _BLOCK.findall(reply)]
     if edits or files is None:
         return edits
+    reply = _NESTED.sub(r"\1", reply)  # "```python" opened before the "### path" header, then again
     for header, code in _REWRITE.findall(reply):
         edits += rewrites(code, _inside(header) if header else None, files, shown)
     return edits

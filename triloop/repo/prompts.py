@@ -13,8 +13,8 @@ BLOCK_FORMAT = (
 )
 
 PATCH = (
-    "You fix a bug in a Python project.\nFiles: {outline}\n\nTask: {spec}\n\n{evidence}"
-    "The code the task points to:\n\n{code}\n\n{attempt}Change the code, not the tests. " + BLOCK_FORMAT
+    "You fix a bug in a Python project.\nFiles: {outline}\n\nTask: {spec}\n\n{evidence}{attempt}"
+    "The code the task points to{now}:\n\n{code}\n\nChange the code, not the tests. " + BLOCK_FORMAT
 )
 
 PLAIN = "You fix a bug in a Python project.\n\nTask: {spec}\n\n{evidence}{code}\n\n" + BLOCK_FORMAT
@@ -23,7 +23,7 @@ FAILING = "The failing tests and their output:\n{failure}\n\n"
 
 ATTEMPT = (
     "An earlier attempt changed:\n```diff\n{diff}\n```\nAfter it the tests still fail:\n{failure}\n\n"
-    "Review of that attempt: {review}\n\nThe code above is the code after that attempt.\n"
+    "A review of that attempt: {review}\n\n"
 )
 
 REVIEW = (
