@@ -189,3 +189,21 @@ def test_the_regression_guard_counts_every_test_that_passed_before_and_does_not_
     rows = '{"node": "t::a", "outcome": "passed"}\n{"node": "t::a", "outcome": "error"}\nnot json\n'
     calls = '{"node": "t::a", "calls": ["m.py:1"]}\n'
     assert fold(rows + calls) == ({"t::a": "error"}, {"t::a": ["m.py:1"]})
+
+
+LONG_DOC = '    def m(self):\n        """One.\n\n        two\n        three\n        """\n        return 1'
+
+
+def test_long_docstrings_are_folded_in_prompts_and_kept_when_a_rewrite_folds_or_drops_them():
+    from triloop.repo.docstrings import FOLDED, fold, keep
+
+    shown = fold(LONG_DOC)
+    assert shown == f'    def m(self):\n        """One. {FOLDED}"""\n        return 1'
+    assert (
+        keep(LONG_DOC, "def m(self):\n    return 2")
+        == 'def m(self):\n    """One.\n\n    two\n    three\n    """\n    return 2'
+    )
+    assert keep(LONG_DOC, shown.replace("return 1", "return 2")) == LONG_DOC.replace("return 1", "return 2")
+    own = 'def m(self):\n    """A docstring the model wrote, longer than the original one."""\n    return 2'
+    assert keep(LONG_DOC, own) == own
+    assert fold("def f():\n    '''Short.'''\n    return 1") == "def f():\n    '''Short.'''\n    return 1"

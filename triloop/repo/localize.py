@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from triloop import syntax
+from triloop.repo import docstrings
 from triloop.repo.repomap import RepoMap, Symbol
 
 _PYTEST_FRAME = re.compile(r"^([\w./-]+\.py):(\d+): in (\S+)", re.MULTILINE)
@@ -265,7 +266,7 @@ def render(locations: Sequence[Location], files: dict[str, str], budget_chars: i
     for loc in locations:
         text = files[loc.symbol.path]
         start, end = excerpt(loc, text)
-        body = "\n".join(text.splitlines()[start - 1 : end])
+        body = docstrings.fold("\n".join(text.splitlines()[start - 1 : end]))
         piece = f"### {loc.symbol.path} (lines {start}-{end}, {loc.symbol.name})\n```python\n{body}\n```"
         if used + len(piece) > budget_chars:
             if parts:

@@ -28,7 +28,7 @@ from triloop.agents.parsing import last_code
 from triloop.repo import prompts
 from triloop.repo.localize import Location, localize, render
 from triloop.repo.patches import Applied, apply_edits, parse_edits
-from triloop.repo.repomap import RepoMap, build_map, outline, python_files
+from triloop.repo.repomap import RepoError, RepoMap, build_map, outline, python_files
 from triloop.repo.result import Attempt, RepoResult, diff_of
 from triloop.repo.testrun import SuiteRun, run_suite
 from triloop.tools.sandbox.base import Sandbox
@@ -237,18 +237,18 @@ def fix_repo(
     """Change the project at ``root`` for ``spec``; nothing is written to ``root``."""
     options = options or RepoOptions()
     run = _Run(ctx, sandbox, root, spec, options)
-    baseline = run.baseline = run.suite(
-        {}, args=["-l"], spectrum=True
-    )  # locals: what the failing values were
+    # The baseline: what passes before any change (the guard), the failures with their locals, and
+    # which functions each test runs (the spectrum).
+    baseline = run.baseline = run.suite({}, args=["-l"], spectrum=True)
+    if not baseline.outcomes and "No module named pytest" in baseline.tail:
+        raise RepoError("the sandbox's Python has no pytest: use the Docker sandbox (scripts/docker-up.sh)")
     targets = named_in(spec, baseline.failing())
     reproduced = False
     if not targets and options.reproduce:
         targets = reproduce(run)
         reproduced = bool(targets)
         if targets:
-            baseline = run.baseline = run.suite(
-                {}
-            )  # the guard compares with the suite as it runs with the new test
+            baseline = run.baseline = run.suite({}, args=["-l"], spectrum=True)  # now with the new test
     failures = baseline.failure_text(1_500) if targets else ""
     locations = run.locate({}, failures, targets)
     evidence = prompts.FAILING.format(failure=failures) if failures else ""

@@ -21,6 +21,7 @@ from pathlib import PurePosixPath
 from pydantic import BaseModel
 
 from triloop import syntax
+from triloop.repo import docstrings
 from triloop.repo.repomap import RepoError, Symbol, file_symbols, is_test_path
 
 _BLOCK = re.compile(
@@ -87,7 +88,7 @@ def rewrites(code: str, path: str | None, files: dict[str, str], shown: Sequence
         start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
         new = "\n".join(lines[start - 1 : node.end_lineno])
         old = "\n".join(files[target.path].splitlines()[target.start - 1 : target.end])
-        edits.append(Edit(path=target.path, search=old, replace=new))
+        edits.append(Edit(path=target.path, search=old, replace=docstrings.keep(old, new)))
     return edits
 
 
