@@ -8,6 +8,8 @@ import hashlib
 import tarfile
 from pathlib import Path
 
+import pytest
+
 from triloop.bench.repo_tasks import RepoProject, RepoTask
 from triloop.bench.repos import read_records, run_repo_bench, spec_of, summarize
 from triloop.repo.loop import RepoOptions
@@ -89,10 +91,16 @@ REGISTRY = {
 }
 
 
-def test_the_harness_judges_right_wrong_breaking_hanging_and_test_editing_changes(sandbox, tmp_path):
+@pytest.fixture
+def pinned(tmp_path) -> tuple[Path, RepoProject]:
+    """(the sdist cache, the project pinned in it)."""
     cache = tmp_path / "cache"
     cache.mkdir()
-    project = pinned_project(cache)
+    return cache, pinned_project(cache)
+
+
+def test_the_harness_judges_right_wrong_breaking_hanging_and_test_editing_changes(sandbox, tmp_path, pinned):
+    cache, project = pinned
     out = tmp_path / "out"
     records = list(
         run_repo_bench(
@@ -129,10 +137,8 @@ def test_the_harness_judges_right_wrong_breaking_hanging_and_test_editing_change
     assert rows["right"].labels == {"unverified": (1, 1)}
 
 
-def test_a_strategy_that_raises_is_recorded_and_the_run_goes_on(sandbox, tmp_path):
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    project = pinned_project(cache)
+def test_a_strategy_that_raises_is_recorded_and_the_run_goes_on(sandbox, tmp_path, pinned):
+    cache, project = pinned
 
     def boom(*args):
         raise RuntimeError("model server went away")

@@ -18,18 +18,23 @@ FOLDED = "(docstring shortened)"
 MAX_LINES = 3
 
 
-def _docstring_lines(source: str) -> tuple[int, int] | None:
-    """0-based (first, last) line of the docstring of the first function or class in ``source``."""
+def _first_definition(source: str) -> ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | None:
+    """The first function or class of ``source`` (indented code is dedented first), if it has a body."""
     try:
         tree = syntax.parse(_dedent(source))
     except (SyntaxError, ValueError):
         return None
-    node = next(
-        (n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)), None
+    definitions = (
+        n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
     )
-    if node is None or not node.body:
-        return None
-    first = node.body[0]
+    node = next(definitions, None)
+    return node if node is not None and node.body else None
+
+
+def _docstring_lines(source: str) -> tuple[int, int] | None:
+    """0-based (first, last) line of the docstring of the first function or class in ``source``."""
+    node = _first_definition(source)
+    first = node.body[0] if node is not None else None
     if (
         isinstance(first, ast.Expr)
         and isinstance(first.value, ast.Constant)
@@ -82,14 +87,8 @@ def keep(old: str, new: str) -> str:
 
 def _signature_end(source: str) -> int | None:
     """0-based line where the ``def``/``class`` header of the first definition ends."""
-    try:
-        tree = syntax.parse(_dedent(source))
-    except (SyntaxError, ValueError):
-        return None
-    node = next(
-        (n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)), None
-    )
-    return None if node is None or not node.body else node.body[0].lineno - 2
+    node = _first_definition(source)
+    return None if node is None else node.body[0].lineno - 2
 
 
 def _reindent(doc: list[str], new_lines: list[str], head: int) -> list[str]:
