@@ -61,7 +61,7 @@ def scripted(new_calc: str | None, new_tests: str | None = None):
 
     def fix(ctx, sandbox, root, spec, options: RepoOptions) -> RepoResult:
         assert "a - b" in (root / "calc.py").read_text()  # it works on the mutated copy
-        assert options.test_args == ["-o", "addopts=", "tests"]
+        assert options.test_args == ["tests"] and options.pytest_options == ["-o", "addopts="]
         files = {"calc.py": (root / "calc.py").read_text()}
         change = {"calc.py": new_calc} if new_calc else {}
         if new_tests:
@@ -158,6 +158,27 @@ def test_a_strategy_that_raises_is_recorded_and_the_run_goes_on(sandbox, tmp_pat
         )
     )
     assert records[0].error == "RuntimeError: model server went away" and records[1].resolved
+    # --retry-errors: the rerun's record is the one the summary counts
+    registry["boom"] = REGISTRY["right"]
+    rerun = list(
+        run_repo_bench(
+            None,
+            sandbox,
+            [TASK],
+            {"calc": project},
+            ["boom"],
+            tmp_path / "o",
+            cache,
+            retry_errors=True,
+            registry=registry,
+            judge_timeout=15,
+        )
+    )
+    assert rerun[0].resolved
+    assert [(r.strategy, r.resolved, r.errors) for r in summarize(read_records(tmp_path / "o"))] == [
+        ("boom", 1, 0),
+        ("right", 1, 0),
+    ]
 
 
 def test_the_task_words_name_the_tests_or_give_the_report_only():

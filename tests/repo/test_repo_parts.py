@@ -207,3 +207,62 @@ def test_long_docstrings_are_folded_in_prompts_and_kept_when_a_rewrite_folds_or_
     own = 'def m(self):\n    """A docstring the model wrote, longer than the original one."""\n    return 2'
     assert keep(LONG_DOC, own) == own
     assert fold("def f():\n    '''Short.'''\n    return 1") == "def f():\n    '''Short.'''\n    return 1"
+
+
+KLASS = {
+    "k.py": "class K:\n    def a(self):\n        return 1\n\n    def b(self):\n        return 2\n\n\nclass L:\n    def a(self):\n        return 3\n"
+}
+
+
+def test_a_rewritten_method_lands_in_its_class_at_its_indentation_and_other_methods_stay():
+    from triloop.repo.repomap import file_symbols
+
+    shown = [s for s in file_symbols("k.py", KLASS["k.py"]) if s.name == "K.b"]
+    bare = apply_edits(KLASS, parse_edits("```python\ndef b(self):\n    return 20\n```", KLASS, shown))
+    assert bare.files["k.py"] == KLASS["k.py"].replace("return 2\n", "return 20\n")
+    wrapped = "### k.py\n```python\nclass K:\n    def b(self):\n        return 20\n```"
+    assert apply_edits(KLASS, parse_edits(wrapped, KLASS, shown)).files == bare.files  # K.a is kept
+    assert "return 3" in bare.files["k.py"]
+
+
+def test_a_retyped_search_is_refused_when_a_near_twin_makes_it_ambiguous():
+    twins = {"t.py": "def f(x):\n    return x + 1\n\n\ndef g(x):\n    return x + 2\n"}
+    result = apply_edits(twins, [Edit(path="t.py", search="    return x +  1", replace="    return x - 1")])
+    assert result.applied == ["fuzzy"] and "return x - 1\n" in result.files["t.py"]  # f's, clearly
+    near = apply_edits(twins, [Edit(path="t.py", search="    return x + 3", replace="    return x - 1")])
+    assert not near.files and near.failed
+
+
+def test_edits_never_write_through_a_linked_folder(tmp_path):
+    from triloop.repo.testrun import copy_project
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    root = write(tmp_path / "proj", {"a.py": "x = 1\n"})
+    (root / "data").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(RepoError, match="is a link"):
+        copy_project(root, {"data/evil.py": "y = 2\n"})
+    assert list(outside.iterdir()) == [] and oct(outside.stat().st_mode & 0o777) != "0o777"
+    copy = copy_project(root, {"a.py": "x = 2\n"})
+    assert (copy / "a.py").read_text() == "x = 2\n" and (root / "a.py").read_text() == "x = 1\n"
+    assert oct(outside.stat().st_mode & 0o777) != "0o777"  # chmod did not follow the link
+
+
+def test_the_plugin_records_xfail_skip_setup_and_collection_errors(sandbox, tmp_path):
+    tests = (
+        "import pytest\n\n@pytest.fixture\ndef broken():\n    raise RuntimeError('setup')\n\n"
+        "def test_setup(broken):\n    pass\n\n@pytest.mark.xfail\ndef test_xfail():\n    assert 0\n\n"
+        "@pytest.mark.skip\ndef test_skip():\n    pass\n\ndef test_ok():\n    pass\n"
+    )
+    root = write(tmp_path, {"test_a.py": tests, "test_b.py": "import missing_module\n"})
+    run = run_suite(sandbox, root)
+    assert run.outcomes == {
+        "test_a.py::test_setup": "error",
+        "test_a.py::test_xfail": "skipped",
+        "test_a.py::test_skip": "skipped",
+        "test_a.py::test_ok": "passed",
+        "test_b.py": "error",
+    }
+    assert not run.passes("test_b.py") and run.passes("test_a.py::test_ok")
+    fixed = SuiteRun(outcomes={"test_b.py::test_x": "passed"})
+    assert fixed.passes("test_b.py")  # a module that failed to collect passes once all its tests do

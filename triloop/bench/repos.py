@@ -75,7 +75,8 @@ def spec_of(task: RepoTask) -> str:
 def options_for(options: RepoOptions, task: RepoTask, project: RepoProject) -> RepoOptions:
     """The strategy's options with the project's test selection; an issue's tests are hidden."""
     hidden = task.failing_tests if task.phrasing == "issue" else []
-    options.test_args = ["-o", "addopts=", *project.tests]
+    options.pytest_options = ["-o", "addopts=", *(w for w in project.tests if w.startswith("-"))]
+    options.test_args = [w for w in project.tests if not w.startswith("-")]
     options.deselect = [*project.deselect, *hidden]
     return options
 
@@ -101,7 +102,7 @@ def judge(
             deselect=project.deselect,
             timeout=timeout,
         )
-    fixed = sum(after.outcomes.get(t) == "passed" for t in task.failing_tests)
+    fixed = sum(after.passes(t) for t in task.failing_tests)
     broken = [t for t in after.broken(reference) if t not in task.failing_tests]
     return fixed == len(task.failing_tests) and not broken, fixed, broken
 
@@ -232,7 +233,7 @@ def summarize(records: Sequence[RepoRecord]) -> list[RepoSummary]:
     """Per strategy, on the tasks every listed strategy has a record for (a fair comparison)."""
     by: dict[str, dict[str, RepoRecord]] = {}
     for record in records:
-        by.setdefault(record.strategy, {}).setdefault(record.task, record)
+        by.setdefault(record.strategy, {})[record.task] = record  # the last: a --retry-errors rerun
     shared = set.intersection(*(set(r) for r in by.values())) if by else set()
     plain = by.get("plain")
     rows = []

@@ -7,6 +7,7 @@ the workspace only) when ``--apply`` is given.
 
 from __future__ import annotations
 
+import hashlib
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -21,7 +22,8 @@ console = Console()
 _LABEL = {
     "verified": "[green]verified[/]: the failing tests pass and no test that passed before fails",
     "partial": "[yellow]partial[/]: some of the failing tests pass, none that passed before fails",
-    "unverified": "[yellow]unverified[/]: no test shows the problem, so nothing confirms the change",
+    "unverified": "[yellow]unverified[/]: no test confirms the change",
+    "breaks tests": "[red]breaks tests[/] that passed before",
     "no change": "[red]no change[/] was kept",
 }
 
@@ -75,8 +77,11 @@ def workspace_command(spec: str, root: Path, model: str | None, max_rounds: int 
     if not spec.strip():
         raise SolveInputError("the spec is empty")
     python_files(root)  # a bad workspace: one clear error before the model starts
-    options = RepoOptions() if max_rounds is None else RepoOptions(rounds=max_rounds)
     settings = settings_for(model)
+    key = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:16]
+    options = RepoOptions(map_cache=settings.data_dir / "repomaps" / f"{key}.json")
+    if max_rounds is not None:
+        options.rounds = max_rounds
     with ExitStack() as stack:
         llm = open_llm(stack, settings)
         _, sandbox = open_tools(stack, settings)

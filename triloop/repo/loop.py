@@ -17,6 +17,7 @@ MAgICoRe at repository scale, with the project's own tests as the evidence:
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -48,6 +49,8 @@ class RepoOptions(BaseModel):
     code_chars: int = 6_000
     test_timeout: float = 120.0
     test_args: list[str] = []  # pytest arguments that select the suite (default: pytest's discovery)
+    pytest_options: list[str] = []  # options every run takes (e.g. -o addopts=), also runs of named tests
+    map_cache: Path | None = None  # where the repository map is kept between runs
     deselect: list[str] = []  # tests never run (known failures, or a benchmark's hidden tests)
 
     @classmethod
@@ -61,16 +64,19 @@ class _Run:
     def __init__(self, ctx: AgentContext, sandbox: Sandbox, root: Path, spec: str, options: RepoOptions):
         self.ctx, self.sandbox, self.root, self.spec, self.options = ctx, sandbox, root, spec, options
         self.files = python_files(root)
-        self.repo: RepoMap = build_map(root, files=self.files)
+        cached = RepoMap.load(options.map_cache) if options.map_cache else None
+        self.repo: RepoMap = build_map(root, cached, files=self.files)  # only changed files are parsed
+        if options.map_cache:
+            self.repo.save(options.map_cache)
         self.extra: dict[str, str] = {}  # the reproduction test, when one was written
         self.baseline = SuiteRun(outcomes={})  # the suite on the untouched project
 
     def suite(self, files: dict[str, str], args: Sequence[str] = (), spectrum: bool = False) -> SuiteRun:
         """The suite (the project's selection plus the reproduction test), or just the named tests."""
-        words = list(args)
+        words = [*self.options.pytest_options, *args]
         if not any("::" in a or a.endswith(".py") for a in args):
             selection = self.options.test_args or (["."] if self.extra else [])
-            words = [*selection, *self.extra, *words]
+            words = [*self.options.pytest_options, *selection, *self.extra, *args]
         return run_suite(
             self.sandbox,
             self.root,
@@ -115,8 +121,12 @@ class _Run:
 def named_in(spec: str, failing: Sequence[str]) -> list[str]:
     """The failing tests the task names (by node id or function name); all of them when it names none.
     A project with old unrelated failures can then be given one test to fix."""
-    named = [t for t in failing if t in spec or t.split("::")[-1].split("[")[0] in spec]
-    return named or list(failing)
+
+    def named(test: str) -> bool:
+        short = test.split("::")[-1].split("[")[0]
+        return any(re.search(rf"(?<![\w.:/-]){re.escape(n)}(?![\w-])", spec) for n in (test, short))
+
+    return [t for t in failing if named(t)] or list(failing)
 
 
 def reproduce(run: _Run) -> list[str]:
@@ -135,7 +145,8 @@ def reproduce(run: _Run) -> list[str]:
             return []
         run.extra = {REPRO_FILE: test}
         result = run.suite({}, args=[REPRO_FILE])
-        failing = [t for t in result.failing() if t.startswith(REPRO_FILE) and "<collection>" not in t]
+        # "failed", not "error": a test that errors (a fixture, an import, a typo) can never pass
+        failing = [t for t, o in result.outcomes.items() if t.startswith(REPRO_FILE + "::") and o == "failed"]
         collected = any(t.startswith(REPRO_FILE + "::") for t in result.outcomes)
         if failing and collected:
             return failing
@@ -207,7 +218,7 @@ def verify(run: _Run, targets: Sequence[str], applied: Applied, source: str) -> 
             failure="no edit applied",
         )
     result = run.suite(applied.files)
-    passed = sum(result.outcomes.get(t) == "passed" for t in targets)
+    passed = sum(result.passes(t) for t in targets)
     broken = result.broken(run.baseline)
     return Attempt(
         source=source,
@@ -221,9 +232,13 @@ def verify(run: _Run, targets: Sequence[str], applied: Applied, source: str) -> 
     )
 
 
-def choose(attempts: Sequence[Attempt]) -> Attempt | None:
-    """Verified candidates, the biggest group of equal changes first; else the best that breaks nothing."""
+def choose(attempts: Sequence[Attempt], targets: bool = True) -> Attempt | None:
+    """Verified candidates, the biggest group of equal changes first (agreement); else the one that
+    passes most targets and breaks nothing. Without targets (no test shows the problem) the biggest
+    group among changes that break nothing: agreement is then the only evidence."""
     verified = [a for a in attempts if a.verified]
+    if not targets:
+        verified = [a for a in attempts if a.files and not a.broken]
     if verified:
         groups = Counter(a.signature() for a in verified)
         return max(verified, key=lambda a: (groups[a.signature()], -a.size()))
@@ -242,6 +257,9 @@ def fix_repo(
     baseline = run.baseline = run.suite({}, args=["-l"], spectrum=True)
     if not baseline.outcomes and "No module named pytest" in baseline.tail:
         raise RepoError("the sandbox's Python has no pytest: use the Docker sandbox (scripts/docker-up.sh)")
+    if not baseline.outcomes and "no tests ran" not in baseline.tail:
+        last = "\n".join(baseline.tail.strip().splitlines()[-4:])
+        raise RepoError(f"the project's tests do not run in the sandbox:\n{last}")
     targets = named_in(spec, baseline.failing())
     reproduced = False
     if not targets and options.reproduce:
@@ -258,16 +276,16 @@ def fix_repo(
         attempts.append(verify(run, targets, applied, f"draft {i + 1}"))
         if not options.choose or (i >= 1 and any(a.verified for a in attempts)):
             break  # adaptive: a third draft only while none of the first two verifies
-    best = choose(attempts) if options.choose else (attempts[0] if attempts[0].files else None)
+    best = choose(attempts, bool(targets)) if options.choose else (attempts[0] if attempts[0].files else None)
     for round_no in range(1, options.rounds + 1):
-        if best is not None and best.verified:
-            break
+        if not targets or (best is not None and best.verified):
+            break  # verified, or no test to tell a better round from a worse one
         base = best or max(attempts, key=lambda a: (bool(a.files) and not a.broken, a.targets_passed))
         if not base.files:
             base = Attempt(source="none", files={}, failure=failures)
         attempt = refine(run, base, targets, failures, round_no)
         attempts.append(attempt)
-        better = choose([a for a in (best, attempt) if a is not None])
+        better = choose([a for a in (best, attempt) if a is not None], bool(targets))
         if better is best:
             break  # no progress: stop spending
         best = better

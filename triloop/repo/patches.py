@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import difflib
 import re
+import textwrap
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 
@@ -34,6 +35,8 @@ _REWRITE = re.compile(
 _NESTED = re.compile(r"^```[a-z]*\n(#{1,4}\s*`?[\w./-]+\.py)", re.MULTILINE)
 #: How alike a retyped search text must be to the file's lines to be taken for them.
 FUZZY_RATIO = 0.92
+#: ... and how much better than the next-best place, so a near-identical twin is not edited by mistake.
+FUZZY_MARGIN = 0.03
 
 
 class Edit(BaseModel):
@@ -72,12 +75,14 @@ def parse_edits(reply: str, files: dict[str, str] | None = None, shown: Sequence
 
 
 def rewrites(code: str, path: str | None, files: dict[str, str], shown: Sequence[Symbol]) -> list[Edit]:
-    """Each top-level function or class of ``code`` as an edit replacing the current one of that name."""
+    """Each function or class of ``code`` as an edit replacing the current one of that name, re-indented
+    to where that one stands. A rewritten class whose methods the project has is taken method by
+    method, so the methods it leaves out stay as they are."""
+    code = textwrap.dedent(code)
     try:
         tree = syntax.parse(code)
     except (SyntaxError, ValueError):
         return []
-    lines = code.splitlines()
     edits = []
     for node in tree.body:
         if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
@@ -85,18 +90,37 @@ def rewrites(code: str, path: str | None, files: dict[str, str], shown: Sequence
         target = _target(node.name, path, files, shown)
         if target is None:
             continue
-        start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-        new = "\n".join(lines[start - 1 : node.end_lineno])
-        old = "\n".join(files[target.path].splitlines()[target.start - 1 : target.end])
-        edits.append(Edit(path=target.path, search=old, replace=docstrings.keep(old, new)))
+        symbols = file_symbols(target.path, files[target.path])
+        methods = [sub for sub in node.body if isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef)]
+        if isinstance(node, ast.ClassDef) and any(s.name.startswith(target.name + ".") for s in symbols):
+            for method in methods:
+                inner = next((s for s in symbols if s.name == f"{target.name}.{method.name}"), None)
+                if inner is not None:
+                    edits.append(_replacing(inner, method, code, files))
+            continue
+        edits.append(_replacing(target, node, code, files))
     return edits
 
 
+def _replacing(target: Symbol, node: ast.AST, code: str, files: dict[str, str]) -> Edit:
+    """The edit that puts ``node``'s text (from ``code``) where ``target`` stands, at its indentation."""
+    lines = code.splitlines()
+    start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+    new = textwrap.dedent("\n".join(lines[start - 1 : node.end_lineno]))
+    old = "\n".join(files[target.path].splitlines()[target.start - 1 : target.end])
+    indent = old[: len(old) - len(old.lstrip())]
+    new = "\n".join(indent + line if line.strip() else line for line in new.splitlines())
+    return Edit(path=target.path, search=old, replace=docstrings.keep(old, new))
+
+
 def _target(name: str, path: str | None, files: dict[str, str], shown: Sequence[Symbol]) -> Symbol | None:
-    """The function a rewrite of ``name`` replaces: a shown one first, then one of ``path``'s own."""
+    """What a rewrite of ``name`` replaces: the best-ranked shown function of that name, else the one
+    definition of that name in ``path`` (or in the file of a shown method of a class of that name)."""
     for symbol in shown:
         if symbol.name.split(".")[-1] == name and (path is None or symbol.path == path):
             return symbol
+    if path is None:
+        path = next((s.path for s in shown if name in s.name.split(".")), None)
     if path is None or path not in files:
         return None
     try:
@@ -124,13 +148,17 @@ def _locate(text: str, search: str) -> tuple[int, int, str] | None:
         return offsets[hits[0]], offsets[hits[0] + n], "indent"
     if hits:
         return None  # ambiguous: more than one place
-    best, where = 0.0, -1
     joined = "\n".join(want)
-    for i in range(len(lines) - n + 1):
-        ratio = difflib.SequenceMatcher(None, joined, "\n".join(x.strip() for x in lines[i : i + n])).ratio()
-        if ratio > best:
-            best, where = ratio, i
-    if best >= FUZZY_RATIO:
+    ratios = sorted(
+        (
+            (difflib.SequenceMatcher(None, joined, "\n".join(x.strip() for x in lines[i : i + n])).ratio(), i)
+            for i in range(len(lines) - n + 1)
+        ),
+        reverse=True,
+    )
+    best, where = ratios[0] if ratios else (0.0, -1)
+    runner_up = ratios[1][0] if len(ratios) > 1 else 0.0
+    if best >= FUZZY_RATIO and best - runner_up > FUZZY_MARGIN:  # a near-twin elsewhere: too close to call
         return offsets[where], offsets[where + n], "fuzzy"
     return None
 

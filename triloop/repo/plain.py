@@ -49,7 +49,11 @@ def plain_fix(
     files = python_files(root)
     repo = build_map(root, files=files)
     suite = run_suite(
-        sandbox, root, args=options.test_args, deselect=options.deselect, timeout=options.test_timeout
+        sandbox,
+        root,
+        args=[*options.pytest_options, *options.test_args],
+        deselect=options.deselect,
+        timeout=options.test_timeout,
     )
     targets = named_in(spec, suite.failing())
     failure = suite.failure_text(1_500) if targets else ""

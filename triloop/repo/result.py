@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from triloop.agents.models import LLMCall
 from triloop.repo.localize import Location
 
-Label = Literal["verified", "partial", "unverified", "no change"]
+Label = Literal["verified", "partial", "unverified", "breaks tests", "no change"]
 
 
 class Attempt(BaseModel):
@@ -70,6 +70,8 @@ class RepoResult(BaseModel):
             label: Label = "no change"
         elif best.verified:
             label = "verified"
+        elif best.broken:
+            label = "breaks tests"
         elif targets and best.targets_passed:
             label = "partial"
         else:

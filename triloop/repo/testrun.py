@@ -19,14 +19,29 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from triloop.repo.repomap import SKIP_DIRS
+from triloop.repo.repomap import RepoError
 from triloop.tools.sandbox.base import Sandbox
 from triloop.tools.sandbox.workspace import make_workspace, remove_workspace, write_files
 
+#: Left out of the copies the tests run on: environments and caches (not ``build``/``dist``, which
+#: can be ordinary package folders).
+COPY_SKIP = (
+    ".git",
+    ".venv",
+    "venv",
+    "__pycache__",
+    "node_modules",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".tox",
+    "*.pyc",
+)
 Outcome = Literal["passed", "failed", "error", "skipped"]
 PLUGIN_NAME = "triloop_outcomes_plugin"
 OUTCOMES_FILE = ".triloop-outcomes.jsonl"
-PYTEST = f"python3 -m pytest -q --tb=short -p no:cacheprovider -p {PLUGIN_NAME}"
+PYTEST = (
+    f"python3 -m pytest -q --tb=short -p no:cacheprovider --continue-on-collection-errors -p {PLUGIN_NAME}"
+)
 
 #: Records {node, outcome} per test phase (the host folds them: a setup error is an error, ...). With
 #: TRILOOP_SPECTRUM=1 it also records which of the project's functions each test called (a profile
@@ -97,8 +112,18 @@ class SuiteRun(BaseModel):
     def failing(self) -> list[str]:
         return [t for t, o in self.outcomes.items() if o in ("failed", "error")]
 
+    def passes(self, test: str) -> bool:
+        """``test`` passed; a module (a collection error's node id) passes when it now collects and all
+        its tests pass."""
+        if self.outcomes.get(test) == "passed":
+            return True
+        if "::" in test or test in self.outcomes:
+            return False
+        inside = [o for t, o in self.outcomes.items() if t.startswith(test + "::")]
+        return bool(inside) and all(o in ("passed", "skipped") for o in inside)
+
     def all_pass(self, tests: Sequence[str]) -> bool:
-        return bool(tests) and all(self.outcomes.get(t) == "passed" for t in tests)
+        return bool(tests) and all(self.passes(t) for t in tests)
 
     def broken(self, before: SuiteRun) -> list[str]:
         """Tests that passed in ``before`` and do not pass now (a hang counts as not passing)."""
@@ -144,19 +169,23 @@ def failure_sections(output: str) -> str:
 
 def copy_project(root: Path, files: dict[str, str] | None = None) -> Path:
     """A copy of ``root`` (environments and caches left out) with ``files`` written over it, readable
-    by the sandbox user; the tests may write inside it, never into ``root``."""
+    by the sandbox user; the tests may write inside it, never into ``root``. Links are copied as links,
+    and no file is written through one (a linked folder could point anywhere)."""
     dest = make_workspace("triloop-repo-")
-    shutil.copytree(
-        root, dest, symlinks=True, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*SKIP_DIRS, "*.pyc")
-    )
+    shutil.copytree(root, dest, symlinks=True, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*COPY_SKIP))
+    for rel in files or {}:
+        parent = (dest / rel).parent
+        while parent != dest and dest in parent.parents:
+            if parent.is_symlink():
+                remove_workspace(dest)
+                raise RepoError(f"refusing to write {rel!r}: {parent.relative_to(dest)} is a link")
+            parent = parent.parent
     write_files(dest, dict(files or {}))
     for folder, dirs, names in os.walk(dest):
-        for name in dirs:
-            (Path(folder) / name).chmod(0o777)
-        for name in names:
+        for name in [*dirs, *names]:
             path = Path(folder) / name
-            if not path.is_symlink():
-                path.chmod(path.stat().st_mode | 0o666)
+            if not path.is_symlink():  # chmod through a link would change its target
+                path.chmod(0o777 if path.is_dir() else path.stat().st_mode | 0o666)
     return dest
 
 

@@ -52,13 +52,17 @@ def code_command(
         int | None,
         typer.Option(help="candidates drafted (default 3: two first, the third only if they disagree)"),
     ] = None,
-    max_rounds: Annotated[int | None, typer.Option(help="refinement rounds (default 3)")] = None,
+    max_rounds: Annotated[
+        int | None, typer.Option(help="refinement rounds (default 3; 2 with --workspace)")
+    ] = None,
     memory: Annotated[bool, typer.Option(help="use the vector memory")] = True,
     workspace: Annotated[
         Path | None,
         typer.Option(help="fix or change this project: its failing tests (or the spec) say what; diff shown"),
     ] = None,
-    apply: Annotated[bool, typer.Option(help="with --workspace: write the change into the workspace")] = False,
+    apply: Annotated[
+        bool, typer.Option(help="with --workspace: write the change into the workspace")
+    ] = False,
     model: ModelOption = None,
 ) -> None:
     """Write code for a spec; prints the code, the checks it passed or failed, and the cost."""
