@@ -190,3 +190,14 @@ def test_without_apply_nothing_is_written(tmp_path):
     proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
     assert "cost:" in proc.stdout, proc.stdout + proc.stderr
     assert (root / "shop" / "prices.py").read_text() == SHOP["shop/prices.py"]
+
+
+def test_a_reply_that_stops_after_the_diagnosis_is_asked_for_the_code(sandbox, tmp_path):
+    from triloop.repo.prompts import CODE_PLEASE
+
+    root = write(tmp_path, SHOP)
+    llm = FakeLLM(["The divisor should be 100.", RIGHT])
+    result = fix_repo(
+        AgentContext(llm=llm), sandbox, root, "The discounted total is wrong.", RepoOptions(k=1)
+    )
+    assert result.label == "verified" and llm.prompts[1] == CODE_PLEASE and result.calls == 2

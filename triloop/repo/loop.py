@@ -107,9 +107,10 @@ class _Run:
         role: str = "solver",
         temperature: float = 0.0,
         max_tokens: int = 700,
+        earlier: Sequence[dict] = (),
     ) -> str:
         reply = self.ctx.complete(
-            [{"role": "user", "content": content}],
+            [*earlier, {"role": "user", "content": content}],
             role=role,
             purpose=purpose,
             temperature=temperature,
@@ -177,7 +178,12 @@ def draft_patch(
         now=" (as the earlier attempt left it)" if attempt else "",
     )
     shown = [loc.symbol for loc in locations]
-    edits = parse_edits(run.ask(prompt, purpose, temperature=temperature), files, shown)
+    reply = run.ask(prompt, purpose, temperature=temperature)
+    edits = parse_edits(reply, files, shown)
+    if not edits and "```" not in reply:  # small models often stop after the diagnosis: ask for the code
+        turns = [{"role": "user", "content": prompt}, {"role": "assistant", "content": reply}]
+        reply = run.ask(prompts.CODE_PLEASE, f"{purpose}:code", temperature=temperature, earlier=turns)
+        edits = parse_edits(reply, files, shown)
     applied = apply_edits(files, edits)
     if applied.failed and run.options.repair:
         fixes = []

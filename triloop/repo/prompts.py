@@ -4,10 +4,11 @@ token is prefill time, and the per-slot context (4,096 tokens) holds prompt and 
 from __future__ import annotations
 
 BLOCK_FORMAT = (
-    "Reply in this form: one sentence on what is wrong, then each function you change, complete and "
-    "fixed, in a ```python block under its file's `### path` line; only the functions you change. "
-    "An example reply:\nThe loop stops one item early.\n### pkg/items.py\n```python\ndef total(items):\n"
-    "    s = 0\n    for i in range(len(items)):\n        s += items[i]\n    return s\n```\n"
+    "Reply in this form: one sentence on what is wrong in this project, then each function you change, "
+    "complete and fixed, in a ```python block under its file's `### path` line; only the functions you "
+    "change. The form, shown for an unrelated project:\n"
+    "parse_port returns the text, not a number.\n### net/config.py\n```python\ndef parse_port(text):\n"
+    "    return int(text.strip())\n```\n"
     "A long function may get a SEARCH/REPLACE block instead: the path, then `<<<<<<< SEARCH`, its lines "
     "copied exactly, `=======`, the new lines, `>>>>>>> REPLACE`."
 )
@@ -15,6 +16,11 @@ BLOCK_FORMAT = (
 PATCH = (
     "You fix a bug in a Python project.\nFiles: {outline}\n\nTask: {spec}\n\n{evidence}{attempt}"
     "The code the task points to{now}:\n\n{code}\n\nChange the code, not the tests. " + BLOCK_FORMAT
+)
+
+CODE_PLEASE = (
+    "Now the fix itself: each function you change, complete and fixed, in a ```python block under its "
+    "file's `### path` line."
 )
 
 PLAIN = "You fix a bug in a Python project.\n\nTask: {spec}\n\n{evidence}{code}\n\n" + BLOCK_FORMAT
