@@ -5,13 +5,17 @@ hang, one that edits the tests. The judge runs the whole suite in the REAL sandb
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import tarfile
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from triloop.bench.repo_tasks import RepoProject, RepoTask
 from triloop.bench.repos import read_records, run_repo_bench, spec_of, summarize
+from triloop.bench.repos_report import report
 from triloop.repo.loop import RepoOptions
 from triloop.repo.result import Attempt, RepoResult
 
@@ -135,6 +139,11 @@ def test_the_harness_judges_right_wrong_breaking_hanging_and_test_editing_change
     rows = {row.strategy: row for row in summarize(read_records(out))}
     assert rows["right"].resolved == 1 and rows["breaking"].broken_tasks == 1
     assert rows["right"].labels == {"unverified": (1, 1)}
+    report(out, Console(file=io.StringIO(), width=200))
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["projects"] == [
+        {"project": "calc", "python_lines": 0, "tasks": 1, "resolved": "0 / 0 / 0", "max_prompt_tokens": 0}
+    ]  # calc is no packaged project; the scripted strategies are none of the three
 
 
 def test_a_strategy_that_raises_is_recorded_and_the_run_goes_on(sandbox, tmp_path, pinned):
