@@ -66,7 +66,13 @@ def plain_fix(
             path, line = next(p for p in files if not repo.files[p].is_test), 1
         else:
             path, line = best[0].symbol.path, best[0].symbol.start
-    code = f"### {path}\n```python\n{window(files[path], line, options.code_chars)}\n```"
+    shown_text = window(files[path], line, options.code_chars)
+    code = f"### {path}\n```python\n{shown_text}\n```"
+    first = files[path].find(shown_text)
+    low = files[path].count("\n", 0, first) + 1
+    high = low + shown_text.count("\n")
+    # the functions in the window: a reply that rewrites one without naming its file still applies
+    shown = [s for s in repo.files[path].symbols if low <= s.start and s.end <= high]
     evidence = prompts.FAILING.format(failure=failure) if failure else ""
     reply = ctx.complete(
         [{"role": "user", "content": prompts.PLAIN.format(spec=spec, evidence=evidence, code=code)}],
@@ -75,7 +81,7 @@ def plain_fix(
         temperature=0.0,
         max_tokens=700,
     )
-    applied = apply_edits(files, parse_edits(reply.text, files, []))
+    applied = apply_edits(files, parse_edits(reply.text, files, shown))
     attempt = Attempt(
         source="plain", files=applied.files, applied=applied.applied, failed=[w for _, w in applied.failed]
     )
