@@ -201,3 +201,17 @@ def test_a_reply_that_stops_after_the_diagnosis_is_asked_for_the_code(sandbox, t
         AgentContext(llm=llm), sandbox, root, "The discounted total is wrong.", RepoOptions(k=1)
     )
     assert result.label == "verified" and llm.prompts[1] == CODE_PLEASE and result.calls == 2
+
+
+def test_the_plain_baseline_is_one_call_with_the_failure_and_the_file_and_applies_unchecked(
+    sandbox, tmp_path
+):
+    from triloop.repo.plain import plain_fix
+
+    root = write(tmp_path, SHOP)
+    total = "Skip the discount.\n```python\ndef total(self, percent=0):\n    return 18\n```"  # no path header
+    llm = FakeLLM([total])
+    result = plain_fix(AgentContext(llm=llm), sandbox, root, "The discounted total is wrong.")
+    assert result.calls == 1 and "assert 0.0 == 18" in llm.prompts[0] and "### shop/cart.py" in llm.prompts[0]
+    assert result.label == "unverified"  # plain never runs the tests on its change
+    assert "        return 18\n" in result.changed["shop/cart.py"]  # re-indented into Cart, not checked
