@@ -8,12 +8,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from typing import get_args
 
 import pytest
 
 from tests.repo.test_repo_parts import SHOP, write
 from triloop.agents.base import AgentContext
-from triloop.llm.base import Completion
+from triloop.llm.base import Completion, Role
 from triloop.repo.loop import REPRO_FILE, RepoOptions, choose, fix_repo
 from triloop.repo.result import Attempt
 
@@ -34,6 +35,7 @@ class FakeLLM:
         self.prompts: list[str] = []
 
     def complete(self, messages, **kwargs) -> Completion:
+        assert kwargs["role"] in get_args(Role), kwargs["role"]  # the roles the real client knows
         self.prompts.append(messages[-1]["content"])
         return Completion(text=self.replies.pop(0), prompt_tokens=100, completion_tokens=20)
 

@@ -26,6 +26,7 @@ from pydantic import BaseModel
 
 from triloop.agents.base import AgentContext
 from triloop.agents.parsing import last_code
+from triloop.llm.base import Role
 from triloop.repo import prompts
 from triloop.repo.localize import Location, localize, render
 from triloop.repo.patches import Applied, apply_edits, parse_edits
@@ -104,7 +105,7 @@ class _Run:
         self,
         content: str,
         purpose: str,
-        role: str = "solver",
+        role: Role = "solver",
         temperature: float = 0.0,
         max_tokens: int = 700,
         earlier: Sequence[dict] = (),
@@ -141,7 +142,7 @@ def reproduce(run: _Run) -> list[str]:
         package=package.removesuffix(".py"),
     )
     for attempt in range(2):
-        test = last_code(run.ask(prompt, f"repo:reproduce:{attempt}", role="tester", max_tokens=500))
+        test = last_code(run.ask(prompt, f"repo:reproduce:{attempt}", role="solver", max_tokens=500))
         if not test:
             return []
         run.extra = {REPRO_FILE: test}
@@ -178,11 +179,14 @@ def draft_patch(
         now=" (as the earlier attempt left it)" if attempt else "",
     )
     shown = [loc.symbol for loc in locations]
-    reply = run.ask(prompt, purpose, temperature=temperature)
+    role: Role = "refiner" if attempt else "solver"
+    reply = run.ask(prompt, purpose, role=role, temperature=temperature)
     edits = parse_edits(reply, files, shown)
     if not edits and "```" not in reply:  # small models often stop after the diagnosis: ask for the code
         turns = [{"role": "user", "content": prompt}, {"role": "assistant", "content": reply}]
-        reply = run.ask(prompts.CODE_PLEASE, f"{purpose}:code", temperature=temperature, earlier=turns)
+        reply = run.ask(
+            prompts.CODE_PLEASE, f"{purpose}:code", role=role, temperature=temperature, earlier=turns
+        )
         edits = parse_edits(reply, files, shown)
     applied = apply_edits(files, edits)
     if applied.failed and run.options.repair:
@@ -192,7 +196,7 @@ def draft_patch(
             if not region:
                 continue
             repair = prompts.REPAIR.format(path=edit.path, search=edit.search[:800], region=region)
-            fixes += parse_edits(run.ask(repair, f"{purpose}:repair"), files, shown)
+            fixes += parse_edits(run.ask(repair, f"{purpose}:repair", role=role), files, shown)
         kept = [e for e in edits if all(e is not f for f, _ in applied.failed)]
         again = apply_edits(files, kept + fixes)
         again.applied = applied.applied + [f"repaired:{h}" for h in again.applied[len(applied.applied) :]]
