@@ -266,3 +266,17 @@ def test_the_plugin_records_xfail_skip_setup_and_collection_errors(sandbox, tmp_
     assert not run.passes("test_b.py") and run.passes("test_a.py::test_ok")
     fixed = SuiteRun(outcomes={"test_b.py::test_x": "passed"})
     assert fixed.passes("test_b.py")  # a module that failed to collect passes once all its tests do
+
+
+def test_passing_cases_of_a_failing_parametrised_test_are_shown_as_contrast():
+    from triloop.repo.loop import contrast
+
+    run = SuiteRun(
+        outcomes={
+            "t.py::test_u[Ab-a_b]": "passed",
+            "t.py::test_u[ABc-a_bc]": "failed",
+            "t.py::test_v[x]": "passed",
+        }
+    )
+    assert contrast(run, ["t.py::test_u[ABc-a_bc]"]) == "The same tests pass for these cases: [Ab-a_b].\n\n"
+    assert contrast(run, ["t.py::test_w"]) == ""

@@ -131,6 +131,19 @@ def named_in(spec: str, failing: Sequence[str]) -> list[str]:
     return [t for t in failing if named(t)] or list(failing)
 
 
+def contrast(baseline: SuiteRun, targets: Sequence[str], most: int = 8) -> str:
+    """The cases of the failing parametrised tests that pass: what the code already gets right beside
+    what it gets wrong is often the clearest hint of what is wrong (``[DeviceType-device_type]`` passes,
+    ``[HTMLTidy-html_tidy]`` fails)."""
+    families = {t.split("[")[0] for t in targets if "[" in t}
+    passing = sorted(t for t in baseline.passed() if "[" in t and t.split("[")[0] in families)
+    if not passing:
+        return ""
+    cases = ", ".join(t[t.index("[") :] for t in passing[:most])
+    more = f" and {len(passing) - most} more" if len(passing) > most else ""
+    return prompts.PASSING.format(cases=cases + more)
+
+
 def reproduce(run: _Run) -> list[str]:
     """A test that fails on the current code, written from the report; its failing node ids (or none)."""
     locations = run.locate({}, "", [])
@@ -280,6 +293,7 @@ def fix_repo(
     failures = baseline.failure_text(1_500) if targets else ""
     locations = run.locate({}, failures, targets)
     evidence = prompts.FAILING.format(failure=failures) if failures else ""
+    evidence += contrast(baseline, targets)
     attempts: list[Attempt] = []
     for i in range(options.k):
         applied = draft_patch(run, {}, evidence, "", locations, f"repo:draft:{i}", 0.0 if i == 0 else 0.8)

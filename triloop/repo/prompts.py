@@ -27,6 +27,8 @@ PLAIN = "You fix a bug in a Python project.\n\nTask: {spec}\n\n{evidence}{code}\
 
 FAILING = "The failing tests and their output:\n{failure}\n\n"
 
+PASSING = "The same tests pass for these cases: {cases}.\n\n"
+
 ATTEMPT = (
     "An earlier attempt changed:\n```diff\n{diff}\n```\nAfter it the tests still fail:\n{failure}\n\n"
     "A review of that attempt: {review}\n\n"
