@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import get_args
 
 import pytest
@@ -147,22 +148,19 @@ def test_choose_prefers_the_biggest_agreeing_group_and_never_a_breaking_change()
     assert choose([attempt("y", False, ["t::b"]), attempt("z", False)]).source == "z"
 
 
+def code_workspace(root: Path, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
+    """`triloop code --workspace ROOT` as a user runs it, with its own data dir."""
+    env = {**os.environ, "TRILOOP_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "160"}
+    spec = "The discounted total is wrong: fix the bug."
+    command = [sys.executable, "-m", "triloop.cli", "code", spec, "--workspace", str(root), *extra]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=1500)
+
+
 @pytest.mark.model
 @pytest.mark.slow
 def test_code_workspace_end_to_end_with_the_embedded_model(tmp_path):
     root = write(tmp_path / "proj", SHOP)
-    env = {**os.environ, "TRILOOP_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "160"}
-    command = [
-        sys.executable,
-        "-m",
-        "triloop.cli",
-        "code",
-        "The discounted total is wrong: fix the bug.",
-        "--workspace",
-        str(root),
-        "--apply",
-    ]
-    proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1500)
+    proc = code_workspace(root, tmp_path, "--apply")
     out = " ".join((proc.stdout + proc.stderr).split())
     assert proc.returncode == 0, out
     assert "shop/prices.py::discount" in out and "largest prompt" in out  # localised; the cost shown
@@ -175,21 +173,7 @@ def test_code_workspace_end_to_end_with_the_embedded_model(tmp_path):
 @pytest.mark.slow
 def test_without_apply_nothing_is_written(tmp_path):
     root = write(tmp_path / "proj", SHOP)
-    env = {**os.environ, "TRILOOP_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "160"}
-    command = [
-        sys.executable,
-        "-m",
-        "triloop.cli",
-        "code",
-        "The discounted total is wrong: fix the bug.",
-        "--workspace",
-        str(root),
-        "--max-rounds",
-        "0",
-        "-m",
-        "local-small",
-    ]
-    proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+    proc = code_workspace(root, tmp_path, "--max-rounds", "0", "-m", "local-small")
     assert "cost:" in proc.stdout, proc.stdout + proc.stderr
     assert (root / "shop" / "prices.py").read_text() == SHOP["shop/prices.py"]
 
