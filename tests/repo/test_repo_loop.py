@@ -130,7 +130,8 @@ def test_runs_of_named_tests_keep_the_projects_pytest_options(sandbox, tmp_path)
         tmp_path, {**src, "pytest.ini": "[pytest]\n"}
     )  # pytest 7.2 takes -o pythonpath only with one
     halfway = RIGHT.replace("shop/prices.py", "src/shop/prices.py").replace("/ 100", "/ 50")
-    llm = FakeLLM([halfway, halfway, halfway, "The divisor is wrong.", halfway])
+    right = RIGHT.replace("shop/prices.py", "src/shop/prices.py")
+    llm = FakeLLM([halfway, halfway, halfway, "The divisor is wrong.", right])
     options = RepoOptions(k=3, rounds=1, pytest_options=["-o", "pythonpath=src"])
     fix_repo(AgentContext(llm=llm), sandbox, root, "The discounted total is wrong.", options)
     assert "assert 16.0 == 18" in llm.prompts[3] and "ModuleNotFoundError" not in llm.prompts[3]
@@ -201,3 +202,15 @@ def test_the_plain_baseline_is_one_call_with_the_failure_and_the_file_and_applie
     assert result.calls == 1 and "assert 0.0 == 18" in llm.prompts[0] and "### shop/cart.py" in llm.prompts[0]
     assert result.label == "unverified"  # plain never runs the tests on its change
     assert "        return 18\n" in result.changed["shop/cart.py"]  # re-indented into Cart, not checked
+
+
+def test_a_reply_that_sends_the_code_back_unchanged_is_asked_for_the_change(sandbox, tmp_path):
+    from triloop.repo.prompts import SAME_CODE
+
+    root = write(tmp_path, SHOP)
+    same = "### shop/prices.py\n```python\n" + SHOP["shop/prices.py"].split("\n\n\n")[1] + "```"
+    llm = FakeLLM([same, RIGHT])
+    result = fix_repo(
+        AgentContext(llm=llm), sandbox, root, "The discounted total is wrong.", RepoOptions(k=1)
+    )
+    assert llm.prompts[1] == SAME_CODE and result.label == "verified"

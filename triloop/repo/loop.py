@@ -195,11 +195,13 @@ def draft_patch(
     role: Role = "refiner" if attempt else "solver"
     reply = run.ask(prompt, purpose, role=role, temperature=temperature)
     edits = parse_edits(reply, files, shown)
-    if not edits and "```" not in reply:  # small models often stop after the diagnosis: ask for the code
+    unchanged = bool(edits) and all(e.search.strip() == e.replace.strip() for e in edits)
+    if unchanged or (not edits and "```" not in reply):
+        # Small models often stop after the diagnosis, or send the code back as it was: one more turn
+        # on the same prefix (cached by the server) asks for the change itself.
         turns = [{"role": "user", "content": prompt}, {"role": "assistant", "content": reply}]
-        reply = run.ask(
-            prompts.CODE_PLEASE, f"{purpose}:code", role=role, temperature=temperature, earlier=turns
-        )
+        again = prompts.SAME_CODE if unchanged else prompts.CODE_PLEASE
+        reply = run.ask(again, f"{purpose}:code", role=role, temperature=temperature, earlier=turns)
         edits = parse_edits(reply, files, shown)
     applied = apply_edits(files, edits)
     if applied.failed and run.options.repair:

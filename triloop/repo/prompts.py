@@ -23,6 +23,11 @@ CODE_PLEASE = (
     "file's `### path` line."
 )
 
+SAME_CODE = (
+    "That code is the same as the current code, so it changes nothing. Read the failing values again and "
+    "send the function with the change that fixes them, in the same form."
+)
+
 PLAIN = "You fix a bug in a Python project.\n\nTask: {spec}\n\n{evidence}{code}\n\n" + BLOCK_FORMAT
 
 FAILING = "The failing tests and their output:\n{failure}\n\n"
