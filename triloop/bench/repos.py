@@ -81,6 +81,28 @@ def options_for(options: RepoOptions, task: RepoTask, project: RepoProject) -> R
     return options
 
 
+def suite_after(
+    sandbox: Sandbox,
+    task: RepoTask,
+    project: RepoProject,
+    cache: Path,
+    changed: dict[str, str],
+    timeout: float = JUDGE_TIMEOUT_S,
+) -> SuiteRun:
+    """The whole suite on a fresh mutated copy with ``changed`` (its non-test files) written over it."""
+    code_only = {p: t for p, t in changed.items() if not is_test_path(p)}
+    with tempfile.TemporaryDirectory(prefix="triloop-judge-") as tmp:
+        root = prepare(task, project, cache, Path(tmp))
+        return run_suite(
+            sandbox,
+            root,
+            code_only,
+            args=["-o", "addopts=", *project.tests],
+            deselect=project.deselect,
+            timeout=timeout,
+        )
+
+
 def judge(
     sandbox: Sandbox,
     task: RepoTask,
@@ -89,22 +111,16 @@ def judge(
     changed: dict[str, str],
     reference: SuiteRun,
     timeout: float = JUDGE_TIMEOUT_S,
+    mutant: SuiteRun | None = None,
 ) -> tuple[bool, int, list[str]]:
-    """(resolved, failing tests fixed, tests broken) of ``changed`` on a fresh mutated copy."""
-    code_only = {p: t for p, t in changed.items() if not is_test_path(p)}
-    with tempfile.TemporaryDirectory(prefix="triloop-judge-") as tmp:
-        root = prepare(task, project, cache, Path(tmp))
-        after = run_suite(
-            sandbox,
-            root,
-            code_only,
-            args=["-o", "addopts=", *project.tests],
-            deselect=project.deselect,
-            timeout=timeout,
-        )
+    """(resolved, failing tests fixed, tests the change broke). Resolved: the task's tests pass and every
+    test that passed on the original passes. Broken: tests that passed on the mutant as it was and fail
+    after the change (a mutant can fail more tests than the task lists; those are not the change's)."""
+    after = suite_after(sandbox, task, project, cache, changed, timeout)
     fixed = sum(after.passes(t) for t in task.failing_tests)
-    broken = [t for t in after.broken(reference) if t not in task.failing_tests]
-    return fixed == len(task.failing_tests) and not broken, fixed, broken
+    lost = [t for t in after.broken(reference) if t not in task.failing_tests]
+    broken = after.broken(mutant) if mutant is not None else lost
+    return fixed == len(task.failing_tests) and not lost, fixed, broken
 
 
 def reference_run(
@@ -138,8 +154,9 @@ def run_one(
         root = prepare(task, project, cache, work)
         fix, make_options = registry[strategy]
         result = fix(ctx, sandbox, root, spec_of(task), options_for(make_options(), task, project))
+        mutant = suite_after(sandbox, task, project, cache, {}, judge_timeout)
         resolved, fixed, broken = judge(
-            sandbox, task, project, cache, result.changed, reference, judge_timeout
+            sandbox, task, project, cache, result.changed, reference, judge_timeout, mutant
         )
         return RepoRecord(
             **base,
