@@ -10,8 +10,10 @@ code.
 from __future__ import annotations
 
 import ast
+import textwrap
 
 from triloop import syntax
+from triloop.repo.indent import indent_of, shift
 
 FOLDED = "(docstring shortened)"
 #: Docstrings of more lines than this are folded.
@@ -21,7 +23,7 @@ MAX_LINES = 3
 def _first_definition(source: str) -> ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | None:
     """The first function or class of ``source`` (indented code is dedented first), if it has a body."""
     try:
-        tree = syntax.parse(_dedent(source))
+        tree = syntax.parse(textwrap.dedent(source))
     except (SyntaxError, ValueError):
         return None
     definitions = (
@@ -42,12 +44,6 @@ def _docstring_lines(source: str) -> tuple[int, int] | None:
     ):
         return first.lineno - 1, (first.end_lineno or first.lineno) - 1
     return None
-
-
-def _dedent(source: str) -> str:
-    lines = source.splitlines()
-    indent = min((len(x) - len(x.lstrip()) for x in lines if x.strip()), default=0)
-    return "\n".join(x[indent:] for x in lines)
 
 
 def fold(source: str) -> str:
@@ -94,9 +90,4 @@ def _signature_end(source: str) -> int | None:
 def _reindent(doc: list[str], new_lines: list[str], head: int) -> list[str]:
     """The docstring lines shifted to the indentation of the rewrite's body."""
     body = next((x for x in new_lines[head + 1 :] if x.strip()), "")
-    want = len(body) - len(body.lstrip())
-    have = len(doc[0]) - len(doc[0].lstrip())
-    shift = want - have
-    if shift >= 0:
-        return [(" " * shift + x) if x.strip() else x for x in doc]
-    return [x[-shift:] if x[:-shift].strip() == "" else x for x in doc]
+    return shift(doc, indent_of(body) - indent_of(doc[0]))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import math
 import re
+import textwrap
 from collections import Counter
 from collections.abc import Sequence
 
@@ -130,7 +131,7 @@ def tested_names(node_ids: Sequence[str], repo: RepoMap, files: dict[str, str]) 
             continue
         body = "\n".join(files[path].splitlines()[symbol.start - 1 : symbol.end])
         try:
-            tree = syntax.parse(_dedent(body))
+            tree = syntax.parse(textwrap.dedent(body))
         except SyntaxError:
             continue
         for sub in ast.walk(tree):
@@ -141,35 +142,31 @@ def tested_names(node_ids: Sequence[str], repo: RepoMap, files: dict[str, str]) 
     return names
 
 
-def _dedent(body: str) -> str:
-    lines = body.splitlines()
-    indent = min((len(x) - len(x.lstrip()) for x in lines if x.strip()), default=0)
-    return "\n".join(x[indent:] for x in lines)
-
-
-def _lexical(spec: str, code: Sequence[Symbol], files: dict[str, str]) -> dict[str, float]:
+def _lexical(spec: str, code: Sequence[Symbol], files: dict[str, str]) -> list[tuple[Symbol, float]]:
     """TF-IDF cosine between the task's words and each symbol's own lines, 0..1."""
     query = Counter(split_words(spec))
     if not query:
-        return {}
-    docs = {
-        f"{s.path}::{s.name}": Counter(
-            split_words(
-                f"{s.name} {s.doc} " + "\n".join(files.get(s.path, "").splitlines()[s.start - 1 : s.end])
-            )
+        return []
+    lines = {path: text.splitlines() for path, text in files.items()}
+    docs = [
+        (
+            s,
+            Counter(
+                split_words(f"{s.name} {s.doc} " + "\n".join(lines.get(s.path, [])[s.start - 1 : s.end]))
+            ),
         )
         for s in code
-    }
+    ]
     n = len(docs) or 1
-    df = Counter(w for doc in docs.values() for w in doc)
+    df = Counter(w for _, doc in docs for w in doc)
     idf = {w: math.log(1 + n / df[w]) for w in df}
     q = {w: c * idf.get(w, 0.0) for w, c in query.items()}
     qn = math.sqrt(sum(v * v for v in q.values())) or 1.0
-    scores = {}
-    for key, doc in docs.items():
+    scores = []
+    for symbol, doc in docs:
         d = {w: (1 + math.log(c)) * idf[w] for w, c in doc.items()}
         dn = math.sqrt(sum(v * v for v in d.values())) or 1.0
-        scores[key] = sum(q[w] * d[w] for w in q if w in d) / (qn * dn)
+        scores.append((symbol, sum(q[w] * d[w] for w in q if w in d) / (qn * dn)))
     return scores
 
 
@@ -184,7 +181,10 @@ def localize(
     top: int = 4,
 ) -> list[Location]:
     """The ``top`` project functions most likely to hold the bug, best first."""
-    code = [s for s in repo.symbols(tests=False) if s.kind == "function" or not _has_methods(s, repo)]
+    symbols = repo.symbols(tests=False)
+    classes_with_methods = {(s.path, s.name.rsplit(".", 1)[0]) for s in symbols if "." in s.name}
+    code = [s for s in symbols if s.kind == "function" or (s.path, s.name) not in classes_with_methods]
+    at_line = {(s.path, s.start): s for s in code}
     found: dict[str, Location] = {}
 
     def add(symbol: Symbol, score: float, reason: str, line: int | None = None) -> None:
@@ -202,7 +202,7 @@ def localize(
         if symbol is not None:
             add(symbol, 10.0 / (1 + 0.5 * depth), "in the failing traceback", frame.line)
     for (path, start), score in ochiai(calls or {}, failing_tests).items():
-        symbol = next((s for s in code if s.path == path and s.start == start), None)
+        symbol = at_line.get((path, start))
         if symbol is not None and score > 0:
             add(symbol, 6.0 * score, f"run by the failing tests (spectrum {score:.2f})")
     by_name: dict[str, list[Symbol]] = {}
@@ -215,10 +215,8 @@ def localize(
     for name in set(_WORD.findall(spec)):
         for symbol in by_name.get(name, []):
             add(symbol, 3.0 / len(by_name[name]), "named in the task")
-    for key, score in _lexical(spec + " " + " ".join(failing_tests), code, files).items():
+    for symbol, score in _lexical(spec + " " + " ".join(failing_tests), code, files):
         if score > 0.05:
-            path, _, name = key.partition("::")
-            symbol = next(s for s in code if s.path == path and s.name == name)
             add(symbol, 3.0 * score, "words shared with the task")
     ranked = sorted(found.values(), key=lambda loc: -loc.score)
     floor = ranked[0].score * MIN_SHARE if ranked else 0.0
@@ -243,12 +241,7 @@ def ochiai(calls: dict[str, list[str]], failing: Sequence[str]) -> dict[tuple[st
     return scores
 
 
-def _has_methods(symbol: Symbol, repo: RepoMap) -> bool:
-    prefix = symbol.name + "."
-    return any(s.name.startswith(prefix) for s in repo.files[symbol.path].symbols)
-
-
-def excerpt(location: Location, text: str, max_lines: int = MAX_SYMBOL_LINES) -> tuple[int, int]:
+def excerpt(location: Location, max_lines: int = MAX_SYMBOL_LINES) -> tuple[int, int]:
     """The lines (1-based, inclusive) of a location to show: the whole function when short enough,
     else a window around the lines the traceback names (or its start)."""
     start, end = location.symbol.start, location.symbol.end
@@ -265,7 +258,7 @@ def render(locations: Sequence[Location], files: dict[str, str], budget_chars: i
     used = 0
     for loc in locations:
         text = files[loc.symbol.path]
-        start, end = excerpt(loc, text)
+        start, end = excerpt(loc)
         body = docstrings.fold("\n".join(text.splitlines()[start - 1 : end]))
         piece = f"### {loc.symbol.path} (lines {start}-{end}, {loc.symbol.name})\n```python\n{body}\n```"
         if used + len(piece) > budget_chars:

@@ -5,9 +5,9 @@ MAgICoRe at repository scale, with the project's own tests as the evidence:
 1. the tests run once on the untouched project (the baseline the regression guard compares with);
 2. the targets are the tests that fail; when none fails and the task is a report, a Tester writes a
    test that must fail on the current code (checked), so the fix has something to pass;
-3. localisation picks a few functions (traceback, what the tests call, the task's words);
-4. the Solver drafts candidate patches as search/replace blocks (the same prompt twice: the server
-   reuses its cached prefill for the second); a block that does not apply is repaired once;
+3. localisation picks a few functions (traceback, the tests' spectrum, what they call, the task's words);
+4. the Solver drafts candidate patches (search/replace edits) from one prompt: two, and a third while
+   neither verifies (the server reuses its cached prefill); an edit that does not apply is repaired once;
 5. every candidate runs the whole suite in the sandbox: verified = the targets pass and no test that
    passed before fails. Candidates that verify are grouped by the change they make and the biggest
    group wins (agreement, as CodeT); one that breaks a passing test is never chosen;
@@ -74,10 +74,10 @@ class _Run:
 
     def suite(self, files: dict[str, str], args: Sequence[str] = (), spectrum: bool = False) -> SuiteRun:
         """The suite (the project's selection plus the reproduction test), or just the named tests."""
-        words = [*self.options.pytest_options, *args]
-        if not any("::" in a or a.endswith(".py") for a in args):
-            selection = self.options.test_args or (["."] if self.extra else [])
-            words = [*self.options.pytest_options, *selection, *self.extra, *args]
+        selection: list[str] = []
+        if not any("::" in a or a.endswith(".py") for a in args):  # not a run of named tests
+            selection = [*(self.options.test_args or (["."] if self.extra else [])), *self.extra]
+        words = [*self.options.pytest_options, *selection, *args]
         return run_suite(
             self.sandbox,
             self.root,
@@ -163,7 +163,7 @@ def reproduce(run: _Run) -> list[str]:
         # "failed", not "error": a test that errors (a fixture, an import, a typo) can never pass
         failing = [t for t, o in result.outcomes.items() if t.startswith(REPRO_FILE + "::") and o == "failed"]
         collected = any(t.startswith(REPRO_FILE + "::") for t in result.outcomes)
-        if failing and collected:
+        if failing:
             return failing
         if not collected:
             break  # a test that does not even import shows nothing
@@ -207,7 +207,7 @@ def draft_patch(
     if applied.failed and run.options.repair:
         fixes = []
         for edit, _why in applied.failed[:2]:
-            region = _region(files.get(edit.path, ""), edit.search, locations, edit.path)
+            region = _region(files.get(edit.path, ""), locations, edit.path)
             if not region:
                 continue
             repair = prompts.REPAIR.format(path=edit.path, search=edit.search[:800], region=region)
@@ -220,7 +220,7 @@ def draft_patch(
     return applied
 
 
-def _region(text: str, search: str, locations: list[Location], path: str) -> str:
+def _region(text: str, locations: list[Location], path: str) -> str:
     """The file lines a failed SEARCH most likely meant: the shown function of that file."""
     for loc in locations:
         if loc.symbol.path == path:
@@ -232,15 +232,9 @@ def _region(text: str, search: str, locations: list[Location], path: str) -> str
 def verify(run: _Run, targets: Sequence[str], applied: Applied, source: str) -> Attempt:
     """Run the suite on a candidate and say what it passes and breaks."""
     if not applied.files:
+        failed = [why for _, why in applied.failed]
         return Attempt(
-            source=source,
-            files={},
-            applied=applied.applied,
-            failed=[why for _, why in applied.failed],
-            targets_passed=0,
-            broken=[],
-            verified=False,
-            failure="no edit applied",
+            source=source, files={}, applied=applied.applied, failed=failed, failure="no edit applied"
         )
     result = run.suite(applied.files)
     passed = sum(result.passes(t) for t in targets)
@@ -261,12 +255,12 @@ def choose(attempts: Sequence[Attempt], targets: bool = True) -> Attempt | None:
     """Verified candidates, the biggest group of equal changes first (agreement); else the one that
     passes most targets and breaks nothing. Without targets (no test shows the problem) the biggest
     group among changes that break nothing: agreement is then the only evidence."""
-    verified = [a for a in attempts if a.verified]
-    if not targets:
-        verified = [a for a in attempts if a.files and not a.broken]
-    if verified:
-        groups = Counter(a.signature() for a in verified)
-        return max(verified, key=lambda a: (groups[a.signature()], -a.size()))
+    pool = (
+        [a for a in attempts if a.verified] if targets else [a for a in attempts if a.files and not a.broken]
+    )
+    if pool:
+        groups = Counter(a.signature() for a in pool)
+        return max(pool, key=lambda a: (groups[a.signature()], -a.size()))
     safe = [a for a in attempts if a.files and not a.broken and a.targets_passed > 0]
     return max(safe, key=lambda a: (a.targets_passed, -a.size())) if safe else None
 

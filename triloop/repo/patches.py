@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from triloop import syntax
 from triloop.repo import docstrings
+from triloop.repo.indent import indent_of, shift
 from triloop.repo.repomap import RepoError, Symbol, file_symbols, is_test_path
 
 _BLOCK = re.compile(
@@ -138,12 +139,13 @@ def _locate(text: str, search: str) -> tuple[int, int, str] | None:
         start = text.index(search)
         return start, start + len(search), "exact"
     lines = text.splitlines(keepends=True)
+    stripped = [x.strip() for x in lines]
     want = [x.strip() for x in search.strip("\n").splitlines()]
     n = len(want)
     offsets = [0]
     for line in lines:
         offsets.append(offsets[-1] + len(line))
-    hits = [i for i in range(len(lines) - n + 1) if [x.strip() for x in lines[i : i + n]] == want]
+    hits = [i for i in range(len(lines) - n + 1) if stripped[i : i + n] == want]
     if len(hits) == 1:
         return offsets[hits[0]], offsets[hits[0] + n], "indent"
     if hits:
@@ -151,7 +153,7 @@ def _locate(text: str, search: str) -> tuple[int, int, str] | None:
     joined = "\n".join(want)
     ratios = sorted(
         (
-            (difflib.SequenceMatcher(None, joined, "\n".join(x.strip() for x in lines[i : i + n])).ratio(), i)
+            (difflib.SequenceMatcher(None, joined, "\n".join(stripped[i : i + n])).ratio(), i)
             for i in range(len(lines) - n + 1)
         ),
         reverse=True,
@@ -165,29 +167,16 @@ def _locate(text: str, search: str) -> tuple[int, int, str] | None:
 
 def _reindent(replace: str, matched: str, search: str) -> str:
     """Shift ``replace`` by the indentation the file has and the quoted text lacked (or had extra)."""
-
-    def indent(s: str) -> int:
-        first = next((x for x in s.splitlines() if x.strip()), "")
-        return len(first) - len(first.lstrip())
-
-    shift = indent(matched) - indent(search)
-    out = []
-    for line in replace.splitlines():
-        if shift > 0 and line.strip():
-            line = " " * shift + line
-        elif shift < 0 and line[:-shift].strip() == "":
-            line = line[-shift:]
-        out.append(line)
-    return "\n".join(out)
+    return "\n".join(shift(replace.splitlines(), indent_of(matched) - indent_of(search)))
 
 
-def apply_edits(files: dict[str, str], edits: Sequence[Edit], *, allow_tests: bool = False) -> Applied:
+def apply_edits(files: dict[str, str], edits: Sequence[Edit]) -> Applied:
     """Apply ``edits`` in order to the project's ``files``; an edit that does not apply, edits a test
-    (unless allowed) or leaves its file unparsable is reported in ``failed`` and skipped."""
+    or leaves its file unparsable is reported in ``failed`` and skipped."""
     changed: dict[str, str] = {}
     result = Applied(files={})
     for edit in edits:
-        if is_test_path(edit.path) and not allow_tests:
+        if is_test_path(edit.path):
             result.failed.append((edit, "edits a test; the tests are the judge, change the code"))
             continue
         text = changed.get(edit.path, files.get(edit.path))
