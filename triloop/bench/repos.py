@@ -38,6 +38,8 @@ STRATEGIES: dict[str, tuple[Strategy, Callable[[], RepoOptions]]] = {
     "triloop": (fix_repo, RepoOptions),
 }
 RECORDS = "records.jsonl"
+#: The projects' own addopts may name plugins the sandbox lacks (parse adds --cov).
+NO_ADDOPTS = ["-o", "addopts="]
 #: Seconds the judge lets the whole suite run (a change that makes a test hang is cut off here).
 JUDGE_TIMEOUT_S = 300.0
 
@@ -75,10 +77,18 @@ def spec_of(task: RepoTask) -> str:
 def options_for(options: RepoOptions, task: RepoTask, project: RepoProject) -> RepoOptions:
     """The strategy's options with the project's test selection; an issue's tests are hidden."""
     hidden = task.failing_tests if task.phrasing == "issue" else []
-    options.pytest_options = ["-o", "addopts=", *(w for w in project.tests if w.startswith("-"))]
+    options.pytest_options = [*NO_ADDOPTS, *(w for w in project.tests if w.startswith("-"))]
     options.test_args = [w for w in project.tests if not w.startswith("-")]
     options.deselect = [*project.deselect, *hidden]
     return options
+
+
+def project_suite(
+    sandbox: Sandbox, project: RepoProject, root: Path, files: dict[str, str], timeout: float
+) -> SuiteRun:
+    """The project's whole suite, as its entry selects it, without its addopts (e.g. --cov)."""
+    args = [*NO_ADDOPTS, *project.tests]
+    return run_suite(sandbox, root, files, args=args, deselect=project.deselect, timeout=timeout)
 
 
 def suite_after(
@@ -93,14 +103,7 @@ def suite_after(
     code_only = {p: t for p, t in changed.items() if not is_test_path(p)}
     with tempfile.TemporaryDirectory(prefix="triloop-judge-") as tmp:
         root = prepare(task, project, cache, Path(tmp))
-        return run_suite(
-            sandbox,
-            root,
-            code_only,
-            args=["-o", "addopts=", *project.tests],
-            deselect=project.deselect,
-            timeout=timeout,
-        )
+        return project_suite(sandbox, project, root, code_only, timeout)
 
 
 def judge(
@@ -129,9 +132,7 @@ def reference_run(
     """The suite on the original (unmutated) project: what "passed before" means."""
     with tempfile.TemporaryDirectory(prefix="triloop-ref-") as tmp:
         root = unpack(project, cache, Path(tmp))
-        return run_suite(
-            sandbox, root, args=["-o", "addopts=", *project.tests], deselect=project.deselect, timeout=timeout
-        )
+        return project_suite(sandbox, project, root, {}, timeout)
 
 
 def run_one(
@@ -144,6 +145,7 @@ def run_one(
     reference: SuiteRun,
     registry: dict[str, tuple[Strategy, Callable[[], RepoOptions]]] = STRATEGIES,
     judge_timeout: float = JUDGE_TIMEOUT_S,
+    mutant: SuiteRun | None = None,
 ) -> RepoRecord:
     """One (task, strategy) pair, judged; an exception becomes a record with ``error`` set."""
     started = time.monotonic()
@@ -154,7 +156,6 @@ def run_one(
         root = prepare(task, project, cache, work)
         fix, make_options = registry[strategy]
         result = fix(ctx, sandbox, root, spec_of(task), options_for(make_options(), task, project))
-        mutant = suite_after(sandbox, task, project, cache, {}, judge_timeout)
         resolved, fixed, broken = judge(
             sandbox, task, project, cache, result.changed, reference, judge_timeout, mutant
         )
@@ -215,6 +216,7 @@ def run_repo_bench(
     out.mkdir(parents=True, exist_ok=True)
     done = {(r.task, r.strategy) for r in read_records(out) if not (retry_errors and r.error)}
     references: dict[str, SuiteRun] = {}
+    mutants: dict[str, SuiteRun] = {}
     for task in tasks:
         project = projects[task.project]
         for strategy in strategies:
@@ -222,8 +224,21 @@ def run_repo_bench(
                 continue
             if project.name not in references:
                 references[project.name] = reference_run(sandbox, project, cache, judge_timeout)
+            if task.id not in mutants:  # the suite on the mutant as it is: what the change could break
+                mutants[task.id] = suite_after(sandbox, task, project, cache, {}, judge_timeout)
             reference = references[project.name]
-            record = run_one(llm, sandbox, task, project, cache, strategy, reference, registry, judge_timeout)
+            record = run_one(
+                llm,
+                sandbox,
+                task,
+                project,
+                cache,
+                strategy,
+                reference,
+                registry,
+                judge_timeout,
+                mutants[task.id],
+            )
             record.model, record.commit = model, commit
             with appending(out / RECORDS) as fh:
                 fh.write(record.model_dump_json() + "\n")
