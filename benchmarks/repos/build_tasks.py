@@ -23,6 +23,7 @@ import ast
 import json
 import random
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -31,7 +32,6 @@ from pathlib import Path
 
 from triloop.bench.repo_tasks import (
     PROJECTS_FILE,
-    SUMMARY_LINE,
     TASKS_FILE,
     RepoProject,
     RepoTask,
@@ -39,14 +39,11 @@ from triloop.bench.repo_tasks import (
     default_cache,
     load_projects,
     load_tasks,
-    outcomes,
-    pytest_command,
     unpack,
-    writable_copy,
 )
+from triloop.bench.repos import project_suite
 from triloop.tools.sandbox.factory import create_sandbox
 from triloop.tools.sandbox.settings import SandboxSettings
-from triloop.tools.sandbox.workspace import make_workspace, remove_workspace
 
 OUT = Path(__file__).resolve().parents[1] / "results" / "repo_candidates.json"
 NOT_CODE = {"docs", "doc", "documentation", "benchmark", "benchmarks", "examples", "test", "tests"}
@@ -179,35 +176,31 @@ def sample(mutants: list[dict], limit: int, seed: int) -> list[dict]:
 
 
 def run_suite(sandbox, project: RepoProject, root: Path, task: RepoTask | None = None, selection: list[str] | None = None):  # type: ignore[no-untyped-def]  # fmt: skip
-    """Status (``ok``, ``failed``, ``broken`` for a collection/usage error, ``timeout``, ``unclear``) and the failed tests
-    (with their messages) of ``selection`` (default: the whole suite) on ``root``, mutated by ``task``."""
-    workspace = make_workspace(prefix="triloop-repo-")
-    try:
-        copy = writable_copy(root, workspace / "project")
+    """Status (``ok``, ``failed``, ``broken`` for a collection/usage error, ``timeout``) and the failing
+    tests (with their first error line) of ``selection`` (default: the whole suite) on ``root``, mutated
+    by ``task``. Outcomes come from :func:`triloop.repo.testrun.run_suite`'s per-test records, the same
+    ones the benchmark's judge reads (not from the console, which the sandbox cuts)."""
+    if selection is not None:
+        options = [w for w in project.tests if w.startswith("-")]
+        project = project.model_copy(update={"tests": [*options, *selection]})
+    with tempfile.TemporaryDirectory(prefix="triloop-mutant-") as tmp:
         if task is not None:
-            apply_mutation(task, copy)
-        result = sandbox.execute(
-            command=pytest_command(project, selection, report="fE"), workspace=str(copy), timeout=180
-        )
-    finally:
-        remove_workspace(workspace)
-    found = {
-        node: outcome for node, outcome in outcomes(result.stdout).items() if outcome in ("FAILED", "ERROR")
-    }
-    if result.timed_out:
+            root = Path(shutil.copytree(root, Path(tmp) / "project", symlinks=True))
+            apply_mutation(task, root)
+        run = project_suite(sandbox, project, root, {}, timeout=180)
+    found = {test: first_error(run.failures, test) for test in run.failing()}
+    if run.timed_out:
         return "timeout", found
-    if result.exit_code not in (0, 1) or "ERROR" in found.values():
+    if not run.outcomes or "error" in run.outcomes.values():
         return "broken", found
-    counted = re.search(
-        r"(\d+) failed", result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
-    )
-    if result.stdout_truncated or len(found) != (int(counted.group(1)) if counted else 0):
-        return "unclear", found  # the summary was cut: its list of failures cannot be trusted
-    for line in result.stdout.splitlines():  # each failure's one-line message: issue texts start there
-        match = SUMMARY_LINE.match(line.strip())
-        if match and match.group(2) in found:
-            found[match.group(2)] = (match.group(3) or "")[:300]
     return ("failed" if found else "ok"), found
+
+
+def first_error(failures: str, node: str) -> str:
+    """The first ``E`` line under ``node``'s section of pytest's failures (issue texts start there)."""
+    at = failures.find(" " + ".".join(node.split("::")[1:]) + " _")
+    match = re.search(r"^E\s+(.+)$", failures[at:], re.MULTILINE) if at >= 0 else None
+    return match.group(1)[:300] if match else ""
 
 
 def build_project(sandbox, project: RepoProject, args: argparse.Namespace) -> dict:  # type: ignore[no-untyped-def]

@@ -23,14 +23,11 @@ from triloop.bench.repo_tasks import (
     fetch_sdist,
     load_projects,
     load_tasks,
-    outcomes,
     prepare,
-    pytest_command,
     sha256_of,
     unpack,
-    writable_copy,
 )
-from triloop.tools.sandbox.workspace import make_workspace, remove_workspace
+from triloop.repo.testrun import run_suite
 
 PROJECTS = load_projects()
 TASKS = load_tasks()
@@ -188,14 +185,10 @@ def test_bad_data_files_fail_with_the_entry_named(tmp_path: Path):
 
 
 def _run(sandbox, project: RepoProject, root: Path, tests: list[str]) -> dict[str, str]:
-    workspace = make_workspace(prefix="triloop-repo-test-")
-    try:
-        copy = writable_copy(root, workspace / "project")
-        result = sandbox.execute(command=pytest_command(project, tests), workspace=str(copy), timeout=120)
-    finally:
-        remove_workspace(workspace)
-    assert not result.timed_out, result.stderr
-    return outcomes(result.stdout)
+    options = [w for w in project.tests if w.startswith("-")]
+    run = run_suite(sandbox, root, args=["-o", "addopts=", *options, *tests], timeout=120)
+    assert not run.timed_out, run.tail
+    return run.outcomes
 
 
 def test_the_inflection_task_passes_on_the_original_and_fails_on_the_mutant(sandbox, cache, tmp_path):
@@ -203,6 +196,6 @@ def test_the_inflection_task_passes_on_the_original_and_fails_on_the_mutant(sand
     project = PROJECTS[task.project]
     assert task.mutated is None and task.phrasing == "test" and len(task.failing_tests) == 2
     original = unpack(project, cache, tmp_path / "original")
-    assert _run(sandbox, project, original, task.failing_tests) == dict.fromkeys(task.failing_tests, "PASSED")
+    assert _run(sandbox, project, original, task.failing_tests) == dict.fromkeys(task.failing_tests, "passed")
     mutant = prepare(task, project, cache, tmp_path / "mutant")
-    assert _run(sandbox, project, mutant, task.failing_tests) == dict.fromkeys(task.failing_tests, "FAILED")
+    assert _run(sandbox, project, mutant, task.failing_tests) == dict.fromkeys(task.failing_tests, "failed")

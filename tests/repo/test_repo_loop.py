@@ -105,7 +105,7 @@ def test_a_report_without_a_failing_test_gets_a_reproduction_test_checked_to_fai
     spec = "discount(10, 10) returns 0 but 10 percent off 10 should be 9."
     result = fix_repo(AgentContext(llm=llm), sandbox, root, spec, RepoOptions(k=1))
     assert result.reproduced and result.targets == [f"{REPRO_FILE}::test_ten_percent"]
-    assert "passed on the current (buggy) code" in llm.prompts[1]
+    assert "passes on the current (buggy) code" in llm.prompts[1]
     assert result.label == "verified" and "test_ten_percent" in result.reproduction
     assert list(result.changed) == ["shop/prices.py"] and REPRO_FILE not in result.diff
 

@@ -280,3 +280,54 @@ def test_passing_cases_of_a_failing_parametrised_test_are_shown_as_contrast():
     )
     assert contrast(run, ["t.py::test_u[ABc-a_bc]"]) == "The same tests pass for these cases: [Ab-a_b].\n\n"
     assert contrast(run, ["t.py::test_w"]) == ""
+
+
+def test_the_main_package_is_the_import_name_with_most_code_and_the_outline_shows_it_first():
+    from triloop.repo.repomap import main_package
+
+    files = {
+        "docs/advanced/coerce.py": "def coerce(v):\n    return v\n",
+        "setup.py": "from setuptools import setup\nsetup()\n",
+        "src/semver/__init__.py": "from .version import Version\n",
+        "src/semver/version.py": "class Version:\n    def bump(self):\n        return 1\n" * 3,
+        "tests/test_version.py": "def test_v():\n    pass\n",
+        "helpers.py": "def h():\n    pass\n",
+    }
+    repo = build_map(Path("."), files=files)
+    assert main_package(repo) == "semver"
+    assert outline(repo).splitlines()[0].startswith("helpers.py")  # code first, docs and setup.py last
+    assert outline(repo).splitlines()[-1].startswith("setup.py")
+
+
+def test_operators_and_builtins_in_the_tasks_code_lead_to_the_special_methods_they_run():
+    from triloop.repo.localize import special_methods
+
+    spec = "`Version('1') > Version('1')` is `True`, and `len(Bag())` raises; `x[0] + y` too. Not a > b."
+    assert special_methods(spec) == {"__gt__", "__len__", "__getitem__", "__add__"}
+    files = {
+        "v.py": "class Version:\n    def __init__(self, s):\n        self.s = s\n\n"
+        "    def __gt__(self, other):\n        return self.s >= other.s\n\n"
+        "    def __lt__(self, other):\n        return self.s < other.s\n",
+    }
+    found = localize(build_map(Path("."), files=files), files, spec="`Version('1') > Version('1')` is True")
+    assert found[0].symbol.name == "Version.__gt__" and "named in the task" in found[0].reasons
+
+
+def test_a_written_test_with_a_chained_comparison_is_read_as_its_writer_meant_it():
+    from triloop.repo.reproduce import untangle
+
+    test = "def test_it():\n    assert f(1) > f(1) == False\n    assert 0 <= g() < 3\n"
+    fixed = untangle(test)
+    assert "assert (f(1) > f(1)) == False" in fixed and "assert 0 <= g() < 3" in fixed
+    assert untangle("def test_it():\n    assert f(1) == 2\n") == "def test_it():\n    assert f(1) == 2\n"
+    assert untangle("not python (") == "not python ("
+
+
+def test_failure_sections_leave_out_the_warnings_summary():
+    from triloop.repo.testrun import failure_sections
+
+    output = (
+        "....F\n=== FAILURES ===\n___ test_a ___\nE   assert 1 == 2\n=== warnings summary ===\n"
+        "t.py::test_b\n  DeprecationWarning: old\n=== short test summary info ===\nFAILED t.py::test_a\n"
+    )
+    assert failure_sections(output) == "=== FAILURES ===\n___ test_a ___\nE   assert 1 == 2"

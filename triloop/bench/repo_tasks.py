@@ -13,8 +13,6 @@ import hashlib
 import json
 import os
 import re
-import shlex
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -30,11 +28,6 @@ from triloop.errors import TriloopError, validation_problems
 DATA_DIR = Path(__file__).parent / "data"
 PROJECTS_FILE = DATA_DIR / "repo_projects.json"
 TASKS_FILE = DATA_DIR / "repo_tasks.json"
-#: pytest inside the sandbox: no bytecode or cache files in the workspace, and the project's own
-#: ``addopts`` dropped (they name plugins the sandbox lacks, e.g. ``--cov``).
-PYTEST = "PYTHONDONTWRITEBYTECODE=1 python3 -m pytest -q -p no:cacheprovider -o addopts="
-#: A short-summary line; a parametrized id may hold spaces and " - " inside its brackets.
-SUMMARY_LINE = re.compile(r"^(PASSED|FAILED|ERROR|XFAIL|XPASS)\s+([^\s\[]+(?:\[.*?\])?)(?:\s+-\s+(.*))?$")
 
 Kind = Literal["operator", "boundary", "removed_line", "swapped_args", "constant"]
 
@@ -264,36 +257,3 @@ def prepare(task: RepoTask, project: RepoProject, cache: Path, dest: Path) -> Pa
     root = unpack(project, cache, dest)
     apply_mutation(task, root)
     return root
-
-
-def pytest_command(project: RepoProject, selection: list[str] | None = None, report: str = "A") -> str:
-    """The shell command that runs ``selection`` (default: the whole suite; the project's options are kept
-    either way) in the project's root, minus its deselected tests; ``-r{report}`` summary lines are what
-    :func:`outcomes` reads. The project's own ``addopts`` are dropped (they name plugins such as
-    pytest-cov that the sandbox lacks)."""
-    options = [arg for arg in project.tests if arg.startswith("-")]
-    args = [*options, *selection] if selection else list(project.tests)
-    args += [f"--deselect={node}" for node in project.deselect]
-    return f"{PYTEST} -r{report} --tb=short " + shlex.join(args)
-
-
-def outcomes(output: str) -> dict[str, str]:
-    """Node id -> PASSED/FAILED/ERROR/... from pytest's short test summary (``-rA`` or ``-rfE``)."""
-    found: dict[str, str] = {}
-    for line in output.splitlines():
-        match = SUMMARY_LINE.match(line.strip())
-        if match:
-            found.setdefault(match.group(2), match.group(1))
-    return found
-
-
-def writable_copy(src: Path, dest: Path) -> Path:
-    """A copy of ``src`` the sandbox user (uid 65534) can write to, for a throw-away run."""
-    shutil.copytree(src, dest, symlinks=True)
-    for folder, _dirs, files in os.walk(dest):
-        os.chmod(folder, 0o777)
-        for name in files:
-            full = os.path.join(folder, name)
-            if not os.path.islink(full):
-                os.chmod(full, 0o666)
-    return dest

@@ -73,6 +73,16 @@ _STOP = {
     "we",
     "expected",
 }
+#: Python's data model: the special method an operator or builtin in the task's code calls.
+_SPECIAL = {
+    ast.Gt: "__gt__", ast.GtE: "__ge__", ast.Lt: "__lt__", ast.LtE: "__le__", ast.Eq: "__eq__",
+    ast.NotEq: "__ne__", ast.In: "__contains__", ast.NotIn: "__contains__", ast.Add: "__add__",
+    ast.Sub: "__sub__", ast.Mult: "__mul__", ast.Div: "__truediv__", ast.FloorDiv: "__floordiv__",
+    ast.Mod: "__mod__", ast.BitAnd: "__and__", ast.BitOr: "__or__", ast.Subscript: "__getitem__",
+}  # fmt: skip
+_BUILTIN_SPECIAL = {"len": "__len__", "str": "__str__", "repr": "__repr__", "hash": "__hash__",
+                    "iter": "__iter__", "bool": "__bool__", "int": "__int__", "float": "__float__",
+                    "format": "__format__"}  # fmt: skip
 #: A location scoring below this share of the best one is noise, not worth its prompt tokens.
 MIN_SHARE = 0.15
 #: A function longer than this is shown as a window around the lines the evidence points at.
@@ -105,6 +115,23 @@ def frames(output: str, repo: RepoMap) -> list[Frame]:
                     (match.start(), Frame(path=path, line=int(match.group(2)), function=match.group(3)))
                 )
     return [f for _, f in sorted(found, key=lambda pair: pair[0])]
+
+
+def special_methods(spec: str) -> set[str]:
+    """The special methods the task's code spans (```...``` or `...`) run: `a > b` runs ``__gt__``,
+    `len(x)` ``__len__``. A report about an operator names no function, but the method it calls."""
+    names: set[str] = set()
+    for span in re.findall(r"`([^`\n]+)`", spec):
+        try:
+            tree = ast.parse(span.strip(), mode="eval")
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            ops = node.ops if isinstance(node, ast.Compare) else [getattr(node, "op", node)]
+            names.update(_SPECIAL[type(op)] for op in ops if type(op) in _SPECIAL)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                names.update([_BUILTIN_SPECIAL[node.func.id]] if node.func.id in _BUILTIN_SPECIAL else [])
+    return names
 
 
 def split_words(text: str) -> list[str]:
@@ -212,7 +239,7 @@ def localize(
     for name, count in tested_names(failing_tests, repo, files).items():
         for symbol in by_name.get(name, []):
             add(symbol, weight * min(count, 3) / len(by_name[name]), "called by a failing test")
-    for name in set(_WORD.findall(spec)):
+    for name in set(_WORD.findall(spec)) | special_methods(spec):
         for symbol in by_name.get(name, []):
             add(symbol, 3.0 / len(by_name[name]), "named in the task")
     for symbol, score in _lexical(spec + " " + " ".join(failing_tests), code, files):

@@ -25,23 +25,21 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from triloop.agents.base import AgentContext
-from triloop.agents.parsing import last_code
 from triloop.llm.base import Role
 from triloop.repo import prompts
 from triloop.repo.localize import Location, localize, render
 from triloop.repo.patches import Applied, apply_edits, parse_edits
 from triloop.repo.repomap import RepoError, RepoMap, build_map, outline, python_files
+from triloop.repo.reproduce import REPRO_FILE, reproduce
 from triloop.repo.result import Attempt, RepoResult, diff_of
 from triloop.repo.testrun import SuiteRun, run_suite
 from triloop.tools.sandbox.base import Sandbox
-
-REPRO_FILE = "test_triloop_reproduction.py"
 
 
 class RepoOptions(BaseModel):
     """How much to try. The defaults are the triloop strategy; ``agentless()`` is the k=1 pipeline."""
 
-    k: int = 3  # drafts from one prompt (the first at temperature 0, the others sampled)
+    k: int = 5  # drafts from one prompt (the first at temperature 0, the others sampled)
     rounds: int = 2  # review -> refine rounds when no draft verifies
     repair: bool = True  # ask once to repair a block that does not apply
     reproduce: bool = True  # write a failing test when the task is a report and no test fails
@@ -142,34 +140,6 @@ def contrast(baseline: SuiteRun, targets: Sequence[str], most: int = 8) -> str:
     cases = ", ".join(t[t.index("[") :] for t in passing[:most])
     more = f" and {len(passing) - most} more" if len(passing) > most else ""
     return prompts.PASSING.format(cases=cases + more)
-
-
-def reproduce(run: _Run) -> list[str]:
-    """A test that fails on the current code, written from the report; its failing node ids (or none)."""
-    locations = run.locate({}, "", [])
-    package = next((p.split("/")[0] for p in run.repo.files if not run.repo.files[p].is_test), "")
-    prompt = prompts.REPRODUCE.format(
-        outline=outline(run.repo, budget_chars=600),
-        spec=run.spec,
-        code=render(locations, run.files, 3_000),
-        package=package.removesuffix(".py"),
-    )
-    for attempt in range(2):
-        test = last_code(run.ask(prompt, f"repo:reproduce:{attempt}", role="solver", max_tokens=500))
-        if not test:
-            return []
-        run.extra = {REPRO_FILE: test}
-        result = run.suite({}, args=[REPRO_FILE])
-        # "failed", not "error": a test that errors (a fixture, an import, a typo) can never pass
-        failing = [t for t, o in result.outcomes.items() if t.startswith(REPRO_FILE + "::") and o == "failed"]
-        collected = any(t.startswith(REPRO_FILE + "::") for t in result.outcomes)
-        if failing:
-            return failing
-        if not collected:
-            break  # a test that does not even import shows nothing
-        prompt += prompts.REPRODUCE_AGAIN.format(test=test[:1_500])
-    run.extra = {}
-    return []
 
 
 def draft_patch(

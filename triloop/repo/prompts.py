@@ -51,14 +51,20 @@ REPAIR = (
 )
 
 REPRODUCE = (
-    "A user reports a bug in a Python project.\nFiles: {outline}\n\nReport: {spec}\n\n"
-    "The code it is about:\n\n{code}\n\nWrite a pytest test file that shows the bug: it must fail on "
-    "the current code and pass once the bug is fixed. Import from the project as its files are laid "
-    "out (package `{package}`). Use only what the report states as expected. Reply with one "
-    "```python block, the whole file, no explanation."
+    "A user reports a bug in a Python project (package `{package}`).\nFiles: {outline}\n\nReport: {spec}\n\n"
+    "The code it is about:\n\n{code}\n\nWrite a short pytest test that fails on the current code and "
+    "passes once the bug is fixed: import from `{package}`, make the call the report makes, and assert "
+    "the result the report says is RIGHT (never the wrong result it gets now). One test function, at "
+    "most 3 asserts. The form, shown for an unrelated project:\n```python\nfrom netconf.config import "
+    "parse_port\n\n\ndef test_reported_bug():\n    assert parse_port(' 80 ') == 80\n```\n"
+    "Reply with one ```python block, nothing else."
 )
 
-REPRODUCE_AGAIN = (
-    "\n\nYour last test passed on the current (buggy) code, so it does not show the bug:\n"
-    "```python\n{test}\n```\nWrite one that checks exactly what the report says is wrong."
+REPRODUCE_PASSED = (
+    "That test passes on the current (buggy) code, so it asserts what the code does now. Assert what the "
+    "report says is right instead, in the same form."
+)
+
+REPRODUCE_BROKEN = (
+    "That test does not run; pytest says:\n```\n{error}\n```\nSend it again, fixed, in the same form."
 )

@@ -94,6 +94,31 @@ class RepoMap(BaseModel):
             return None
 
 
+#: Top-level folders (and files) beside the project's code: shown last, never taken for its package.
+ASIDE = ("docs", "doc", "examples", "example", "benchmarks", "benchmark", "scripts", "tools", "setup.py")
+
+
+def import_name(path: str) -> str:
+    """The top-level import name a code file belongs to (``src/semver/version.py`` -> ``semver``), or
+    "" for files aside from the code (docs, examples, ``setup.py``)."""
+    parts = path.split("/")
+    if parts[0] in ("src", "lib") and len(parts) > 1:
+        parts = parts[1:]
+    if parts[0] in ASIDE or is_test_path(path) or parts[0].startswith("_"):
+        return ""
+    return parts[0].removesuffix(".py")
+
+
+def main_package(repo: RepoMap) -> str:
+    """The import name holding most of the project's code: what a new test imports from."""
+    sizes: dict[str, int] = {}
+    for path, entry in repo.files.items():
+        name = import_name(path)
+        if name:
+            sizes[name] = sizes.get(name, 0) + entry.lines
+    return max(sizes, key=lambda n: sizes[n]) if sizes else ""
+
+
 def is_test_path(path: str) -> bool:
     """pytest's conventions: ``test_*.py``, ``*_test.py``, ``conftest.py`` or a ``tests``/``test`` folder."""
     parts = path.split("/")
@@ -184,7 +209,8 @@ def outline(repo: RepoMap, paths: list[str] | None = None, *, budget_chars: int 
     """A compact outline for prompts: each file with its top-level classes and functions, in budget."""
     lines: list[str] = []
     used = 0
-    for path in paths if paths is not None else sorted(repo.files):
+    # the code first, files aside from it (docs, examples) last: a tight budget then shows the code
+    for path in paths if paths is not None else sorted(repo.files, key=lambda p: (not import_name(p), p)):
         entry = repo.files.get(path)
         if entry is None or entry.is_test:
             continue

@@ -157,13 +157,16 @@ def fold(lines: str) -> tuple[dict[str, Outcome], dict[str, list[str]]]:
 
 
 def failure_sections(output: str) -> str:
-    """The ``= FAILURES =`` and ``= ERRORS =`` sections of pytest's output, without the summary."""
+    """The ``= FAILURES =`` and ``= ERRORS =`` sections of pytest's output, without the warnings and
+    the summary that follow."""
     starts = [i for i in (output.find("= ERRORS ="), output.find("= FAILURES =")) if i >= 0]
     if not starts:
         return ""
     start = output.rfind("\n", 0, min(starts)) + 1
-    end = output.find("short test summary info", start)
-    end = output.rfind("\n", start, end) if end > 0 else len(output)
+    ends = [
+        i for i in (output.find(m, start) for m in ("short test summary info", "warnings summary")) if i > 0
+    ]
+    end = output.rfind("\n", start, min(ends)) if ends else len(output)
     return output[start:end].strip()
 
 
