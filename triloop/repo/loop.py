@@ -4,10 +4,12 @@ MAgICoRe at repository scale, with the project's own tests as the evidence:
 
 1. the tests run once on the untouched project (the baseline the regression guard compares with);
 2. the targets are the tests that fail; when none fails and the task is a report, a Tester writes a
-   test that must fail on the current code (checked), so the fix has something to pass;
+   test that must fail on the current code (checked, :mod:`triloop.repo.reproduce`), so the fix has
+   something to pass;
 3. localisation picks a few functions (traceback, the tests' spectrum, what they call, the task's words);
-4. the Solver drafts candidate patches (search/replace edits) from one prompt: two, and a third while
-   neither verifies (the server reuses its cached prefill); an edit that does not apply is repaired once;
+4. the Solver drafts candidate patches (search/replace edits) from one prompt: two, and more (up to
+   ``k``) while none verifies (the server reuses its cached prefill); an edit that does not apply is
+   repaired once;
 5. every candidate runs the whole suite in the sandbox: verified = the targets pass and no test that
    passed before fails. Candidates that verify are grouped by the change they make and the biggest
    group wins (agreement, as CodeT); one that breaks a passing test is never chosen;
@@ -265,7 +267,7 @@ def fix_repo(
         applied = draft_patch(run, {}, evidence, "", locations, f"repo:draft:{i}", 0.0 if i == 0 else 0.8)
         attempts.append(verify(run, targets, applied, f"draft {i + 1}"))
         if not options.choose or (i >= 1 and any(a.verified for a in attempts)):
-            break  # adaptive: a third draft only while none of the first two verifies
+            break  # adaptive: more drafts only while none verifies
     best = choose(attempts, bool(targets)) if options.choose else (attempts[0] if attempts[0].files else None)
     for round_no in range(1, options.rounds + 1):
         if not targets or (best is not None and best.verified):
