@@ -126,6 +126,8 @@ def test_the_harness_judges_right_wrong_breaking_hanging_and_test_editing_change
     assert not got["hanging"].resolved and got["hanging"].broken == ["tests/test_calc.py::test_clamp"]
     assert not got["edits-tests"].resolved  # the judge runs the project's own tests, never edited ones
     assert all(not r.error for r in records) and "return a + b" in got["right"].diff
+    assert got["right"].tried == ["script: 0/1 targets"] and got["right"].targets == TASK.failing_tests
+    assert got["edits-tests"].tried == ["script: 0/1 targets"]
     # Resumable: nothing is run twice; the summary compares on shared tasks.
     assert (
         list(

@@ -59,6 +59,10 @@ class RepoRecord(BaseModel):
     max_prompt_tokens: int = 0
     wall_s: float = 0.0
     diff: str = ""
+    targets: list[str] = []  # the tests the strategy aimed at (a reproduction test's, for a report)
+    reproduced: bool = False
+    located: list[str] = []  # the functions shown to the model, with why
+    tried: list[str] = []  # one line per attempt
     error: str = ""
     model: str = ""
     commit: str | None = None
@@ -171,6 +175,10 @@ def run_one(
             max_prompt_tokens=result.max_prompt_tokens,
             wall_s=time.monotonic() - started,
             diff=result.diff[:4_000],
+            targets=result.targets[:10],
+            reproduced=result.reproduced,
+            located=result.locations[:4],
+            tried=result.tried(),
         )
     except Exception as exc:  # a failed pair is recorded and the run goes on
         calls = ctx.calls

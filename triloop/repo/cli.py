@@ -55,11 +55,8 @@ def show(result: RepoResult) -> None:
     if result.broken:
         console.print(f"[red]broken[/]: {', '.join(result.broken[:8])}")
     console.print("looked at: " + "; ".join(result.locations[:4]), highlight=False, markup=False)
-    for attempt in result.attempts:
-        state = "verified" if attempt.verified else f"{attempt.targets_passed}/{len(result.targets)} targets"
-        broken = f", breaks {len(attempt.broken)}" if attempt.broken else ""
-        failed = f", {len(attempt.failed)} edits did not apply" if attempt.failed else ""
-        console.print(f"  tried {attempt.source}: {state}{broken}{failed}", highlight=False)
+    for line in result.tried():
+        console.print(f"  tried {line}", highlight=False, markup=False)
     console.print(
         f"cost: {result.calls} LLM calls, {result.prompt_tokens} prompt + {result.completion_tokens} "
         f"completion tokens (largest prompt {result.max_prompt_tokens})"

@@ -51,6 +51,19 @@ class RepoResult(BaseModel):
     completion_tokens: int
     max_prompt_tokens: int
 
+    def tried(self) -> list[str]:
+        """One line per attempt: the targets it passed, what it broke, edits that did not apply."""
+        lines = []
+        for attempt in self.attempts:
+            state = (
+                "verified" if attempt.verified else f"{attempt.targets_passed}/{len(self.targets)} targets"
+            )
+            broken = f", breaks {len(attempt.broken)}" if attempt.broken else ""
+            failed = f", {len(attempt.failed)} edits did not apply" if attempt.failed else ""
+            nothing = ", no edit applied" if not attempt.files else ""
+            lines.append(f"{attempt.source}: {state}{broken}{failed}{nothing}")
+        return lines
+
     @classmethod
     def of(
         cls,
