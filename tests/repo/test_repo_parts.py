@@ -331,3 +331,16 @@ def test_failure_sections_leave_out_the_warnings_summary():
         "t.py::test_b\n  DeprecationWarning: old\n=== short test summary info ===\nFAILED t.py::test_a\n"
     )
     assert failure_sections(output) == "=== FAILURES ===\n___ test_a ___\nE   assert 1 == 2"
+
+
+def test_test_ids_built_from_set_order_are_the_same_in_every_run(sandbox, tmp_path):
+    # pytest names non-primitive parameters by index; the index follows set order, which follows
+    # the hash seed: without a fixed seed the failing case's id changes from run to run
+    tests = (
+        "import pytest\n\nWORDS = list({'alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta'})\n\n"
+        "@pytest.mark.parametrize('case', [(w,) for w in WORDS])\ndef test_word(case):\n"
+        "    assert case[0] != 'gamma'\n"
+    )
+    root = write(tmp_path, {"test_words.py": tests})
+    failing = [run_suite(sandbox, root).failing() for _ in range(3)]
+    assert len(failing[0]) == 1 and failing[0] == failing[1] == failing[2]

@@ -39,8 +39,11 @@ COPY_SKIP = (
 Outcome = Literal["passed", "failed", "error", "skipped"]
 PLUGIN_NAME = "triloop_outcomes_plugin"
 OUTCOMES_FILE = ".triloop-outcomes.jsonl"
+#: A fixed hash seed: test ids built from set or dict order (``test_format[4-19-expected7-%C]``) are then
+#: the same in every run, so the outcomes of two runs can be compared test by test.
 PYTEST = (
-    f"python3 -m pytest -q --tb=short -p no:cacheprovider --continue-on-collection-errors -p {PLUGIN_NAME}"
+    "PYTHONHASHSEED=0 python3 -m pytest -q --tb=short -p no:cacheprovider --continue-on-collection-errors "
+    f"-p {PLUGIN_NAME}"
 )
 
 #: Records {node, outcome} per test phase (the host folds them: a setup error is an error, ...). With
