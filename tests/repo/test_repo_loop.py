@@ -214,3 +214,12 @@ def test_a_reply_that_sends_the_code_back_unchanged_is_asked_for_the_change(sand
         AgentContext(llm=llm), sandbox, root, "The discounted total is wrong.", RepoOptions(k=1)
     )
     assert llm.prompts[1] == SAME_CODE and result.label == "verified"
+
+
+def test_addopts_naming_a_plugin_the_sandbox_lacks_are_dropped_instead_of_failing(sandbox, tmp_path):
+    # semver's .pytest.ini asks for --cov: the sandbox has no pytest-cov, so every run would stop
+    root = write(tmp_path, {**SHOP, "pytest.ini": "[pytest]\naddopts = --cov=shop --cov-report=term\n"})
+    llm = FakeLLM([RIGHT])
+    options = RepoOptions(k=1)
+    result = fix_repo(AgentContext(llm=llm), sandbox, root, "The discounted total is wrong.", options)
+    assert result.label == "verified" and options.pytest_options == []  # the caller's options untouched
