@@ -142,7 +142,11 @@ def test_a_ray_worker_killed_mid_batch_leaves_every_row_exactly_once(tmp_path):
 def test_a_worker_that_cannot_build_its_parts_says_why(tmp_path):
     file = _write(tmp_path / "rows.jsonl", ROWS[:2])
     with SimEndpoint(slots=4) as sim:
-        env = {**_sim_env(sim), "TRILOOP_SANDBOX__BACKEND": "docker", "DOCKER_HOST": "unix:///nonexistent.sock"}
+        env = {
+            **_sim_env(sim),
+            "TRILOOP_SANDBOX__BACKEND": "docker",
+            "DOCKER_HOST": "unix:///nonexistent.sock",
+        }
         result = _batch(file, tmp_path / "out.jsonl", tmp_path / "data", "--ray", "local", env=env)
     assert result.returncode == 1, result.stderr[-2000:]
     out = _results(tmp_path / "out.jsonl")

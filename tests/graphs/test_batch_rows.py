@@ -28,9 +28,13 @@ def test_a_row_solved_again_resumes_its_run_and_another_setup_runs_anew(tmp_path
     setup = BatchSetup(settings=load_settings(data_dir=tmp_path), config=SolveConfig(k=3), memory=False)
     with LocalRunStore(tmp_path / "runs") as runs:
         first_llm, again_llm, other_llm = hard_llm(), hard_llm(), hard_llm()
-        first = solve_row(SolveRunner(build_solve_graph(first_llm, checkpointer=runs.saver), runs), row, setup)
+        first = solve_row(
+            SolveRunner(build_solve_graph(first_llm, checkpointer=runs.saver), runs), row, setup
+        )
         assert first.status == "done" and first.answer == "12" and first_llm.calls
-        again = solve_row(SolveRunner(build_solve_graph(again_llm, checkpointer=runs.saver), runs), row, setup)
+        again = solve_row(
+            SolveRunner(build_solve_graph(again_llm, checkpointer=runs.saver), runs), row, setup
+        )
         assert again.answer == "12" and again.run_id == first.run_id and not again_llm.calls  # nothing redone
         other = setup.model_copy(update={"config": SolveConfig(k=2)})
         anew = solve_row(SolveRunner(build_solve_graph(other_llm, checkpointer=runs.saver), runs), row, other)
@@ -41,6 +45,8 @@ def test_a_failing_run_is_the_rows_error(tmp_path):
     row = BatchRow(id="r2", task="What is 3*4?")
     setup = BatchSetup(settings=load_settings(data_dir=tmp_path), config=SolveConfig(k=2), memory=False)
     with LocalRunStore(tmp_path / "runs") as runs:
-        result = solve_row(SolveRunner(build_solve_graph(BrokenLLM(), checkpointer=runs.saver), runs), row, setup)
+        result = solve_row(
+            SolveRunner(build_solve_graph(BrokenLLM(), checkpointer=runs.saver), runs), row, setup
+        )
     assert result.status == "error" and result.answer is None
     assert result.error.startswith("LLMConnectionError: cannot reach http://nowhere/v1")

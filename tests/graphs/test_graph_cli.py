@@ -88,9 +88,9 @@ def test_live_view_follows_the_stream_events(tmp_path):
 
     view = LiveView("r")
     with LocalRunStore(tmp_path) as runs:
-        SolveRunner(build_solve_graph(hard_llm(), checkpointer=runs.saver), runs, on_event=view.on_event).start(
-            "What is 3*4?", SolveConfig(k=3), run_id="lv"
-        )
+        SolveRunner(
+            build_solve_graph(hard_llm(), checkpointer=runs.saver), runs, on_event=view.on_event
+        ).start("What is 3*4?", SolveConfig(k=3), run_id="lv")
     console = Console(record=True, width=120)
     console.print(view)
     text = console.export_text()

@@ -29,4 +29,3 @@ def settings(tmp_path: Path) -> MemorySettings:
 def store(settings: MemorySettings, embedding: MiniLMEmbeddingFunction) -> Iterator[MemoryStore]:
     with MemoryStore(settings, embedding) as memory:
         yield memory
-

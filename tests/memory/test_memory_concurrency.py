@@ -72,7 +72,9 @@ def test_processes_share_a_chroma_server(chroma_server, embedding) -> None:
         assert written <= set(records)  # all 800
         assert 1 <= store.get_tool_doc("shared_tool").calls <= PROCS * SERVER_EACH
         for rid in sorted(written)[::40]:  # and found through the server's vector index
-            hit = store.search("experiences", records[rid].embedding_text(), k=1, task_kind="coding", mmr=False)
+            hit = store.search(
+                "experiences", records[rid].embedding_text(), k=1, task_kind="coding", mmr=False
+            )
             assert hit[0].record.id == rid
 
 

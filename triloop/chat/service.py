@@ -112,9 +112,7 @@ class ChatService:
     """Chats over one LLM client and one compiled solve graph (both injected), kept in ``runs``: chats and
     their runs are checkpoints there, so every process on the same store sees the same chats."""
 
-    def __init__(
-        self, llm: LLM, solve_graph: Any, runs: RunStore, defaults: SolveConfig
-    ) -> None:
+    def __init__(self, llm: LLM, solve_graph: Any, runs: RunStore, defaults: SolveConfig) -> None:
         self.llm = llm
         self.solve_graph = solve_graph
         self.runs = runs
@@ -193,7 +191,12 @@ class ChatService:
             first = next((m["content"] for m in messages if m.get("role") == "user"), "")
             turns = sum(m.get("role") == "user" for m in messages)
             out.append(
-                {"thread_id": info["thread_id"], "updated": info["updated"], "title": first[:80], "turns": turns}
+                {
+                    "thread_id": info["thread_id"],
+                    "updated": info["updated"],
+                    "title": first[:80],
+                    "turns": turns,
+                }
             )
         return out
 
