@@ -129,8 +129,8 @@ def special_methods(spec: str) -> set[str]:
         for node in ast.walk(tree):
             ops = node.ops if isinstance(node, ast.Compare) else [getattr(node, "op", node)]
             names.update(_SPECIAL[type(op)] for op in ops if type(op) in _SPECIAL)
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-                names.update([_BUILTIN_SPECIAL[node.func.id]] if node.func.id in _BUILTIN_SPECIAL else [])
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in _BUILTIN_SPECIAL:
+                names.add(_BUILTIN_SPECIAL[node.func.id])
     return names
 
 
